@@ -1,0 +1,1 @@
+"""Cerebellum: balance and motion control on the sensor loop (LowState in, LowCmd out)."""

@@ -1,0 +1,118 @@
+"""The ``laoshan`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from laoshan.bench.report import format_table
+from laoshan.components.catalog import CatalogError, load_catalog
+from laoshan.robot.description import RobotConfigError, load_description, robot_files
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="laoshan")
+def main() -> None:
+    """Laoshan: an open humanoid robot stack on the Unitree G1, in honest MuJoCo physics."""
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc))
+
+
+@main.command()
+def robots() -> None:
+    """List the robots (whole-machine products) with mass, DoF and parts."""
+    from laoshan.robot.pinocchio_model import build_pinocchio_model
+
+    rows = []
+    try:
+        for name in sorted(robot_files()):
+            desc = load_description(name)
+            model = build_pinocchio_model(desc)
+            mass = sum(inertia.mass for inertia in model.inertias)
+            parts = sorted({m.part for m in desc.motors})
+            sensors = [desc.imu.part, desc.encoder] + [c.part for c in desc.cameras]
+            sensors += sorted({t.part for t in desc.touch})
+            rows.append([name, desc.product, f"{mass:.2f}", len(desc.motors), ", ".join(parts),
+                         ", ".join(sensors), desc.battery])
+    except (RobotConfigError, CatalogError) as exc:
+        _fail(exc)
+    click.echo(format_table(["robot", "product", "mass_kg", "DoF", "motors", "sensors", "battery"], rows))
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["motor", "encoder", "imu", "force", "touch", "camera",
+                                           "battery", "controller"]), help="Only this kind of part.")
+@click.option("--catalog", "catalog_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An extra catalog TOML whose parts are added to the stock ones.")
+def parts(kind: str | None, catalog_path: Path | None) -> None:
+    """The component catalog: sensors, actuators, controllers and batteries."""
+    try:
+        catalog = load_catalog(catalog_path)
+    except CatalogError as exc:
+        _fail(exc)
+    summaries = {
+        "motor": lambda p: f"peak {p.peak_torque_Nm:g} N·m, no-load {p.no_load_speed_rad_s:g} rad/s, "
+                           f"rotor {p.armature_kgm2:g} kg·m², derate from {p.derate_start_C:g} °C",
+        "encoder": lambda p: f"{p.counts_per_rev} counts/rev, noise {p.position_noise_rad:g} rad, {p.rate_Hz:g} Hz",
+        "imu": lambda p: f"gyro noise {p.gyro_noise_rad_s:g} rad/s, accel noise {p.accel_noise_m_s2:g} m/s², "
+                         f"{p.rate_Hz:g} Hz",
+        "force": lambda p: f"noise {p.noise_N:g} N, full scale {p.full_scale_N:g} N, {p.rate_Hz:g} Hz",
+        "touch": lambda p: f"noise {p.noise_N:g} N, full scale {p.full_scale_N:g} N, {p.rate_Hz:g} Hz",
+        "camera": lambda p: f"{p.width_px}x{p.height_px}, fov {p.vertical_fov_deg:g}°, "
+                            f"depth {p.min_depth_m:g}-{p.max_depth_m:g} m, {p.rate_Hz:g} Hz",
+        "battery": lambda p: f"{p.cells_in_series}S {p.capacity_Ah:g} Ah, {p.energy_Wh:.0f} Wh, "
+                             f"R {p.internal_resistance_ohm:g} Ω, max {p.max_discharge_current_A:g} A",
+        "controller": lambda p: f"physics {p.physics_rate_Hz:g} Hz, control {p.control_rate_Hz:g} Hz, "
+                                f"watchdog {p.watchdog_timeout_s * 1000:g} ms",
+    }
+    rows = [[k, pid, summaries[k](spec), spec.description]
+            for k in catalog.kinds() if kind in (None, k)
+            for pid, spec in catalog.parts[k].items()]
+    click.echo(format_table(["kind", "part", "key figures", "description"], rows))
+
+
+@main.command()
+@click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
+@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.01),
+              help="Simulated seconds.")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
+    """Stand at the home posture on joint PD, through LowCmd/LowState only; print a summary."""
+    from laoshan.scenarios.stand import StandScenario, run_stand
+
+    try:
+        desc = load_description(robot)
+    except (RobotConfigError, CatalogError) as exc:
+        _fail(exc)
+    config = StandScenario(robot=robot, seconds=seconds, seed=seed, video=video)
+    ticks = int(round(seconds * desc.catalog.get("controller", desc.controller).control_rate_Hz))
+    with click.progressbar(length=ticks, label=f"{desc.name} standing", file=click.get_text_stream("stderr")) as bar:
+        report = run_stand(config, progress=bar.update, robot=desc)
+    rows = [
+        ["robot", report.robot],
+        ["simulated time [s]", report.seconds],
+        ["fell", "yes" if report.fell else "no"],
+        ["fall time [s]", report.fall_time_s if report.fell else "-"],
+        ["pelvis height final / min [m]", f"{report.pelvis_height_final_m:.3f} / {report.pelvis_height_min_m:.3f}"],
+        ["max tilt [deg]", f"{report.max_tilt_rad * 57.2958:.2f}"],
+        ["energy used [J]", report.energy_J],
+        ["mean electrical power [W]", report.mean_power_W],
+        ["battery SOC [%]", f"{report.battery_soc * 100:.2f}"],
+        ["runtime at this power [h]", f"{report.runtime_estimate_h:.2f}"],
+        ["hottest motor [°C]", f"{report.max_motor_temp_C:.2f}"],
+        ["rejected commands", report.rejected_commands],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    if video:
+        rows.append(["video", str(video)])
+    click.echo(format_table(["stand", "value"], rows))
+    if report.fell:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+"""Robot descriptions: a small TOML file per robot, checked field by field.
+
+A description names the URDF, the motors in low-level command order (joint, catalog part, home
+angle, default joint gains), the feet (sole contact points), the hands, and where each sensor
+sits. Any humanoid URDF can be added by writing such a file; no code changes.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from laoshan.components.catalog import Catalog, CatalogError, load_catalog
+
+
+class RobotConfigError(ValueError):
+    """A robot description is malformed; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class MotorAssignment:
+    """One motor slot of the low-level command, in command order."""
+
+    joint: str          # URDF joint it drives
+    part: str           # catalog motor id
+    home_rad: float     # joint angle of the home (standing) posture
+    kp_Nm_rad: float    # default joint stiffness of the stand controller
+    kd_Nms_rad: float   # default joint damping of the stand controller
+
+
+@dataclass(frozen=True)
+class FootSpec:
+    link: str                                          # URDF link of the sole
+    sole_points_m: tuple[tuple[float, float, float], ...]  # contact sphere centres, foot-link frame
+    sole_radius_m: float                               # contact sphere radius
+    force_part: str                                    # catalog force sensor under the sole
+
+
+@dataclass(frozen=True)
+class HandSpec:
+    link: str                             # URDF link of the hand (palm or wrist flange)
+    offset_m: tuple[float, float, float]  # grasp centre in that link's frame
+
+
+@dataclass(frozen=True)
+class ImuMount:
+    link: str   # URDF link the IMU is fixed to (its frame is the IMU frame)
+    part: str   # catalog IMU id
+
+
+@dataclass(frozen=True)
+class CameraMount:
+    name: str
+    link: str   # URDF link of the optical mount; the camera looks along the link's +x axis
+    part: str   # catalog camera id
+
+
+@dataclass(frozen=True)
+class TouchPad:
+    name: str
+    link: str   # the pad covers this link's collision geometry
+    part: str   # catalog touch id
+
+
+@dataclass(frozen=True)
+class RobotDescription:
+    """A whole-machine product: URDF + motors + sensors + power, ready to build."""
+
+    name: str
+    product: str                       # "basic" or "functional"
+    summary: str
+    urdf_path: Path
+    base_link: str
+    controller: str                    # catalog controller id
+    battery: str                       # catalog battery id
+    encoder: str                       # catalog encoder id (all joints)
+    motors: tuple[MotorAssignment, ...]
+    feet: dict[str, FootSpec]          # "left", "right"
+    hands: dict[str, HandSpec]
+    imu: ImuMount
+    cameras: tuple[CameraMount, ...] = ()
+    touch: tuple[TouchPad, ...] = ()
+    source: str = ""                   # file it was read from
+    catalog: Catalog = field(default_factory=Catalog, repr=False)
+
+    @property
+    def joint_names(self) -> list[str]:
+        return [m.joint for m in self.motors]
+
+    def motor_specs(self) -> list[Any]:
+        return [self.catalog.get("motor", m.part) for m in self.motors]
+
+
+# --- finding the URDF ---------------------------------------------------------------------------
+
+def example_robot_data_dir() -> Path:
+    """The robots folder installed by the ``example-robot-data`` package."""
+    for entry in sys.path:
+        candidate = Path(entry) / "cmeel.prefix" / "share" / "example-robot-data" / "robots"
+        if candidate.is_dir():
+            return candidate
+    raise RobotConfigError(
+        "example-robot-data is not installed (no cmeel.prefix/share/example-robot-data/robots on "
+        "sys.path); install the project with `pip install -e .`"
+    )
+
+
+def resolve_urdf(value: str, relative_to: Path) -> Path:
+    """``erd:<path>`` is inside example-robot-data's robots folder; else relative to the file."""
+    if value.startswith("erd:"):
+        path = example_robot_data_dir() / value[4:]
+    else:
+        path = (relative_to / value).resolve()
+    if not path.is_file():
+        raise RobotConfigError(f"urdf: file not found: {path}")
+    return path
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+_REQUIRED: Any = object()  # sentinel: the field has no default
+
+
+class _Table:
+    """Typed access to a TOML table that names the field in every error."""
+
+    def __init__(self, data: Any, where: str) -> None:
+        if not isinstance(data, dict):
+            raise RobotConfigError(f"{where}: expected a table, got {type(data).__name__}")
+        self.data = data
+        self.where = where
+        self.used: set[str] = set()
+
+    def _get(self, key: str, default: Any) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise RobotConfigError(f"{self.where}: missing field '{key}'")
+            return default
+        return self.data[key]
+
+    def text(self, key: str, default: Any = _REQUIRED) -> str:
+        v = self._get(key, default)
+        if not isinstance(v, str) or not v:
+            raise RobotConfigError(f"{self.where}.{key}: expected a non-empty string, got {v!r}")
+        return v
+
+    def num(self, key: str, lo: float, hi: float, unit: str) -> float:
+        v = self._get(key, _REQUIRED)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise RobotConfigError(f"{self.where}.{key}: expected a number in {unit}, got {v!r}")
+        if not lo <= v <= hi:
+            raise RobotConfigError(
+                f"{self.where}.{key}={v} is outside [{lo}, {hi}] {unit}: check the unit ({unit} expected)"
+            )
+        return float(v)
+
+    def vec3(self, key: str, max_abs: float, unit: str, default: Any = _REQUIRED) -> tuple[float, float, float]:
+        v = self._get(key, default)
+        ok = isinstance(v, list) and len(v) == 3 and all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        if not ok:
+            raise RobotConfigError(f"{self.where}.{key}: expected [x, y, z] in {unit}, got {v!r}")
+        if max(abs(x) for x in v) > max_abs:
+            raise RobotConfigError(f"{self.where}.{key}={v}: |value| > {max_abs} {unit}; check the unit")
+        return (float(v[0]), float(v[1]), float(v[2]))
+
+    def items(self, key: str, required: bool = True) -> list[Any]:
+        v = self._get(key, _REQUIRED if required else [])
+        if not isinstance(v, list):
+            raise RobotConfigError(f"{self.where}.{key}: expected a list, got {type(v).__name__}")
+        return v
+
+    def sub(self, key: str, required: bool = True) -> dict[str, Any]:
+        v = self._get(key, _REQUIRED if required else {})
+        if not isinstance(v, dict):
+            raise RobotConfigError(f"{self.where}.{key}: expected a table, got {type(v).__name__}")
+        return v
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise RobotConfigError(f"{self.where}: unknown field(s) {unknown}")
+
+
+
+def _part(catalog: Catalog, kind: str, part_id: str, where: str) -> str:
+    try:
+        catalog.get(kind, part_id)
+    except CatalogError as exc:
+        raise RobotConfigError(f"{where}: {exc}") from None
+    return part_id
+
+
+def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> RobotDescription:
+    """Build and check a :class:`RobotDescription` from TOML data read from ``source``."""
+    top = _Table(data, source.name)
+    name = top.text("name")
+    product = top.text("product")
+    if product not in ("basic", "functional"):
+        raise RobotConfigError(f"{source.name}.product: expected 'basic' or 'functional', got {product!r}")
+    urdf_path = resolve_urdf(top.text("urdf"), source.parent)
+    joints = _urdf_joints(urdf_path)
+    links = _urdf_links(urdf_path)
+
+    def link(t: _Table, key: str = "link") -> str:
+        value = t.text(key)
+        if value not in links:
+            raise RobotConfigError(f"{t.where}.{key}: link '{value}' is not in {urdf_path.name}")
+        return value
+
+    motors = []
+    seen: set[str] = set()
+    for i, raw in enumerate(top.items("motors")):
+        t = _Table(raw, f"{source.name}.motors[{i}]")
+        joint = t.text("joint")
+        if joint not in joints:
+            raise RobotConfigError(f"{t.where}.joint: joint '{joint}' is not a moving joint of {urdf_path.name}")
+        if joint in seen:
+            raise RobotConfigError(f"{t.where}.joint: joint '{joint}' is listed twice")
+        seen.add(joint)
+        lo, hi = joints[joint]
+        motors.append(MotorAssignment(
+            joint=joint,
+            part=_part(catalog, "motor", t.text("part"), f"{t.where}.part"),
+            home_rad=t.num("home_rad", lo, hi, "rad (within the joint limits)"),
+            kp_Nm_rad=t.num("kp_Nm_rad", 0.0, 1000.0, "N·m/rad"),
+            kd_Nms_rad=t.num("kd_Nms_rad", 0.0, 100.0, "N·m·s/rad"),
+        ))
+        t.done()
+    missing = sorted(set(joints) - seen)
+    if missing:
+        raise RobotConfigError(f"{source.name}.motors: joints of the URDF without a motor: {missing}")
+
+    feet = {}
+    for side, raw in top.sub("feet").items():
+        t = _Table(raw, f"{source.name}.feet.{side}")
+        points = t.items("sole_points_m")
+        if len(points) < 3:
+            raise RobotConfigError(f"{t.where}.sole_points_m: need at least 3 contact points")
+        checked = []
+        for k, p in enumerate(points):
+            pt = _Table({"p": p}, f"{t.where}.sole_points_m[{k}]")
+            checked.append(pt.vec3("p", 0.5, "m"))
+        feet[side] = FootSpec(
+            link=link(t), sole_points_m=tuple(checked),
+            sole_radius_m=t.num("sole_radius_m", 0.0005, 0.05, "m"),
+            force_part=_part(catalog, "force", t.text("force_part"), f"{t.where}.force_part"),
+        )
+        t.done()
+    if set(feet) != {"left", "right"}:
+        raise RobotConfigError(f"{source.name}.feet: expected tables 'left' and 'right', got {sorted(feet)}")
+
+    hands = {}
+    for side, raw in top.sub("hands").items():
+        t = _Table(raw, f"{source.name}.hands.{side}")
+        hands[side] = HandSpec(link=link(t), offset_m=t.vec3("offset_m", 0.5, "m", default=[0, 0, 0]))
+        t.done()
+
+    ti = _Table(top.sub("imu"), f"{source.name}.imu")
+    imu = ImuMount(link=link(ti), part=_part(catalog, "imu", ti.text("part"), f"{ti.where}.part"))
+    ti.done()
+
+    cameras = []
+    for i, raw in enumerate(top.items("cameras", required=False)):
+        t = _Table(raw, f"{source.name}.cameras[{i}]")
+        cameras.append(CameraMount(name=t.text("name"), link=link(t),
+                                   part=_part(catalog, "camera", t.text("part"), f"{t.where}.part")))
+        t.done()
+    touch = []
+    for i, raw in enumerate(top.items("touch", required=False)):
+        t = _Table(raw, f"{source.name}.touch[{i}]")
+        touch.append(TouchPad(name=t.text("name"), link=link(t),
+                              part=_part(catalog, "touch", t.text("part"), f"{t.where}.part")))
+        t.done()
+
+    desc = RobotDescription(
+        name=name, product=product, summary=top.text("summary"), urdf_path=urdf_path,
+        base_link=link(top, "base_link"),
+        controller=_part(catalog, "controller", top.text("controller"), f"{source.name}.controller"),
+        battery=_part(catalog, "battery", top.text("battery"), f"{source.name}.battery"),
+        encoder=_part(catalog, "encoder", top.text("encoder"), f"{source.name}.encoder"),
+        motors=tuple(motors), feet=feet, hands=hands, imu=imu, cameras=tuple(cameras),
+        touch=tuple(touch), source=str(source), catalog=catalog,
+    )
+    top.done()
+    return desc
+
+
+def _urdf_root(urdf_path: Path) -> Any:
+    import xml.etree.ElementTree as ET
+
+    try:
+        return ET.parse(urdf_path).getroot()
+    except ET.ParseError as exc:
+        raise RobotConfigError(f"urdf: {urdf_path} is not valid XML: {exc}") from None
+
+
+def _urdf_joints(urdf_path: Path) -> dict[str, tuple[float, float]]:
+    """Moving (revolute/prismatic) joints of a URDF and their limits [rad or m]."""
+    out = {}
+    for j in _urdf_root(urdf_path).iter("joint"):
+        if j.get("type") in ("revolute", "prismatic"):
+            lim = j.find("limit")
+            lo = float(lim.get("lower", "-inf")) if lim is not None else float("-inf")
+            hi = float(lim.get("upper", "inf")) if lim is not None else float("inf")
+            out[j.get("name", "")] = (lo, hi)
+    return out
+
+
+def _urdf_links(urdf_path: Path) -> set[str]:
+    return {link.get("name", "") for link in _urdf_root(urdf_path).iter("link")}
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+def robot_files() -> dict[str, Path]:
+    """The robot description files shipped with Laoshan, by robot name (file stem, '_' -> '-')."""
+    folder = resources.files("laoshan.robot").joinpath("robots")
+    return {Path(str(p)).stem.replace("_", "-"): Path(str(p))
+            for p in folder.iterdir() if str(p).endswith(".toml")}
+
+
+def load_description(name_or_path: str | Path, catalog: Catalog | None = None) -> RobotDescription:
+    """A shipped robot by name (``g1-basic``) or any description file by path."""
+    catalog = catalog or load_catalog()
+    files = robot_files()
+    path = files.get(str(name_or_path)) or Path(name_or_path)
+    if not path.is_file():
+        raise RobotConfigError(f"unknown robot '{name_or_path}'; shipped robots are {sorted(files)}, "
+                               "or give the path of a robot .toml file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise RobotConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    return parse_description(data, path, catalog)

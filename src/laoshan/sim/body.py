@@ -1,0 +1,254 @@
+"""``SimBody``: a robot in a MuJoCo world behind the ``LowCmd`` → ``LowState`` contract.
+
+One :meth:`SimBody.step` is one control tick (500 Hz on the G1): the command is checked, the
+motor drivers run their law every physics step, physics advances, the battery supplies the
+electrical power, and the sensor models report what the robot's sensors would see.
+Ground truth is available only through :meth:`SimBody.ground_truth`, for scoring and debugging.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+from numpy.typing import NDArray
+
+from laoshan.components.actuator import ActuatorBank
+from laoshan.components.battery import Battery
+from laoshan.components.loop import LoopSpec, Watchdog
+from laoshan.components.sensors import Encoders, ForcePads, Imu, Sampler
+from laoshan.robot.description import RobotDescription
+from laoshan.robot.mujoco_model import SensorNames, build_robot_spec
+from laoshan.sim.render import RgbdCamera, RgbdFrame
+from laoshan.sim.messages import (
+    BmsState, CommandLimits, ImuState, LowCmd, LowState, MotorStates, check_low_cmd,
+)
+from laoshan.sim.world import WorldSpec, build_world
+
+FloatArray = NDArray[np.float64]
+
+BMS_PERIOD_S = 0.02   # the battery model is stepped at the BMS's 50 Hz
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """Simulator truth: for scoring and debugging only, never an input to a controller."""
+
+    time_s: float
+    p_world_base_m: FloatArray       # base (pelvis) position, world frame
+    quat_world_base: FloatArray      # (w, x, y, z)
+    v_world_base_m_s: FloatArray     # base linear velocity, world frame
+    w_base_rad_s: FloatArray         # base angular velocity, base frame
+    p_world_com_m: FloatArray        # whole-robot centre of mass
+    q_rad: FloatArray                # joint angles, motor order
+    dq_rad_s: FloatArray             # joint speeds, motor order
+
+    @property
+    def tilt_rad(self) -> float:
+        """Angle between the base z axis and the world vertical."""
+        w, x, y, _ = self.quat_world_base
+        z_z = 1.0 - 2.0 * (x * x + y * y)
+        return math.acos(max(-1.0, min(1.0, z_z)))
+
+
+class SimBody:
+    """A simulated robot: takes ``LowCmd``, gives ``LowState``."""
+
+    def __init__(self, robot: RobotDescription, world: WorldSpec | None = None, seed: int = 0,
+                 battery_soc: float = 1.0, start_xy_yaw: tuple[float, float, float] = (0.0, 0.0, 0.0),
+                 cameras: bool = False) -> None:
+        """``cameras=True`` renders the robot's RGB-D cameras (CPU cost) into ``LowState.rgbd``."""
+        self.robot = robot
+        self.world = world or WorldSpec()
+        self.loop: LoopSpec = robot.catalog.get("controller", robot.controller)
+        spec = build_robot_spec(robot, self.loop.physics_dt_s)
+        build_world(spec, self.world)
+        self.model = spec.compile()
+        self.data = mujoco.MjData(self.model)
+        self.n_motors = len(robot.motors)
+        self.start_xy_yaw = start_xy_yaw
+        self._initial_soc = battery_soc
+
+        m = self.model
+        base = m.joint("floating_base")
+        self._base_q, self._base_v = int(base.qposadr[0]), int(base.dofadr[0])
+        self._base_body = m.body(robot.base_link).id
+        jids = [m.joint(name).id for name in robot.joint_names]
+        self.qadr = m.jnt_qposadr[jids]
+        self.dadr = m.jnt_dofadr[jids]
+        self.bank = ActuatorBank(robot.motor_specs(), self.loop.control_dt_s)
+        # Actuators were added in motor order; their law coefficients are model parameters.
+        self._act_bias = m.actuator_biasprm[: self.n_motors]
+        self._act_range = m.actuator_forcerange[: self.n_motors]
+        self.limits = CommandLimits(q_min_rad=m.jnt_range[jids, 0].copy(), q_max_rad=m.jnt_range[jids, 1].copy(),
+                                    tau_max_Nm=self.bank.tau_peak_Nm.copy())
+        names = SensorNames()
+        adr = lambda name: int(m.sensor(name).adr[0])  # noqa: E731
+        self._imu_adr = (adr(names.imu_quat), adr(names.imu_gyro), adr(names.imu_accel))
+        self._foot_adr = np.array([adr(SensorNames.foot(side)) for side in robot.feet])
+        self._touch_adr = np.array([adr(SensorNames.touch(p.name)) for p in robot.touch], dtype=int)
+        self._sole_geoms = np.array([g for g in range(m.ngeom) if m.geom(g).name.startswith("sole_")])
+        self._cameras_on = cameras
+        self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
+        self.reset(seed)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self, seed: int = 0) -> LowState:
+        """Robot at its home posture standing on the floor at ``start_xy_yaw``; fresh sensors."""
+        m, d = self.model, self.data
+        mujoco.mj_resetData(m, d)
+        self._place_on_ground()
+        rng = np.random.default_rng(seed)
+        c = self.robot.catalog
+        self.encoders = Encoders(c.get("encoder", self.robot.encoder), self.n_motors, rng)
+        self.imu = Imu(c.get("imu", self.robot.imu.part), rng)
+        foot_spec = c.get("force", next(iter(self.robot.feet.values())).force_part)
+        self.feet = ForcePads(foot_spec, len(self.robot.feet), rng)
+        self._pad_groups = []   # (pad indices, model, sampler) for each touch part in use
+        for part in dict.fromkeys(p.part for p in self.robot.touch):
+            idx = np.array([k for k, p in enumerate(self.robot.touch) if p.part == part])
+            pads = ForcePads(c.get("touch", part), len(idx), rng)
+            self._pad_groups.append((idx, pads, Sampler(pads.spec.rate_Hz, pads.spec.latency_s)))
+        self._samplers = {
+            "encoder": Sampler(self.encoders.spec.rate_Hz, self.encoders.spec.latency_s),
+            "imu": Sampler(self.imu.spec.rate_Hz, self.imu.spec.latency_s),
+            "feet": Sampler(foot_spec.rate_Hz, foot_spec.latency_s),
+        }
+        self.close()
+        if self._cameras_on:
+            for mount in self.robot.cameras:
+                cam = RgbdCamera(self.model, mount.name, c.get("camera", mount.part), rng)
+                self._cameras.append((cam, Sampler(cam.spec.rate_Hz, cam.spec.latency_s)))
+        self.bank.reset()
+        self.battery = Battery(c.get("battery", self.robot.battery), self._initial_soc)
+        self.watchdog = Watchdog(self.loop.watchdog_timeout_s)
+        self._active = np.zeros((5, self.n_motors))      # drivers start disabled: no torque
+        self._damping = LowCmd.damping(self.n_motors, self.loop.damping_kd_Nms).as_rows()
+        self._bms_every = max(1, round(BMS_PERIOD_S / self.loop.control_dt_s))
+        self.tick = 0
+        self.rejected_commands = 0
+        self.energy_J = 0.0
+        self._last_dq = np.zeros(self.n_motors)
+        self._power_history_W: deque[float] = deque(maxlen=int(10.0 / self.loop.control_dt_s))
+        return self._sense(rejected="", damping=False)
+
+    def _place_on_ground(self) -> None:
+        m, d = self.model, self.data
+        x, y, yaw = self.start_xy_yaw
+        b = self._base_q
+        d.qpos[b:b + 7] = [x, y, 0.0, math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
+        d.qpos[self.qadr] = [mot.home_rad for mot in self.robot.motors]
+        mujoco.mj_kinematics(m, d)
+        lowest = min(d.geom_xpos[g, 2] - m.geom_size[g, 0] for g in self._sole_geoms)
+        d.qpos[b + 2] = -lowest + 1e-3
+        mujoco.mj_forward(m, d)
+
+    @property
+    def time_s(self) -> float:
+        return self.tick * self.loop.control_dt_s
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def step(self, cmd: LowCmd | None) -> LowState:
+        """Advance one control tick under ``cmd`` (None: no command arrived this tick)."""
+        t = self.time_s
+        rejected = ""
+        if cmd is not None:
+            rejected, rows = check_low_cmd(cmd, self.limits)
+            if rejected:
+                self.rejected_commands += 1   # the drivers keep the last valid command (hold)
+            else:
+                self._active = rows
+                self.watchdog.feed(t)
+        damping = self.watchdog.tripped(t) or bool(self.battery.state.fault)
+        command = self._damping if damping else self._active
+        m, d, bank = self.model, self.data, self.bank
+        # The drivers evaluate their law every physics step (inside mj_step, in affine form).
+        u, kp, kd = bank.driver_law(command)
+        d.ctrl[: self.n_motors] = u
+        self._act_bias[:, 1] = -kp
+        self._act_bias[:, 2] = -kd
+        if self.battery.state.fault:
+            self._act_range[:] = 0.0     # the BMS has cut the motor bus
+        else:
+            self._act_range[:, 0], self._act_range[:, 1] = bank.torque_limits(d.qvel[self.dadr])
+        mujoco.mj_step(m, d, nstep=self.loop.substeps)
+        bank.account(d.actuator_force[: self.n_motors].copy(), d.qvel[self.dadr])
+        total_W = float(bank.power_W.sum()) + self.loop.idle_power_W
+        self.energy_J += total_W * self.loop.control_dt_s
+        self._power_history_W.append(total_W)
+        self.tick += 1
+        if self.tick % self._bms_every == 0:   # the BMS integrates the pack at its own rate
+            window = list(self._power_history_W)[-self._bms_every:]
+            self.battery.step(sum(window) / len(window), self._bms_every * self.loop.control_dt_s)
+        return self._sense(rejected, damping)
+
+    def _sense(self, rejected: str, damping: bool) -> LowState:
+        t, d = self.time_s, self.data
+        s = self._samplers
+        if s["encoder"].due(t):
+            s["encoder"].push(t, self.encoders.measure(d.qpos[self.qadr], d.qvel[self.dadr]))
+        q, dq = s["encoder"].latest(t)
+        if s["imu"].due(t):
+            qa, ga, aa = self._imu_adr
+            s["imu"].push(t, self.imu.measure(d.sensordata[qa:qa + 4], d.sensordata[ga:ga + 3],
+                                              d.sensordata[aa:aa + 3]))
+        imu = s["imu"].latest(t)
+        if s["feet"].due(t):
+            s["feet"].push(t, self.feet.measure(d.sensordata[self._foot_adr]))
+        touch = np.zeros(len(self.robot.touch))
+        for idx, pads, sampler in self._pad_groups:
+            if sampler.due(t):
+                sampler.push(t, pads.measure(d.sensordata[self._touch_adr[idx]]))
+            reading = sampler.latest(t)
+            if reading is not None:
+                touch[idx] = reading
+        rgbd = {}
+        for cam, sampler in self._cameras:
+            if sampler.due(t):
+                sampler.push(t, cam.capture(d, t))
+            frame = sampler.latest(t)
+            if frame is not None:
+                rgbd[cam.name] = frame
+        ddq = (dq - self._last_dq) / self.loop.control_dt_s
+        self._last_dq = dq
+        b = self.battery.state
+        return LowState(
+            tick=self.tick, time_s=t,
+            motor_state=MotorStates(q=q, dq=dq, ddq=ddq, tau_est=self.bank.tau_Nm.copy(),
+                                    temperature=self.bank.temperature_C.copy(),
+                                    mode=(self._active[2] + self._active[3] > 0).astype(np.int8)),
+            imu_state=ImuState(imu.quaternion, imu.gyroscope, imu.accelerometer, imu.rpy),
+            foot_force_N=s["feet"].latest(t), touch_N=touch,
+            bms=BmsState(soc=b.soc, voltage_V=b.voltage_V, current_A=b.current_A, fault=b.fault),
+            rgbd=rgbd, cmd_rejected=rejected, damping_active=damping,
+        )
+
+    def close(self) -> None:
+        """Free the camera renderers (GL contexts)."""
+        for cam, _ in self._cameras:
+            cam.close()
+        self._cameras = []
+
+    # --- scoring and debugging only -------------------------------------------------------------
+
+    def ground_truth(self) -> GroundTruth:
+        """Simulator truth (scoring/debugging only)."""
+        d, bq, bv = self.data, self._base_q, self._base_v
+        return GroundTruth(
+            time_s=self.time_s, p_world_base_m=d.qpos[bq:bq + 3].copy(),
+            quat_world_base=d.qpos[bq + 3:bq + 7].copy(), v_world_base_m_s=d.qvel[bv:bv + 3].copy(),
+            w_base_rad_s=d.qvel[bv + 3:bv + 6].copy(), p_world_com_m=d.subtree_com[self._base_body].copy(),
+            q_rad=d.qpos[self.qadr].copy(),
+            dq_rad_s=d.qvel[self.dadr].copy(),
+        )
+
+    def mean_power_W(self, window_s: float = 5.0) -> float:
+        """Mean electrical power over the last ``window_s`` seconds."""
+        n = max(1, int(window_s / self.loop.control_dt_s))
+        recent = list(self._power_history_W)[-n:]
+        return float(np.mean(recent)) if recent else self.loop.idle_power_W

@@ -1,0 +1,210 @@
+"""Worlds: floor and terrain, tables, free objects — from a typed, seeded description.
+
+Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
+tables and floors by contact, and are moved only by contact forces.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import mujoco
+import numpy as np
+
+from laoshan.robot.mujoco_model import ENV_CONAFFINITY, ENV_CONTYPE
+
+TerrainKind = Literal["flat", "slope", "steps", "rough"]
+TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "rough")
+SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere")
+
+
+class WorldError(ValueError):
+    """A world description is malformed."""
+
+
+@dataclass(frozen=True)
+class Terrain:
+    """Ground in front of the robot (+x); flat floor everywhere else."""
+
+    kind: TerrainKind = "flat"
+    start_x_m: float = 1.0          # the feature begins this far along +x from the origin
+    slope_deg: float = 10.0         # slope: ramp incline
+    length_m: float = 3.0           # slope: ramp length along x; rough: patch length
+    step_height_m: float = 0.10     # steps: rise per step
+    step_depth_m: float = 0.35      # steps: tread depth
+    n_steps: int = 3                # steps: number of steps up (then a landing)
+    rough_amplitude_m: float = 0.03  # rough: peak-to-peak height of the heightfield
+    friction: float = 1.0           # sliding friction coefficient of floor and terrain
+
+    def __post_init__(self) -> None:
+        if self.kind not in TERRAINS:
+            raise WorldError(f"terrain kind '{self.kind}' is unknown; choose one of {TERRAINS}")
+        if not 0.0 <= self.slope_deg < 45.0:
+            raise WorldError(f"slope_deg={self.slope_deg} must be in [0, 45) degrees")
+        if not 0.0 <= self.step_height_m <= 0.5 or self.step_depth_m <= 0.05:
+            raise WorldError("step_height_m must be in [0, 0.5] m and step_depth_m > 0.05 m")
+        if not 0.0 <= self.rough_amplitude_m <= 0.3:
+            raise WorldError(f"rough_amplitude_m={self.rough_amplitude_m} must be in [0, 0.3] m")
+        if not 0.0 < self.friction <= 5.0:
+            raise WorldError(f"friction={self.friction} must be in (0, 5]")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A static table: a box top on the floor."""
+
+    name: str
+    center_xy_m: tuple[float, float]
+    top_size_m: tuple[float, float]   # length along x, width along y
+    height_m: float = 0.75
+    yaw_rad: float = 0.0
+
+
+@dataclass(frozen=True)
+class Thing:
+    """A free rigid object (box, cylinder or sphere)."""
+
+    name: str
+    shape: str
+    size_m: tuple[float, ...]          # box: half sizes (x, y, z); cylinder: (radius, half height); sphere: (radius,)
+    mass_kg: float
+    pos_m: tuple[float, float, float]  # centre; z is raised to rest on what is below if needed
+    yaw_rad: float = 0.0
+    rgba: tuple[float, float, float, float] = (0.8, 0.2, 0.2, 1.0)
+    friction: float = 0.9
+    jitter_m: float = 0.0              # uniform random xy offset drawn from the world seed
+
+    def __post_init__(self) -> None:
+        n = {"box": 3, "cylinder": 2, "sphere": 1}.get(self.shape)
+        if n is None:
+            raise WorldError(f"object '{self.name}': shape '{self.shape}' is unknown; choose one of {SHAPES}")
+        if len(self.size_m) != n or min(self.size_m) <= 0 or max(self.size_m) > 2.0:
+            raise WorldError(f"object '{self.name}': size_m needs {n} positive values in metres, got {self.size_m}")
+        if not 0.0 < self.mass_kg <= 100.0:
+            raise WorldError(f"object '{self.name}': mass_kg={self.mass_kg} must be in (0, 100] kg")
+
+    @property
+    def half_height_m(self) -> float:
+        return self.size_m[-1] if self.shape != "sphere" else self.size_m[0]
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """A whole world; ``seed`` drives every random choice in it (rough ground, object jitter)."""
+
+    terrain: Terrain = field(default_factory=Terrain)
+    tables: tuple[Table, ...] = ()
+    things: tuple[Thing, ...] = ()
+    seed: int = 0
+
+
+def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
+    """Add floor, light, terrain, tables and objects of ``world`` to ``spec``."""
+    rng = np.random.default_rng(world.seed)
+    spec.visual.quality.shadowsize = 0      # CPU rendering: no shadows, no multisampling
+    spec.visual.quality.offsamples = 0
+    grid = spec.add_texture(name="grid", type=mujoco.mjtTexture.mjTEXTURE_2D,
+                            builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER, width=300, height=300,
+                            rgb1=[0.25, 0.3, 0.35], rgb2=[0.35, 0.4, 0.45])
+    mat = spec.add_material(name="grid", texrepeat=[1, 1], reflectance=0.0)
+    mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = grid.name
+    spec.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+                     builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT, width=64, height=64,
+                     rgb1=[0.6, 0.75, 0.9], rgb2=[0.1, 0.15, 0.2])
+    wb = spec.worldbody
+    wb.add_light(pos=[0, 0, 4], dir=[0, 0, -1], diffuse=[0.8, 0.8, 0.8], castshadow=False)
+    wb.add_light(pos=[3, 3, 4], dir=[-0.5, -0.5, -1], diffuse=[0.4, 0.4, 0.4], castshadow=False)
+    t = world.terrain
+    _static(wb, name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 0.05],
+            material="grid", friction=t.friction)
+    if t.kind == "slope":
+        _add_slope(wb, t)
+    elif t.kind == "steps":
+        _add_steps(wb, t)
+    elif t.kind == "rough":
+        _add_rough(spec, t, rng)
+    for table in world.tables:
+        _add_table(wb, table)
+    for thing in world.things:
+        _add_thing(wb, thing, rng)
+
+
+def _static(body: mujoco.MjsBody, friction: float = 1.0, **kw: object) -> mujoco.MjsGeom:
+    geom = body.add_geom(contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3, **kw)
+    geom.friction = [friction, 0.02, 0.001]
+    return geom
+
+
+def _add_slope(wb: mujoco.MjsBody, t: Terrain) -> None:
+    """A ramp rising along +x from ``start_x_m``, then a landing as long as the ramp."""
+    a = math.radians(t.slope_deg)
+    half_len, half_thick = t.length_m / 2, 0.05
+    rise = t.length_m * math.sin(a)
+    # box centre so that its top face starts at floor level at start_x
+    cx = t.start_x_m + half_len * math.cos(a) + half_thick * math.sin(a)
+    cz = half_len * math.sin(a) - half_thick * math.cos(a)
+    _static(wb, name="ramp", type=mujoco.mjtGeom.mjGEOM_BOX, size=[half_len, 2.0, half_thick],
+            pos=[cx, 0, cz], quat=[math.cos(-a / 2), 0, math.sin(-a / 2), 0],
+            rgba=[0.45, 0.5, 0.4, 1], friction=t.friction)
+    x_top = t.start_x_m + t.length_m * math.cos(a)
+    _static(wb, name="landing", type=mujoco.mjtGeom.mjGEOM_BOX, size=[half_len, 2.0, rise / 2],
+            pos=[x_top + half_len, 0, rise / 2], rgba=[0.45, 0.5, 0.4, 1], friction=t.friction)
+
+
+def _add_steps(wb: mujoco.MjsBody, t: Terrain) -> None:
+    """``n_steps`` steps up along +x, the last one a landing of three treads."""
+    for k in range(t.n_steps):
+        depth = t.step_depth_m * (3 if k == t.n_steps - 1 else 1)
+        height = t.step_height_m * (k + 1)
+        x0 = t.start_x_m + k * t.step_depth_m
+        _static(wb, name=f"step_{k}", type=mujoco.mjtGeom.mjGEOM_BOX,
+                size=[depth / 2, 2.0, height / 2], pos=[x0 + depth / 2, 0, height / 2],
+                rgba=[0.5, 0.45, 0.4, 1], friction=t.friction)
+
+
+def _add_rough(spec: mujoco.MjSpec, t: Terrain, rng: np.random.Generator) -> None:
+    """A seeded heightfield patch of smooth bumps, its edges blended to the floor."""
+    n = 64
+    half = t.length_m / 2
+    coarse = rng.random((9, 9))
+    xs = np.linspace(0, 8, n)
+    # bilinear upsampling of the coarse grid gives bumps about a quarter metre wide
+    rows = np.array([np.interp(xs, np.arange(9), coarse[i]) for i in range(9)])
+    heights = np.array([np.interp(xs, np.arange(9), rows[:, j]) for j in range(n)]).T
+    edge = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / 6.0)
+    heights *= np.outer(edge, edge)
+    spec.add_hfield(name="rough", size=[half, half, max(t.rough_amplitude_m, 1e-4), 0.01],
+                    nrow=n, ncol=n, userdata=heights.ravel().tolist())
+    _static(spec.worldbody, name="rough", type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname="rough",
+            pos=[t.start_x_m + half, 0, 0], rgba=[0.45, 0.4, 0.35, 1], friction=t.friction)
+
+
+def _add_table(wb: mujoco.MjsBody, table: Table) -> None:
+    lx, ly = table.top_size_m
+    body = wb.add_body(name=table.name, pos=[*table.center_xy_m, 0],
+                       quat=[math.cos(table.yaw_rad / 2), 0, 0, math.sin(table.yaw_rad / 2)])
+    top = 0.03
+    _static(body, name=f"{table.name}_top", type=mujoco.mjtGeom.mjGEOM_BOX,
+            size=[lx / 2, ly / 2, top / 2], pos=[0, 0, table.height_m - top / 2], rgba=[0.6, 0.45, 0.3, 1])
+    for sx in (-1, 1):
+        for sy in (-1, 1):
+            _static(body, type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.025, 0.025, (table.height_m - top) / 2],
+                    pos=[sx * (lx / 2 - 0.04), sy * (ly / 2 - 0.04), (table.height_m - top) / 2],
+                    rgba=[0.4, 0.3, 0.2, 1])
+
+
+def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> None:
+    dx, dy = rng.uniform(-thing.jitter_m, thing.jitter_m, 2) if thing.jitter_m else (0.0, 0.0)
+    x, y, z = thing.pos_m
+    body = wb.add_body(name=thing.name, pos=[x + dx, y + dy, z],
+                       quat=[math.cos(thing.yaw_rad / 2), 0, 0, math.sin(thing.yaw_rad / 2)])
+    body.add_freejoint(name=thing.name)
+    kind = {"box": mujoco.mjtGeom.mjGEOM_BOX, "cylinder": mujoco.mjtGeom.mjGEOM_CYLINDER,
+            "sphere": mujoco.mjtGeom.mjGEOM_SPHERE}[thing.shape]
+    size = list(thing.size_m) + [0.0] * (3 - len(thing.size_m))
+    geom = body.add_geom(name=thing.name, type=kind, size=size, mass=thing.mass_kg,
+                         rgba=list(thing.rgba), contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY,
+                         condim=4)
+    geom.friction = [thing.friction, 0.01, 0.001]
