@@ -112,6 +112,7 @@ class ActuatorBank:
         self._head = 0
         self._cols = np.arange(n)
         self.temperature_C = np.full(n, AMBIENT_C)
+        self.derated_peak_Nm = self.tau_peak_Nm.copy()   # peak torque at the present temperature
         self.tau_Nm = np.zeros(n)
         self.copper_loss_W = np.zeros(n)
         self.power_W = np.zeros(n)
@@ -123,6 +124,7 @@ class ActuatorBank:
     def reset(self) -> None:
         self._hist[:] = 0.0
         self.temperature_C[:] = AMBIENT_C
+        self.derated_peak_Nm[:] = self.tau_peak_Nm
         self.tau_Nm[:] = 0.0
         self.copper_loss_W[:] = 0.0
         self.power_W[:] = 0.0
@@ -142,8 +144,7 @@ class ActuatorBank:
 
     def torque_limits(self, dq_rad_s: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Deliverable torque window ``(lo, hi)`` [N·m]: torque–speed envelope × thermal derating."""
-        derate = thermal_derating(self.temperature_C, self.derate_start_C, self.max_temp_C)
-        return torque_window(self.tau_peak_Nm * derate, self.knee_rad_s, self.no_load_rad_s, dq_rad_s)
+        return torque_window(self.derated_peak_Nm, self.knee_rad_s, self.no_load_rad_s, dq_rad_s)
 
     def account(self, tau_Nm: FloatArray, dq_rad_s: FloatArray) -> None:
         """Book one tick of applied torque: copper loss, winding temperature, electrical power."""
@@ -151,5 +152,7 @@ class ActuatorBank:
         self.copper_loss_W = current_A * current_A * self.resistance_ohm
         heat_out_W = (self.temperature_C - AMBIENT_C) / self.r_th_K_W
         self.temperature_C += self.dt_s * (self.copper_loss_W - heat_out_W) / self.c_th_J_K
+        self.derated_peak_Nm = self.tau_peak_Nm * thermal_derating(
+            self.temperature_C, self.derate_start_C, self.max_temp_C)
         self.power_W = tau_Nm * dq_rad_s + self.copper_loss_W
         self.tau_Nm = tau_Nm

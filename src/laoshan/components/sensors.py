@@ -135,11 +135,10 @@ class Encoders:
         self.step_rad = 2.0 * np.pi / spec.counts_per_rev
 
     def measure(self, q_rad: FloatArray, dq_rad_s: FloatArray) -> tuple[FloatArray, FloatArray]:
-        s = self.spec
-        q = q_rad + s.position_noise_rad * self.rng.standard_normal(self.n)
-        q = np.round(q / self.step_rad) * self.step_rad
-        dq = dq_rad_s + s.velocity_noise_rad_s * self.rng.standard_normal(self.n)
-        return q, dq
+        s, n = self.spec, self.n
+        noise = self.rng.standard_normal(2 * n)
+        q = np.round((q_rad + s.position_noise_rad * noise[:n]) / self.step_rad) * self.step_rad
+        return q, dq_rad_s + s.velocity_noise_rad_s * noise[n:]
 
 
 def quat_mul(a: FloatArray, b: FloatArray) -> FloatArray:

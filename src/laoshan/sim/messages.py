@@ -152,16 +152,16 @@ def check_low_cmd(cmd: object, limits: CommandLimits) -> tuple[str, FloatArray]:
         r, i = np.argwhere(~np.isfinite(rows))[0]
         return f"motor_cmd.{_FIELDS[r]}[{i}] is not finite", _NO_ROWS
     q, _, kp, kd, tau = rows
-    bad = (
-        ("mode", (m.mode != MODE_DISABLE) & (m.mode != MODE_ENABLE), "not 0 (disable) or 1 (enable)"),
-        ("kp", (kp < 0) | (kp > limits.kp_max), f"outside [0, {limits.kp_max}] N·m/rad"),
-        ("kd", (kd < 0) | (kd > limits.kd_max), f"outside [0, {limits.kd_max}] N·m·s/rad"),
-        ("tau", np.abs(tau) > limits.tau_max_Nm, "beyond the motor's peak torque"),
-        ("q", (kp > 0) & ((q < limits.q_min_rad - limits.q_margin_rad)
+    out_of_range = {
+        "mode": ((m.mode != MODE_DISABLE) & (m.mode != MODE_ENABLE), "not 0 (disable) or 1 (enable)"),
+        "kp": ((kp < 0) | (kp > limits.kp_max), f"outside [0, {limits.kp_max}] N·m/rad"),
+        "kd": ((kd < 0) | (kd > limits.kd_max), f"outside [0, {limits.kd_max}] N·m·s/rad"),
+        "tau": (np.abs(tau) > limits.tau_max_Nm, "beyond the motor's peak torque"),
+        "q": ((kp > 0) & ((q < limits.q_min_rad - limits.q_margin_rad)
                           | (q > limits.q_max_rad + limits.q_margin_rad)), "beyond the joint limits"),
-    )
-    for name, mask, why in bad:
-        if mask.any():
-            i = int(np.argmax(mask))
-            return f"motor_cmd.{name}[{i}]={float(getattr(m, name)[i]):.4g} is {why}", _NO_ROWS
+    }
+    if any(mask.any() for mask, _ in out_of_range.values()):
+        name, (mask, why) = next((k, v) for k, v in out_of_range.items() if v[0].any())
+        i = int(np.argmax(mask))
+        return f"motor_cmd.{name}[{i}]={float(getattr(m, name)[i]):.4g} is {why}", _NO_ROWS
     return "", _zero_disabled(rows, m.mode)

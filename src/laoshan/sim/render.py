@@ -7,6 +7,7 @@ or to a report video.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +18,19 @@ from numpy.typing import NDArray
 from laoshan.components.sensors import CameraSpec, depth_noise
 
 
+class RenderError(RuntimeError):
+    """Offscreen rendering is not available in this process."""
+
+
 def _plain_renderer(model: mujoco.MjModel, width: int, height: int) -> mujoco.Renderer:
-    renderer = mujoco.Renderer(model, height=height, width=width)
+    try:
+        renderer = mujoco.Renderer(model, height=height, width=width)
+    except mujoco.FatalError as exc:
+        raise RenderError(
+            f"offscreen rendering failed ({exc}). MuJoCo picks its OpenGL backend when it is first "
+            f"imported (MUJOCO_GL={os.environ.get('MUJOCO_GL', '')!r} now): import laoshan before "
+            "mujoco, or export MUJOCO_GL=egl; EGL needs Mesa (Debian: libegl1 libgl1-mesa-dri)."
+        ) from None
     renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
     renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
     return renderer

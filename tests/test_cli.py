@@ -1,0 +1,37 @@
+"""The command line: listing robots and parts, the stand demo, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from laoshan.cli import main
+
+
+def test_robots_lists_both_products() -> None:
+    result = CliRunner().invoke(main, ["robots"])
+    assert result.exit_code == 0, result.output
+    assert "g1-basic" in result.output and "g1-functional" in result.output
+    assert "33.34" in result.output and "34.39" in result.output
+
+
+def test_parts_lists_catalog() -> None:
+    result = CliRunner().invoke(main, ["parts", "--kind", "battery"])
+    assert result.exit_code == 0, result.output
+    assert "g1-9ah" in result.output and "motor" not in result.output
+
+
+def test_stand_prints_summary_and_writes_video(tmp_path: Path) -> None:
+    video = tmp_path / "stand.mp4"
+    result = CliRunner().invoke(main, ["stand", "--seconds", "1", "--video", str(video)])
+    assert result.exit_code == 0, result.output
+    for key in ("fell", "no", "pelvis height", "energy used", "battery SOC"):
+        assert key in result.output
+    assert video.stat().st_size > 10_000
+
+
+def test_unknown_robot_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["stand", "--robot", "t800"])
+    assert result.exit_code == 1
+    assert "unknown robot 't800'" in result.output
