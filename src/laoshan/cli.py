@@ -105,6 +105,7 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
         ["runtime at this power [h]", f"{report.runtime_estimate_h:.2f}"],
         ["hottest motor [°C]", f"{report.max_motor_temp_C:.2f}"],
         ["rejected commands", report.rejected_commands],
+        ["controller p99 [ms] / deadline misses", f"{report.controller_p99_ms:.3f} / {report.deadline_misses}"],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
     if video:

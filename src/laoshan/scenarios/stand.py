@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from laoshan.cerebellum.stand import StandController
+from laoshan.components.loop import DeadlineMonitor
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.sim.body import GroundTruth, SimBody
 from laoshan.sim.render import VideoRecorder
@@ -52,6 +53,8 @@ class StandReport:
     runtime_estimate_h: float
     rejected_commands: int
     max_motor_temp_C: float
+    controller_p99_ms: float         # controller compute time per tick (wall clock)
+    deadline_misses: int             # ticks whose controller took longer than the control period
     wall_s: float
 
     @property
@@ -72,10 +75,14 @@ def run_stand(config: StandScenario, progress: Callable[[int], None] | None = No
     state = body.reset(config.seed)
     fall_time = None
     heights, tilts = [], []
+    deadline = DeadlineMonitor(budget_s=body.loop.control_dt_s)
     start = time.perf_counter()
     try:
         for k in range(ticks):
-            state = body.step(controller(state))
+            deadline.start()
+            cmd = controller(state)
+            deadline.stop()
+            state = body.step(cmd)
             truth = body.ground_truth()   # scoring only
             heights.append(truth.p_world_base_m[2])
             tilts.append(truth.tilt_rad)
@@ -96,5 +103,5 @@ def run_stand(config: StandScenario, progress: Callable[[int], None] | None = No
         max_tilt_rad=float(np.max(tilts)), energy_J=body.energy_J, mean_power_W=mean_power,
         battery_soc=state.bms.soc, runtime_estimate_h=body.battery.runtime_estimate_s(mean_power) / 3600,
         rejected_commands=body.rejected_commands, max_motor_temp_C=float(state.motor_state.temperature.max()),
-        wall_s=wall,
+        controller_p99_ms=deadline.percentile_s(99) * 1e3, deadline_misses=deadline.misses, wall_s=wall,
     )
