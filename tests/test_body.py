@@ -11,7 +11,7 @@ from laoshan.cerebellum.stand import StandController
 from laoshan.robot.description import RobotDescription
 from laoshan.scenarios.stand import StandScenario, has_fallen, run_stand
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowCmd
+from laoshan.sim.messages import LowCmd, check_low_cmd
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,14 @@ def test_out_of_range_command_is_rejected(basic_body: SimBody, field: str, index
     getattr(cmd.motor_cmd, field)[index] = value
     state = basic_body.step(cmd)
     assert state.cmd_rejected.startswith(f"motor_cmd.{field}[{index}]") and why in state.cmd_rejected
+
+
+def test_safe_commands_are_accepted(robot: RobotDescription) -> None:
+    body = SimBody(robot)
+    n, kd = len(robot.motors), body.loop.damping_kd_Nms
+    assert check_low_cmd(LowCmd.damping(n, kd), body.limits)[0] == ""
+    assert check_low_cmd(LowCmd.zeros(n), body.limits)[0] == ""
+    assert check_low_cmd(StandController(robot)(body.reset(0)), body.limits)[0] == ""
 
 
 def test_wrong_size_command_is_rejected(basic_body: SimBody) -> None:

@@ -59,6 +59,20 @@ def test_thermal_derating_and_heating() -> None:
     assert bank.temperature_C[0] == pytest.approx(25.0 + 0.002 * copper_W / spec.thermal_capacity_J_K)
 
 
+def test_hot_motor_is_derated_and_recovers() -> None:
+    spec = CATALOG.get("motor", "g1-knee-139")    # derates from 90 °C to zero at 120 °C
+    bank = ActuatorBank([spec], control_dt_s=0.002)
+    bank.temperature_C[:] = 105.0
+    bank.account(np.zeros(1), np.zeros(1))
+    lo, hi = bank.torque_limits(np.zeros(1))
+    heat_out = (105.0 - 25.0) / spec.thermal_resistance_K_W * 0.002 / spec.thermal_capacity_J_K
+    expected = 139.0 * (120.0 - (105.0 - heat_out)) / 30.0     # about half the peak
+    assert hi[0] == pytest.approx(expected) and lo[0] == pytest.approx(-expected)
+    bank.temperature_C[:] = 40.0
+    bank.account(np.zeros(1), np.zeros(1))
+    assert bank.torque_limits(np.zeros(1))[1][0] == 139.0
+
+
 def test_battery_voltage_sag_and_soc() -> None:
     spec = CATALOG.get("battery", "g1-9ah")
     battery = Battery(spec, soc=1.0)

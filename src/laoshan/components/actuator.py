@@ -106,6 +106,8 @@ class ActuatorBank:
         self.derate_start_C = arr("derate_start_C")
         self.max_temp_C = arr("max_temperature_C")
         self.delay_ticks = np.round(arr("delay_s") / control_dt_s).astype(int)
+        self._slowest_knee_rad_s = float(self.knee_rad_s.min())
+        self._coolest_derate_C = float(self.derate_start_C.min())
         n = len(specs)
         # Command history ring buffer (rows q*, dq*, kp, kd, tau_ff) for per-motor transport delay.
         self._hist = np.zeros((int(self.delay_ticks.max()) + 1, 5, n))
@@ -144,6 +146,8 @@ class ActuatorBank:
 
     def torque_limits(self, dq_rad_s: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Deliverable torque window ``(lo, hi)`` [N·m]: torque–speed envelope × thermal derating."""
+        if float(np.abs(dq_rad_s).max()) <= self._slowest_knee_rad_s:   # all below their knee speed
+            return -self.derated_peak_Nm, self.derated_peak_Nm
         return torque_window(self.derated_peak_Nm, self.knee_rad_s, self.no_load_rad_s, dq_rad_s)
 
     def account(self, tau_Nm: FloatArray, dq_rad_s: FloatArray) -> None:
@@ -152,7 +156,10 @@ class ActuatorBank:
         self.copper_loss_W = current_A * current_A * self.resistance_ohm
         heat_out_W = (self.temperature_C - AMBIENT_C) / self.r_th_K_W
         self.temperature_C += self.dt_s * (self.copper_loss_W - heat_out_W) / self.c_th_J_K
-        self.derated_peak_Nm = self.tau_peak_Nm * thermal_derating(
-            self.temperature_C, self.derate_start_C, self.max_temp_C)
+        if float(self.temperature_C.max()) > self._coolest_derate_C:
+            self.derated_peak_Nm = self.tau_peak_Nm * thermal_derating(
+                self.temperature_C, self.derate_start_C, self.max_temp_C)
+        else:                                      # no motor is warm enough to be derated
+            self.derated_peak_Nm = self.tau_peak_Nm
         self.power_W = tau_Nm * dq_rad_s + self.copper_loss_W
         self.tau_Nm = tau_Nm

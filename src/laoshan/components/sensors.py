@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Sequence, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -141,35 +141,32 @@ class Encoders:
         return q, dq_rad_s + s.velocity_noise_rad_s * noise[n:]
 
 
-def quat_mul(a: FloatArray, b: FloatArray) -> FloatArray:
+def quat_mul(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float, float]:
     """Hamilton product of quaternions (w, x, y, z)."""
     w1, x1, y1, z1 = a
     w2, x2, y2, z2 = b
-    return np.array([
-        w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
-        w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
-        w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-        w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
-    ])
+    return (w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2)
 
 
-def quat_from_rotvec(v: FloatArray) -> FloatArray:
+def quat_from_rotvec(v: Sequence[float]) -> tuple[float, float, float, float]:
     """Quaternion (w, x, y, z) of rotation vector ``v`` [rad]."""
-    x, y, z = (float(c) for c in v)
+    x, y, z = v
     angle = math.sqrt(x * x + y * y + z * z)
     if angle < 1e-12:
-        return np.array([1.0, 0.5 * x, 0.5 * y, 0.5 * z])
+        return (1.0, 0.5 * x, 0.5 * y, 0.5 * z)
     k = math.sin(angle / 2) / angle
-    return np.array([math.cos(angle / 2), k * x, k * y, k * z])
+    return (math.cos(angle / 2), k * x, k * y, k * z)
 
 
-def quat_to_rpy(q: FloatArray) -> FloatArray:
+def quat_to_rpy(q: Sequence[float]) -> tuple[float, float, float]:
     """Roll, pitch, yaw [rad] (ZYX convention, as the G1 IMU reports) from (w, x, y, z)."""
-    w, x, y, z = (float(c) for c in q)
-    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
-    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-    return np.array([roll, pitch, yaw])
+    w, x, y, z = q
+    return (math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)),
+            math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x)))),
+            math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
 
 
 @dataclass
@@ -194,11 +191,13 @@ class Imu:
     def measure(self, quat_world_imu: FloatArray, gyro_rad_s: FloatArray, accel_m_s2: FloatArray) -> ImuReading:
         s, rng = self.spec, self.rng
         noise = rng.standard_normal(9)
-        quat = quat_mul(quat_world_imu, quat_from_rotvec(s.orientation_noise_rad * noise[0:3]))
-        quat /= math.sqrt(float(quat @ quat))
+        w, x, y, z = quat_mul(quat_world_imu.tolist(),
+                              quat_from_rotvec((s.orientation_noise_rad * noise[0:3]).tolist()))
+        norm = math.sqrt(w * w + x * x + y * y + z * z)
+        quat = (w / norm, x / norm, y / norm, z / norm)
         gyro = gyro_rad_s + self.gyro_bias + s.gyro_noise_rad_s * noise[3:6]
         accel = accel_m_s2 + self.accel_bias + s.accel_noise_m_s2 * noise[6:9]
-        return ImuReading(quat, gyro, accel, quat_to_rpy(quat))
+        return ImuReading(np.array(quat), gyro, accel, np.array(quat_to_rpy(quat)))
 
 
 class ForcePads:

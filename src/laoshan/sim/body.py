@@ -127,6 +127,9 @@ class SimBody:
         self.battery = Battery(c.get("battery", self.robot.battery), self._initial_soc)
         self.watchdog = Watchdog(self.loop.watchdog_timeout_s)
         self._active = np.zeros((5, self.n_motors))      # drivers start disabled: no torque
+        self._mode = np.zeros(self.n_motors, np.int8)
+        self._dq_true = d.qvel[self.dadr]
+        self._bms_energy_J = 0.0
         self._damping = LowCmd.damping(self.n_motors, self.loop.damping_kd_Nms).as_rows()
         self._bms_every = max(1, round(BMS_PERIOD_S / self.loop.control_dt_s))
         self.tick = 0
@@ -163,6 +166,7 @@ class SimBody:
                 self.rejected_commands += 1   # the drivers keep the last valid command (hold)
             else:
                 self._active = rows
+                self._mode = cmd.motor_cmd.mode.astype(np.int8)
                 self.watchdog.feed(t)
         damping = self.watchdog.tripped(t) or bool(self.battery.state.fault)
         command = self._damping if damping else self._active
@@ -175,23 +179,27 @@ class SimBody:
         if self.battery.state.fault:
             self._act_range[:] = 0.0     # the BMS has cut the motor bus
         else:
-            self._act_range[:, 0], self._act_range[:, 1] = bank.torque_limits(d.qvel[self.dadr])
+            self._act_range[:, 0], self._act_range[:, 1] = bank.torque_limits(self._dq_true)
         mujoco.mj_step(m, d, nstep=self.loop.substeps)
-        bank.account(d.actuator_force[: self.n_motors].copy(), d.qvel[self.dadr])
+        self._dq_true = d.qvel[self.dadr]
+        bank.account(d.actuator_force[: self.n_motors].copy(), self._dq_true)
         total_W = float(bank.power_W.sum()) + self.loop.idle_power_W
-        self.energy_J += total_W * self.loop.control_dt_s
+        dt = self.loop.control_dt_s
+        self.energy_J += total_W * dt
+        self._bms_energy_J += total_W * dt
         self._power_history_W.append(total_W)
         self.tick += 1
         if self.tick % self._bms_every == 0:   # the BMS integrates the pack at its own rate
-            window = list(self._power_history_W)[-self._bms_every:]
-            self.battery.step(sum(window) / len(window), self._bms_every * self.loop.control_dt_s)
+            period = self._bms_every * dt
+            self.battery.step(self._bms_energy_J / period, period)
+            self._bms_energy_J = 0.0
         return self._sense(rejected, damping)
 
     def _sense(self, rejected: str, damping: bool) -> LowState:
         t, d = self.time_s, self.data
         s = self._samplers
         if s["encoder"].due(t):
-            s["encoder"].push(t, self.encoders.measure(d.qpos[self.qadr], d.qvel[self.dadr]))
+            s["encoder"].push(t, self.encoders.measure(d.qpos[self.qadr], self._dq_true))
         q, dq = s["encoder"].latest(t)
         if s["imu"].due(t):
             qa, ga, aa = self._imu_adr
@@ -221,7 +229,7 @@ class SimBody:
             tick=self.tick, time_s=t,
             motor_state=MotorStates(q=q, dq=dq, ddq=ddq, tau_est=self.bank.tau_Nm.copy(),
                                     temperature=self.bank.temperature_C.copy(),
-                                    mode=(self._active[2] + self._active[3] > 0).astype(np.int8)),
+                                    mode=self._mode),
             imu_state=ImuState(imu.quaternion, imu.gyroscope, imu.accelerometer, imu.rpy),
             foot_force_N=s["feet"].latest(t), touch_N=touch,
             bms=BmsState(soc=b.soc, voltage_V=b.voltage_V, current_A=b.current_A, fault=b.fault),

@@ -126,9 +126,18 @@ class CommandLimits:
     kd_max: float = 100.0       # N·m·s/rad
     q_margin_rad: float = 0.1   # targets this far beyond a joint limit are still accepted
     n: int = field(init=False)
+    rows_min: FloatArray = field(init=False, repr=False)   # per-row bounds of LowCmd.as_rows()
+    rows_max: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "n", len(self.q_min_rad))
+        n = len(self.q_min_rad)
+        inf = np.full(n, np.inf)
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "rows_min", np.array([
+            self.q_min_rad - self.q_margin_rad, -inf, np.zeros(n), np.zeros(n), -self.tau_max_Nm]))
+        object.__setattr__(self, "rows_max", np.array([
+            self.q_max_rad + self.q_margin_rad, inf, np.full(n, self.kp_max), np.full(n, self.kd_max),
+            self.tau_max_Nm]))
 
 
 _FIELDS = ("q", "dq", "kp", "kd", "tau")
@@ -148,20 +157,25 @@ def check_low_cmd(cmd: object, limits: CommandLimits) -> tuple[str, FloatArray]:
         rows, ok_mode = _NO_ROWS, False
     if rows.shape != (5, limits.n) or not ok_mode:
         return f"every motor_cmd field must hold {limits.n} numbers (one per motor)", _NO_ROWS
+    mode_ok = ((m.mode == MODE_DISABLE) | (m.mode == MODE_ENABLE)).all()
+    if mode_ok and ((rows >= limits.rows_min) & (rows <= limits.rows_max)).all():  # NaN fails too
+        return "", _zero_disabled(rows, m.mode)
+    return _rejection(rows, m, limits), _NO_ROWS
+
+
+def _rejection(rows: FloatArray, m: MotorCmds, limits: CommandLimits) -> str:
+    """The first reason a command fails :func:`check_low_cmd`, worded for the person who sent it."""
     if not np.isfinite(rows).all():
         r, i = np.argwhere(~np.isfinite(rows))[0]
-        return f"motor_cmd.{_FIELDS[r]}[{i}] is not finite", _NO_ROWS
+        return f"motor_cmd.{_FIELDS[r]}[{i}] is not finite"
     q, _, kp, kd, tau = rows
-    out_of_range = {
-        "mode": ((m.mode != MODE_DISABLE) & (m.mode != MODE_ENABLE), "not 0 (disable) or 1 (enable)"),
-        "kp": ((kp < 0) | (kp > limits.kp_max), f"outside [0, {limits.kp_max}] N·m/rad"),
-        "kd": ((kd < 0) | (kd > limits.kd_max), f"outside [0, {limits.kd_max}] N·m·s/rad"),
-        "tau": (np.abs(tau) > limits.tau_max_Nm, "beyond the motor's peak torque"),
-        "q": ((kp > 0) & ((q < limits.q_min_rad - limits.q_margin_rad)
-                          | (q > limits.q_max_rad + limits.q_margin_rad)), "beyond the joint limits"),
-    }
-    if any(mask.any() for mask, _ in out_of_range.values()):
-        name, (mask, why) = next((k, v) for k, v in out_of_range.items() if v[0].any())
-        i = int(np.argmax(mask))
-        return f"motor_cmd.{name}[{i}]={float(getattr(m, name)[i]):.4g} is {why}", _NO_ROWS
-    return "", _zero_disabled(rows, m.mode)
+    out_of_range = (
+        ("mode", (m.mode != MODE_DISABLE) & (m.mode != MODE_ENABLE), "not 0 (disable) or 1 (enable)"),
+        ("kp", (kp < 0) | (kp > limits.kp_max), f"outside [0, {limits.kp_max}] N·m/rad"),
+        ("kd", (kd < 0) | (kd > limits.kd_max), f"outside [0, {limits.kd_max}] N·m·s/rad"),
+        ("tau", np.abs(tau) > limits.tau_max_Nm, "beyond the motor's peak torque"),
+        ("q", (q < limits.rows_min[0]) | (q > limits.rows_max[0]), "beyond the joint limits"),
+    )
+    name, mask, why = next(item for item in out_of_range if item[1].any())
+    i = int(np.argmax(mask))
+    return f"motor_cmd.{name}[{i}]={float(getattr(m, name)[i]):.4g} is {why}"
