@@ -56,7 +56,8 @@ def test_a_new_robot_file_by_path_needs_no_code(tmp_path: Path) -> None:
     ('link = "imu_in_pelvis"', 'link = "imu_link"', r"imu.link: link 'imu_link' is not in"),
     ('battery = "g1-9ah"', 'battery = "g1-9"', r"battery: unknown battery part 'g1-9'"),
     ('product = "basic"', 'product = "deluxe"', r"product: expected 'basic' or 'functional'"),
-    ('encoder = "g1-joint-encoder"', 'encoder = "g1-joint-encoder"\ncolour = "red"', r"unknown field\(s\) \['colour'\]"),
+    ('encoder = "g1-joint-encoder"', 'encoder = "g1-joint-encoder"\ncolour = "red"',
+     r"unknown field\(s\) \['colour'\]"),
 ])
 def test_bad_robot_file_names_the_field(tmp_path: Path, old: str, new: str, message: str) -> None:
     with pytest.raises(RobotConfigError, match=message):

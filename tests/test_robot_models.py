@@ -91,9 +91,14 @@ def test_mass_matrix_and_com_agree_with_pinocchio(models) -> None:
     assert worst_c <= 1e-6
 
 
-def test_rotor_inertia_from_catalog_is_on_both_models(models) -> None:
+def test_motor_parts_reach_the_physics_model(models) -> None:
+    """Rotor inertia on both models; reducer friction and torque limit on the MuJoCo joint/actuator."""
     desc, mj, pm = models
-    knee = "left_knee_joint"
-    part = desc.catalog.get("motor", next(m.part for m in desc.motors if m.joint == knee))
-    assert mj.dof_armature[mj.jnt_dofadr[mj.joint(knee).id]] == pytest.approx(part.armature_kgm2)
-    assert pm.armature[pm.joints[pm.getJointId(knee)].idx_v] == pytest.approx(part.armature_kgm2)
+    for motor in desc.motors:
+        part = desc.catalog.get("motor", motor.part)
+        dof = mj.jnt_dofadr[mj.joint(motor.joint).id]
+        assert mj.dof_armature[dof] == pytest.approx(part.armature_kgm2)
+        assert mj.dof_frictionloss[dof] == pytest.approx(part.coulomb_friction_Nm)
+        assert mj.dof_damping[dof] == pytest.approx(part.viscous_damping_Nms)
+        assert mj.actuator_forcerange[mj.actuator(motor.joint).id, 1] == pytest.approx(part.peak_torque_Nm)
+        assert pm.armature[pm.joints[pm.getJointId(motor.joint)].idx_v] == pytest.approx(part.armature_kgm2)

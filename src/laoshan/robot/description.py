@@ -53,17 +53,13 @@ class ImuMount:
 
 
 @dataclass(frozen=True)
-class CameraMount:
-    name: str
-    link: str   # URDF link of the optical mount; the camera looks along the link's +x axis
-    part: str   # catalog camera id
+class SensorMount:
+    """A named sensor fixed to a link: a camera (looks along the link's +x axis, image up +z)
+    or a touch pad (covers the link's collision geometry)."""
 
-
-@dataclass(frozen=True)
-class TouchPad:
     name: str
-    link: str   # the pad covers this link's collision geometry
-    part: str   # catalog touch id
+    link: str   # URDF link
+    part: str   # catalog id (camera or touch kind)
 
 
 @dataclass(frozen=True)
@@ -82,8 +78,8 @@ class RobotDescription:
     feet: dict[str, FootSpec]          # "left", "right"
     hands: dict[str, HandSpec]
     imu: ImuMount
-    cameras: tuple[CameraMount, ...] = ()
-    touch: tuple[TouchPad, ...] = ()
+    cameras: tuple[SensorMount, ...] = ()
+    touch: tuple[SensorMount, ...] = ()
     source: str = ""                   # file it was read from
     catalog: Catalog = field(default_factory=Catalog, repr=False)
 
@@ -181,19 +177,20 @@ class _Table:
             raise RobotConfigError(f"{self.where}.{key}: expected a table, got {type(v).__name__}")
         return v
 
+    def part(self, catalog: Catalog, kind: str, key: str = "part") -> str:
+        """A catalog part id that must exist in ``catalog`` under ``kind``."""
+        part_id = self.text(key)
+        try:
+            catalog.get(kind, part_id)
+        except CatalogError as exc:
+            raise RobotConfigError(f"{self.where}.{key}: {exc}") from None
+        return part_id
+
     def done(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
             raise RobotConfigError(f"{self.where}: unknown field(s) {unknown}")
 
-
-
-def _part(catalog: Catalog, kind: str, part_id: str, where: str) -> str:
-    try:
-        catalog.get(kind, part_id)
-    except CatalogError as exc:
-        raise RobotConfigError(f"{where}: {exc}") from None
-    return part_id
 
 
 def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> RobotDescription:
@@ -226,7 +223,7 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
         lo, hi = joints[joint]
         motors.append(MotorAssignment(
             joint=joint,
-            part=_part(catalog, "motor", t.text("part"), f"{t.where}.part"),
+            part=t.part(catalog, "motor"),
             home_rad=t.num("home_rad", lo, hi, "rad (within the joint limits)"),
             kp_Nm_rad=t.num("kp_Nm_rad", 0.0, 1000.0, "N·m/rad"),
             kd_Nms_rad=t.num("kd_Nms_rad", 0.0, 100.0, "N·m·s/rad"),
@@ -249,7 +246,7 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
         feet[side] = FootSpec(
             link=link(t), sole_points_m=tuple(checked),
             sole_radius_m=t.num("sole_radius_m", 0.0005, 0.05, "m"),
-            force_part=_part(catalog, "force", t.text("force_part"), f"{t.where}.force_part"),
+            force_part=t.part(catalog, "force", "force_part"),
         )
         t.done()
     if set(feet) != {"left", "right"}:
@@ -262,30 +259,24 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
         t.done()
 
     ti = _Table(top.sub("imu"), f"{source.name}.imu")
-    imu = ImuMount(link=link(ti), part=_part(catalog, "imu", ti.text("part"), f"{ti.where}.part"))
+    imu = ImuMount(link=link(ti), part=ti.part(catalog, "imu"))
     ti.done()
 
-    cameras = []
-    for i, raw in enumerate(top.items("cameras", required=False)):
-        t = _Table(raw, f"{source.name}.cameras[{i}]")
-        cameras.append(CameraMount(name=t.text("name"), link=link(t),
-                                   part=_part(catalog, "camera", t.text("part"), f"{t.where}.part")))
-        t.done()
-    touch = []
-    for i, raw in enumerate(top.items("touch", required=False)):
-        t = _Table(raw, f"{source.name}.touch[{i}]")
-        touch.append(TouchPad(name=t.text("name"), link=link(t),
-                              part=_part(catalog, "touch", t.text("part"), f"{t.where}.part")))
-        t.done()
+    def mounts(key: str, kind: str) -> tuple[SensorMount, ...]:
+        out = []
+        for i, raw in enumerate(top.items(key, required=False)):
+            t = _Table(raw, f"{source.name}.{key}[{i}]")
+            out.append(SensorMount(name=t.text("name"), link=link(t), part=t.part(catalog, kind)))
+            t.done()
+        return tuple(out)
 
     desc = RobotDescription(
         name=name, product=product, summary=top.text("summary"), urdf_path=urdf_path,
         base_link=link(top, "base_link"),
-        controller=_part(catalog, "controller", top.text("controller"), f"{source.name}.controller"),
-        battery=_part(catalog, "battery", top.text("battery"), f"{source.name}.battery"),
-        encoder=_part(catalog, "encoder", top.text("encoder"), f"{source.name}.encoder"),
-        motors=tuple(motors), feet=feet, hands=hands, imu=imu, cameras=tuple(cameras),
-        touch=tuple(touch), source=str(source), catalog=catalog,
+        controller=top.part(catalog, "controller", "controller"),
+        battery=top.part(catalog, "battery", "battery"), encoder=top.part(catalog, "encoder", "encoder"),
+        motors=tuple(motors), feet=feet, hands=hands, imu=imu, cameras=mounts("cameras", "camera"),
+        touch=mounts("touch", "touch"), source=str(source), catalog=catalog,
     )
     top.done()
     return desc

@@ -75,7 +75,7 @@ def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSp
             geom.contype, geom.conaffinity = ROBOT_CONTYPE, ROBOT_CONAFFINITY
             geom.condim = 3
 
-    for motor, part in zip(desc.motors, desc.motor_specs()):
+    for motor, part in zip(desc.motors, desc.motor_specs(), strict=True):
         joint = spec.joint(motor.joint)
         joint.armature = part.armature_kgm2
         joint.frictionloss = part.coulomb_friction_Nm

@@ -18,7 +18,7 @@ def build_pinocchio_model(desc: RobotDescription) -> pin.Model:
     model = pin.buildModelFromUrdf(str(desc.urdf_path), pin.JointModelFreeFlyer())
     model.name = desc.name
     armature = np.zeros(model.nv)
-    for motor, part in zip(desc.motors, desc.motor_specs()):
+    for motor, part in zip(desc.motors, desc.motor_specs(), strict=True):
         armature[model.joints[model.getJointId(motor.joint)].idx_v] = part.armature_kgm2
     model.armature = armature
     return model
