@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from laoshan.robot.description import RobotConfigError, RobotDescription
+from laoshan.robot.description import RobotConfigError, RobotDescription, example_robot_data_dir
 
 # Collision bit masks (MuJoCo collides a pair when contype of one & conaffinity of the other):
 # robot geoms touch the environment (floor, terrain, furniture, objects) but not each other.
@@ -42,15 +42,21 @@ class SensorNames:
 
 
 def _urdf_with_compiler(desc: RobotDescription) -> str:
-    """The URDF text with a ``<mujoco><compiler>`` block so meshes resolve and no link is fused."""
+    """The URDF text made loadable by MuJoCo: ``package://example-robot-data/`` mesh paths become
+    absolute, other relative paths resolve from the URDF's folder, and no link is fused away."""
     text = desc.urdf_path.read_text()
+    text = text.replace("package://example-robot-data/robots/", f"{example_robot_data_dir()}/")
+    if "package://" in text:
+        start = text.index("package://")
+        raise RobotConfigError(
+            f"urdf: {desc.urdf_path.name} refers to '{text[start:text.find(chr(34), start)]}'; only "
+            "package://example-robot-data/ and paths relative to the URDF are resolved")
     start = text.find("<robot")
     if start < 0:
         raise RobotConfigError(f"urdf: {desc.urdf_path} has no <robot> element")
     head_end = text.index(">", start) + 1
-    mesh_dir = desc.urdf_path.parent.parent / "meshes"
-    compiler = (f'<mujoco><compiler meshdir="{mesh_dir}" discardvisual="false" fusestatic="false" '
-                f'strippath="true" balanceinertia="false"/></mujoco>')
+    compiler = (f'<mujoco><compiler meshdir="{desc.urdf_path.parent}" discardvisual="false" '
+                'fusestatic="false" strippath="false" balanceinertia="false"/></mujoco>')
     return text[:head_end] + compiler + text[head_end:]
 
 
