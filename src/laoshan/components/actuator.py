@@ -96,9 +96,6 @@ class ActuatorBank:
         self.tau_peak_Nm = arr("peak_torque_Nm")
         self.knee_rad_s = arr("knee_speed_rad_s")
         self.no_load_rad_s = arr("no_load_speed_rad_s")
-        self.armature_kgm2 = arr("armature_kgm2")
-        self.coulomb_Nm = arr("coulomb_friction_Nm")
-        self.viscous_Nms = arr("viscous_damping_Nms")
         self.resistance_ohm = arr("winding_resistance_ohm")
         self.kt_Nm_A = arr("torque_constant_Nm_A")
         self.c_th_J_K = arr("thermal_capacity_J_K")
@@ -107,6 +104,9 @@ class ActuatorBank:
         self.max_temp_C = arr("max_temperature_C")
         self.delay_ticks = np.round(arr("delay_s") / control_dt_s).astype(int)
         self._slowest_knee_rad_s = float(self.knee_rad_s.min())
+        self._copper_W_per_Nm2 = self.resistance_ohm / self.kt_Nm_A**2
+        self._heat_K_per_J = control_dt_s / self.c_th_J_K
+        self._cool_per_tick = control_dt_s / (self.r_th_K_W * self.c_th_J_K)
         self._coolest_derate_C = float(self.derate_start_C.min())
         n = len(specs)
         # Command history ring buffer (rows q*, dq*, kp, kd, tau_ff) for per-motor transport delay.
@@ -118,10 +118,6 @@ class ActuatorBank:
         self.tau_Nm = np.zeros(n)
         self.copper_loss_W = np.zeros(n)
         self.power_W = np.zeros(n)
-
-    @property
-    def n(self) -> int:
-        return len(self.specs)
 
     def reset(self) -> None:
         self._hist[:] = 0.0
@@ -152,10 +148,10 @@ class ActuatorBank:
 
     def account(self, tau_Nm: FloatArray, dq_rad_s: FloatArray) -> None:
         """Book one tick of applied torque: copper loss, winding temperature, electrical power."""
-        current_A = tau_Nm / self.kt_Nm_A
-        self.copper_loss_W = current_A * current_A * self.resistance_ohm
-        heat_out_W = (self.temperature_C - AMBIENT_C) / self.r_th_K_W
-        self.temperature_C += self.dt_s * (self.copper_loss_W - heat_out_W) / self.c_th_J_K
+        # copper loss (tau / Kt)^2 R; winding: C dT/dt = P_cu - (T - T_amb) / R_th
+        self.copper_loss_W = tau_Nm * tau_Nm * self._copper_W_per_Nm2
+        self.temperature_C += self._heat_K_per_J * self.copper_loss_W \
+            - self._cool_per_tick * (self.temperature_C - AMBIENT_C)
         if float(self.temperature_C.max()) > self._coolest_derate_C:
             self.derated_peak_Nm = self.tau_peak_Nm * thermal_derating(
                 self.temperature_C, self.derate_start_C, self.max_temp_C)

@@ -138,7 +138,7 @@ class Encoders:
     def measure(self, q_rad: FloatArray, dq_rad_s: FloatArray) -> tuple[FloatArray, FloatArray]:
         s, n = self.spec, self.n
         noise = self.rng.standard_normal(2 * n)
-        q = np.round((q_rad + s.position_noise_rad * noise[:n]) / self.step_rad) * self.step_rad
+        q = np.rint((q_rad + s.position_noise_rad * noise[:n]) / self.step_rad) * self.step_rad
         return q, dq_rad_s + s.velocity_noise_rad_s * noise[n:]
 
 
@@ -211,7 +211,7 @@ class ForcePads:
 
     def measure(self, force_N: FloatArray) -> FloatArray:
         noisy = force_N + self.spec.noise_N * self.rng.standard_normal(self.n)
-        return np.clip(noisy, 0.0, self.spec.full_scale_N)
+        return noisy.clip(0.0, self.spec.full_scale_N)
 
 
 def depth_noise(spec: CameraSpec, depth_m: FloatArray, rng: np.random.Generator) -> FloatArray:

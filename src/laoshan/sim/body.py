@@ -9,7 +9,6 @@ Ground truth is available only through :meth:`SimBody.ground_truth`, for scoring
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 
 import mujoco
@@ -18,6 +17,7 @@ from numpy.typing import NDArray
 
 from laoshan.components.actuator import ActuatorBank
 from laoshan.components.battery import Battery
+from laoshan.components.catalog import Catalog
 from laoshan.components.loop import LoopSpec, Watchdog
 from laoshan.components.sensors import Encoders, ForcePads, Imu, Sampler
 from laoshan.robot.description import RobotDescription
@@ -52,6 +52,31 @@ class GroundTruth:
         w, x, y, _ = self.quat_world_base
         z_z = 1.0 - 2.0 * (x * x + y * y)
         return math.acos(max(-1.0, min(1.0, z_z)))
+
+
+PadGroup = tuple[NDArray[np.int_], ForcePads, Sampler[FloatArray]]
+
+
+def _pad_groups(catalog: Catalog, kind: str, parts: list[str], rng: np.random.Generator) -> list[PadGroup]:
+    """One force-pad model and sampler per catalog part in use, with the pads (indices) it covers."""
+    groups = []
+    for part in dict.fromkeys(parts):
+        idx = np.array([k for k, p in enumerate(parts) if p == part])
+        pads = ForcePads(catalog.get(kind, part), len(idx), rng)
+        groups.append((idx, pads, Sampler(pads.spec.rate_Hz, pads.spec.latency_s)))
+    return groups
+
+
+def _read_pads(groups: list[PadGroup], true_force_N: FloatArray, t_s: float) -> FloatArray:
+    """What the pads report at ``t_s`` (0 before their first sample arrives)."""
+    out = np.zeros(len(true_force_N))
+    for idx, pads, sampler in groups:
+        if sampler.due(t_s):
+            sampler.push(t_s, pads.measure(true_force_N[idx]))
+        reading = sampler.latest(t_s)
+        if reading is not None:
+            out[idx] = reading
+    return out
 
 
 class SimBody:
@@ -106,17 +131,11 @@ class SimBody:
         c = self.robot.catalog
         self.encoders = Encoders(c.get("encoder", self.robot.encoder), self.n_motors, rng)
         self.imu = Imu(c.get("imu", self.robot.imu.part), rng)
-        foot_spec = c.get("force", next(iter(self.robot.feet.values())).force_part)
-        self.feet = ForcePads(foot_spec, len(self.robot.feet), rng)
-        self._pad_groups = []   # (pad indices, model, sampler) for each touch part in use
-        for part in dict.fromkeys(p.part for p in self.robot.touch):
-            idx = np.array([k for k, p in enumerate(self.robot.touch) if p.part == part])
-            pads = ForcePads(c.get("touch", part), len(idx), rng)
-            self._pad_groups.append((idx, pads, Sampler(pads.spec.rate_Hz, pads.spec.latency_s)))
+        self._foot_pads = _pad_groups(c, "force", [f.force_part for f in self.robot.feet.values()], rng)
+        self._touch_pads = _pad_groups(c, "touch", [p.part for p in self.robot.touch], rng)
         self._samplers = {
             "encoder": Sampler(self.encoders.spec.rate_Hz, self.encoders.spec.latency_s),
             "imu": Sampler(self.imu.spec.rate_Hz, self.imu.spec.latency_s),
-            "feet": Sampler(foot_spec.rate_Hz, foot_spec.latency_s),
         }
         self.close()
         if self._cameras_on:
@@ -136,7 +155,6 @@ class SimBody:
         self.rejected_commands = 0
         self.energy_J = 0.0
         self._last_dq = np.zeros(self.n_motors)
-        self._power_history_W: deque[float] = deque(maxlen=int(10.0 / self.loop.control_dt_s))
         return self._sense(rejected="", damping=False)
 
     def _place_on_ground(self) -> None:
@@ -187,7 +205,6 @@ class SimBody:
         dt = self.loop.control_dt_s
         self.energy_J += total_W * dt
         self._bms_energy_J += total_W * dt
-        self._power_history_W.append(total_W)
         self.tick += 1
         if self.tick % self._bms_every == 0:   # the BMS integrates the pack at its own rate
             period = self._bms_every * dt
@@ -206,15 +223,8 @@ class SimBody:
             s["imu"].push(t, self.imu.measure(d.sensordata[qa:qa + 4], d.sensordata[ga:ga + 3],
                                               d.sensordata[aa:aa + 3]))
         imu = s["imu"].latest(t)
-        if s["feet"].due(t):
-            s["feet"].push(t, self.feet.measure(d.sensordata[self._foot_adr]))
-        touch = np.zeros(len(self.robot.touch))
-        for idx, pads, sampler in self._pad_groups:
-            if sampler.due(t):
-                sampler.push(t, pads.measure(d.sensordata[self._touch_adr[idx]]))
-            reading = sampler.latest(t)
-            if reading is not None:
-                touch[idx] = reading
+        feet = _read_pads(self._foot_pads, d.sensordata[self._foot_adr], t)
+        touch = _read_pads(self._touch_pads, d.sensordata[self._touch_adr], t)
         rgbd = {}
         for cam, sampler in self._cameras:
             if sampler.due(t):
@@ -231,7 +241,7 @@ class SimBody:
                                     temperature=self.bank.temperature_C.copy(),
                                     mode=self._mode),
             imu_state=ImuState(imu.quaternion, imu.gyroscope, imu.accelerometer, imu.rpy),
-            foot_force_N=s["feet"].latest(t), touch_N=touch,
+            foot_force_N=feet, touch_N=touch,
             bms=BmsState(soc=b.soc, voltage_V=b.voltage_V, current_A=b.current_A, fault=b.fault),
             rgbd=rgbd, cmd_rejected=rejected, damping_active=damping,
         )
@@ -254,9 +264,3 @@ class SimBody:
             q_rad=d.qpos[self.qadr].copy(),
             dq_rad_s=d.qvel[self.dadr].copy(),
         )
-
-    def mean_power_W(self, window_s: float = 5.0) -> float:
-        """Mean electrical power over the last ``window_s`` seconds."""
-        n = max(1, int(window_s / self.loop.control_dt_s))
-        recent = list(self._power_history_W)[-n:]
-        return float(np.mean(recent)) if recent else self.loop.idle_power_W
