@@ -1,0 +1,131 @@
+"""The robot model the controllers use: the description's URDF with sole and trunk frames added,
+loaded in PlaCo (on Pinocchio), and the index maps between motor order and model order.
+
+Control code never touches MuJoCo: it sees the robot through this model and ``LowState``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import placo
+
+from laoshan.robot.description import RobotDescription, example_robot_data_dir
+
+FloatArray = np.ndarray
+
+
+@dataclass(frozen=True)
+class FootGeometry:
+    """Sole rectangle in the foot frame (centred under the sole contact points, on the ground)."""
+
+    length_m: float
+    width_m: float
+
+
+def _control_urdf(desc: RobotDescription) -> Path:
+    """URDF with ``left_foot``/``right_foot`` frames at the sole centres, ``{side}_sole_{k}`` frames
+    at the bottom of each sole contact sphere, and ``trunk`` at the base.
+
+    PlaCo's humanoid tools name these frames so; the file is written once per content into the
+    temporary folder (the package folder may be read-only).
+    """
+    text = desc.urdf_path.read_text().replace(
+        "package://example-robot-data/robots/", f"{example_robot_data_dir()}/")
+    frames = []
+    for side, foot in desc.feet.items():
+        pts = np.array(foot.sole_points_m)
+        cx, cy = (pts[:, 0].min() + pts[:, 0].max()) / 2, (pts[:, 1].min() + pts[:, 1].max()) / 2
+        cz = pts[:, 2].min() - foot.sole_radius_m
+        frames.append(f'<link name="{side}_foot"/><joint name="{side}_foot_frame" type="fixed">'
+                      f'<parent link="{foot.link}"/><child link="{side}_foot"/>'
+                      f'<origin xyz="{cx} {cy} {cz}"/></joint>')
+        for k, (x, y, z) in enumerate(pts):
+            frames.append(f'<link name="{side}_sole_{k}"/><joint name="{side}_sole_{k}_frame" type="fixed">'
+                          f'<parent link="{foot.link}"/><child link="{side}_sole_{k}"/>'
+                          f'<origin xyz="{x} {y} {z - foot.sole_radius_m}"/></joint>')
+    frames.append(f'<link name="trunk"/><joint name="trunk_frame" type="fixed"><parent link="{desc.base_link}"/>'
+                  '<child link="trunk"/></joint>')
+    text = text.replace("</robot>", "".join(frames) + "</robot>")
+    digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / "laoshan-control" / f"{desc.name}-{digest}.urdf"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+    return path
+
+
+class ControlModel:
+    """A PlaCo humanoid model of ``desc`` plus motor-order index maps.
+
+    ``q`` follows Pinocchio: ``[p_world_base (3), quat_world_base xyzw (4), joints]``, ``v`` is
+    ``[v_base (3, base frame), w_base (3, base frame), joint speeds]``.
+    """
+
+    def __init__(self, desc: RobotDescription) -> None:
+        self.desc = desc
+        self.urdf_path = _control_urdf(desc)
+        self.robot = placo.HumanoidRobot(str(self.urdf_path))
+        model = self.robot.model
+        names = desc.joint_names
+        self.iq = np.array([model.joints[model.getJointId(n)].idx_q for n in names])
+        self.iv = np.array([model.joints[model.getJointId(n)].idx_v for n in names])
+        armature = np.zeros(model.nv)   # rotor inertia from the catalog: part of the joint dynamics
+        armature[self.iv] = [p.armature_kgm2 for p in desc.motor_specs()]
+        model.armature = armature
+        self.home_rad = np.array([m.home_rad for m in desc.motors])
+        self.tau_limit_Nm = np.array([p.peak_torque_Nm for p in desc.motor_specs()])
+        self.mass_kg = float(sum(inertia.mass for inertia in model.inertias))
+        pts = np.array(desc.feet["left"].sole_points_m)
+        self.foot = FootGeometry(length_m=float(np.ptp(pts[:, 0])), width_m=float(np.ptp(pts[:, 1])))
+        self.feet_spacing_m = self._feet_spacing()
+        self.imu_frame = desc.imu.link
+        # sole contact points in the foot frame (the foot frame is on the ground, mid-sole)
+        self.sole_points_m = {side: self._sole_points(side) for side in desc.feet}
+        self.leg_joints = self._leg_joints()
+
+    def _sole_points(self, side: str) -> np.ndarray:
+        model = self.robot.model
+        data = model.createData()
+        import pinocchio as pin
+
+        pin.framesForwardKinematics(model, data, pin.neutral(model))
+        foot = data.oMf[model.getFrameId(f"{side}_foot")]
+        n = len(self.desc.feet[side].sole_points_m)
+        return np.array([foot.actInv(data.oMf[model.getFrameId(f"{side}_sole_{k}")].translation) for k in range(n)])
+
+    def _leg_joints(self) -> list[str]:
+        """Joints between the base and either foot (the legs), by walking up the kinematic tree."""
+        model = self.robot.model
+        legs = set()
+        for side in self.desc.feet:
+            joint = model.frames[model.getFrameId(f"{side}_foot")].parentJoint
+            while joint > 1:   # 0 is the universe, 1 the floating base
+                legs.add(model.names[joint])
+                joint = model.parents[joint]
+        return [m.joint for m in self.desc.motors if m.joint in legs]
+
+    def _feet_spacing(self) -> float:
+        self.set_state(np.zeros(3), np.array([0, 0, 0, 1.0]), self.home_rad, np.zeros(6), np.zeros(len(self.iv)))
+        left = self.robot.get_T_world_frame("left_foot")[:3, 3]
+        right = self.robot.get_T_world_frame("right_foot")[:3, 3]
+        return float(abs(left[1] - right[1]))
+
+    def set_state(self, p_world_base: FloatArray, quat_xyzw: FloatArray, q_joints: FloatArray,
+                  v_base: FloatArray, dq_joints: FloatArray) -> None:
+        """Write a state (joints in motor order) into the PlaCo robot and update its kinematics."""
+        q = np.zeros(self.robot.model.nq)
+        v = np.zeros(self.robot.model.nv)
+        q[0:3], q[3:7] = p_world_base, quat_xyzw
+        q[self.iq] = q_joints
+        v[0:6] = v_base
+        v[self.iv] = dq_joints
+        self.robot.state.q = q
+        self.robot.state.qd = v
+        self.robot.update_kinematics()

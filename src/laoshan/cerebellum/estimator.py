@@ -1,0 +1,146 @@
+"""Base state estimation from ``LowState`` only: IMU + joint encoders + foot contact.
+
+Orientation and angular rate come from the IMU (its attitude filter and gyro). Base position and
+velocity come from a Kalman filter: the accelerometer predicts, and every foot in contact corrects
+(its velocity in the world is zero, and its position stays where it touched down).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pinocchio as pin
+
+from laoshan.cerebellum.control_model import ControlModel
+from laoshan.sim.messages import LowState
+
+GRAVITY = np.array([0.0, 0.0, -9.81])
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class EstimatorConfig:
+    accel_noise_m_s2: float = 0.5       # process noise of the accelerometer-driven prediction
+    velocity_noise_m_s: float = 0.03    # leg-odometry velocity measurement noise
+    anchor_noise_m: float = 0.005       # stance-foot anchor position measurement noise
+    contact_on_frac: float = 0.20       # a foot is in contact above this fraction of the weight ...
+    contact_off_frac: float = 0.08      # ... and leaves contact below this one (hysteresis)
+
+
+@dataclass(frozen=True)
+class RobotState:
+    """The estimated state of the robot (world = odometry frame, fixed at start)."""
+
+    time_s: float
+    p_world_base_m: np.ndarray     # (3,)
+    R_world_base: np.ndarray       # (3, 3)
+    v_world_base_m_s: np.ndarray   # (3,)
+    w_base_rad_s: np.ndarray       # (3,) angular rate in the base frame
+    q_rad: np.ndarray              # joint angles, motor order
+    dq_rad_s: np.ndarray           # joint speeds, motor order
+    contact: dict[str, bool]       # foot in contact
+    foot_force_N: dict[str, float]
+
+    @property
+    def quat_xyzw(self) -> np.ndarray:
+        return pin.Quaternion(self.R_world_base).coeffs().copy()
+
+    @property
+    def v_base_local(self) -> np.ndarray:
+        """Base linear velocity in the base frame (Pinocchio's free-flyer convention)."""
+        return self.R_world_base.T @ self.v_world_base_m_s
+
+    @property
+    def tilt_rad(self) -> float:
+        return float(np.arccos(np.clip(self.R_world_base[2, 2], -1.0, 1.0)))
+
+
+class StateEstimator:
+    """Leg-odometry + IMU Kalman filter over base position and velocity."""
+
+    def __init__(self, model: ControlModel, config: EstimatorConfig | None = None) -> None:
+        self.model = model
+        self.config = config or EstimatorConfig()
+        self._pin = model.robot.model
+        self._data = self._pin.createData()
+        self._fid = {s: self._pin.getFrameId(f"{s}_foot") for s in SIDES}
+        imu = self._pin.getFrameId(model.imu_frame)
+        q0 = pin.neutral(self._pin)
+        pin.framesForwardKinematics(self._pin, self._data, q0)
+        self._R_base_imu = self._data.oMf[imu].rotation.copy()   # fixed mount
+        self.weight_N = model.mass_kg * 9.81
+        self.reset()
+
+    def reset(self) -> None:
+        self.x = np.zeros(6)                  # p (3), v (3), world
+        self.P = np.diag([1e-4] * 3 + [1e-2] * 3)
+        self.contact = {s: True for s in SIDES}
+        self.anchor: dict[str, np.ndarray] = {}
+        self._t: float | None = None
+
+    def _leg_kinematics(self, q: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per foot: position in the base frame, and its Jacobian w.r.t. joint speeds (base frame)."""
+        qf = pin.neutral(self._pin)
+        qf[self.model.iq] = q
+        pin.computeJointJacobians(self._pin, self._data, qf)
+        pin.updateFramePlacements(self._pin, self._data)
+        out = {}
+        for s, fid in self._fid.items():
+            J = pin.getFrameJacobian(self._pin, self._data, fid, pin.LOCAL_WORLD_ALIGNED)[:3, self.model.iv]
+            out[s] = (self._data.oMf[fid].translation.copy(), J)
+        return out
+
+    def update(self, state: LowState) -> RobotState:
+        ms, imu, c = state.motor_state, state.imu_state, self.config
+        w, x, y, z = imu.quaternion
+        R_world_base = pin.Quaternion(w, x, y, z).toRotationMatrix() @ self._R_base_imu.T
+        w_base = self._R_base_imu @ imu.gyroscope
+        legs = self._leg_kinematics(ms.q)
+        forces = dict(zip(self.model.desc.feet, (float(f) for f in state.foot_force_N), strict=True))
+        for s in SIDES:   # contact with hysteresis on the sole force
+            on = forces[s] > c.contact_on_frac * self.weight_N
+            off = forces[s] < c.contact_off_frac * self.weight_N
+            self.contact[s] = on or (self.contact[s] and not off)
+
+        if self._t is None:   # start: feet on the ground at z = 0, base above them
+            lowest = min((R_world_base @ legs[s][0])[2] for s in SIDES)
+            self.x[:] = 0.0
+            self.x[2] = -lowest
+            self._t = state.time_s
+        dt = max(state.time_s - self._t, 0.0)
+        self._t = state.time_s
+
+        # predict with the accelerometer (specific force in the IMU frame)
+        a_world = R_world_base @ (self._R_base_imu @ imu.accelerometer) + GRAVITY
+        F = np.eye(6)
+        F[0:3, 3:6] = dt * np.eye(3)
+        self.x = F @ self.x + np.concatenate([0.5 * dt * dt * a_world, dt * a_world])
+        q_acc = (c.accel_noise_m_s2 * dt) ** 2
+        self.P = F @ self.P @ F.T + np.diag([q_acc * dt * dt] * 3 + [q_acc] * 3)
+
+        # correct with every stance foot: zero foot velocity, anchored foot position
+        for s in SIDES:
+            r_b, J = legs[s]
+            if not self.contact[s]:
+                self.anchor.pop(s, None)
+                continue
+            p_foot = self.x[0:3] + R_world_base @ r_b
+            if s not in self.anchor:
+                self.anchor[s] = p_foot.copy()
+            v_meas = -R_world_base @ (J @ ms.dq + np.cross(w_base, r_b))
+            p_meas = self.anchor[s] - R_world_base @ r_b
+            self._correct(np.hstack([np.zeros((3, 3)), np.eye(3)]), v_meas, c.velocity_noise_m_s)
+            self._correct(np.hstack([np.eye(3), np.zeros((3, 3))]), p_meas, c.anchor_noise_m)
+
+        return RobotState(
+            time_s=state.time_s, p_world_base_m=self.x[0:3].copy(), R_world_base=R_world_base,
+            v_world_base_m_s=self.x[3:6].copy(), w_base_rad_s=w_base, q_rad=ms.q.copy(),
+            dq_rad_s=ms.dq.copy(), contact=dict(self.contact), foot_force_N=forces,
+        )
+
+    def _correct(self, H: np.ndarray, z: np.ndarray, sigma: float) -> None:
+        S = H @ self.P @ H.T + sigma * sigma * np.eye(3)
+        K = self.P @ H.T @ np.linalg.inv(S)
+        self.x = self.x + K @ (z - H @ self.x)
+        self.P = (np.eye(6) - K @ H) @ self.P

@@ -1,0 +1,139 @@
+"""The locomotion controller: ``LowState`` in, ``LowCmd`` out.
+
+Each tick: estimate the base state, check safety, get references (stand, or the walk planner's
+with foot placement feedback), solve the whole-body QP. A standing robot whose divergent component
+of motion leaves its feet (a push) starts stepping on its own to catch itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pinocchio as pin
+
+from laoshan.cerebellum.control_model import ControlModel
+from laoshan.cerebellum.estimator import SIDES, EstimatorConfig, RobotState, StateEstimator
+from laoshan.cerebellum.safety import SafetyConfig, SafetyMonitor, SafetyStatus, StopCategory
+from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanner
+from laoshan.cerebellum.wbc import WbcConfig, WbcError, WbcReferences, WholeBodyController
+from laoshan.robot.description import RobotDescription
+from laoshan.sim.messages import MODE_DISABLE, LowCmd, LowState
+
+
+@dataclass(frozen=True)
+class LocomotionConfig:
+    wbc: WbcConfig = field(default_factory=WbcConfig)
+    gait: GaitConfig = field(default_factory=GaitConfig)
+    estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    damping_kd_Nms: float = 4.0        # protective damping (stop category 1)
+    capture_margin_m: float = 0.03     # standing: step when the DCM is this far outside the feet
+    recovery_steps: int = 4            # steps taken to catch a push
+
+
+class LocomotionController:
+    """Stands, walks on velocity commands, catches pushes, and stops safely."""
+
+    def __init__(self, robot: RobotDescription, config: LocomotionConfig | None = None) -> None:
+        self.robot = robot
+        self.config = c = config or LocomotionConfig()
+        self.model = ControlModel(robot)
+        self.estimator = StateEstimator(self.model, c.estimator)
+        self.wbc = WholeBodyController(self.model, c.wbc)
+        self.planner = WalkPlanner(self.model, c.gait)
+        pm = self.model.robot.model
+        self.safety = SafetyMonitor(robot, pm.lowerPositionLimit[self.model.iq], pm.upperPositionLimit[self.model.iq],
+                                    standing_height_m=self._standing_height(), config=c.safety)
+        self._pin_data = pm.createData()
+        self.status = SafetyStatus(StopCategory.NONE)
+        self.state: RobotState | None = None
+        self._stand: WbcReferences | None = None
+
+    def _standing_height(self) -> float:
+        m = self.model
+        m.set_state(np.zeros(3), np.array([0, 0, 0, 1.0]), m.home_rad, np.zeros(6), np.zeros(len(m.iv)))
+        return float(-min(m.robot.get_T_world_frame(f"{s}_foot")[2, 3] for s in SIDES))
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def set_velocity(self, vx_m_s: float = 0.0, vy_m_s: float = 0.0, yaw_rate_rad_s: float = 0.0) -> None:
+        """Walk at this velocity (base heading frame); zeros stop after the steps in flight."""
+        self.planner.set_velocity(VelocityCommand(vx_m_s, vy_m_s, yaw_rate_rad_s))
+
+    @property
+    def walking(self) -> bool:
+        return self.planner.walking
+
+    @property
+    def fallen(self) -> bool:
+        return self.safety.fall_time_s is not None
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def __call__(self, low_state: LowState) -> LowCmd:
+        rs = self.state = self.estimator.update(low_state)
+        m = self.model
+        m.set_state(rs.p_world_base_m, rs.quat_xyzw, rs.q_rad,
+                    np.concatenate([rs.v_base_local, rs.w_base_rad_s]), rs.dq_rad_s)
+        if self._stand is None:
+            self._stand = self._stand_references()
+        self.status = self.safety.check(low_state, rs)
+        if self.status.category == StopCategory.STOP_0:
+            cmd = LowCmd.zeros(len(m.iv))
+            cmd.motor_cmd.mode[:] = MODE_DISABLE
+            return cmd
+        if self.status.category == StopCategory.STOP_1:
+            return LowCmd.damping(len(m.iv), self.config.damping_kd_Nms)
+        if self.status.category == StopCategory.STOP_2 and not self.planner.target.is_zero:
+            self.set_velocity()
+        ref = self._references(rs)
+        try:
+            return self.wbc.command(rs, ref)
+        except WbcError as exc:
+            self.status = self.safety.latched = SafetyStatus(StopCategory.STOP_1, str(exc))
+            return LowCmd.damping(len(m.iv), self.config.damping_kd_Nms)
+
+    def _dcm(self) -> np.ndarray:
+        robot = self.model.robot
+        com = pin.centerOfMass(robot.model, self._pin_data, robot.state.q, robot.state.qd)
+        return com + self._pin_data.vcom[0] / self.planner.omega_rad_s
+
+    def _references(self, rs: RobotState) -> WbcReferences:
+        t, planner = rs.time_s, self.planner
+        dcm = self._dcm()
+        if not planner.walking:
+            if not planner.target.is_zero:
+                self._start_walk(t)
+            elif self._dcm_outside_feet(dcm):
+                self._start_walk(t, steps=self.config.recovery_steps)
+        if planner.walking:
+            planner.update(t, dcm)
+            ref = planner.references(t)
+            if not planner.walking:        # the walk just ended: stand where it ended
+                self._stand = ref
+            return ref
+        assert self._stand is not None
+        return self._stand
+
+    def _feet_now(self) -> dict[str, np.ndarray]:
+        return {s: self.model.robot.get_T_world_frame(f"{s}_foot").copy() for s in SIDES}
+
+    def _stand_references(self) -> WbcReferences:
+        feet = self._feet_now()
+        com = self.model.robot.com_world().copy()
+        com[:2] = (feet["left"][:2, 3] + feet["right"][:2, 3]) / 2
+        yaw = np.arctan2(feet["left"][1, 0] + feet["right"][1, 0], feet["left"][0, 0] + feet["right"][0, 0])
+        R = pin.utils.rpyToMatrix(0.0, 0.0, float(yaw))
+        return WbcReferences(p_com=com, R_trunk=R, T_foot=feet)
+
+    def _dcm_outside_feet(self, dcm: np.ndarray) -> bool:
+        """Whether the DCM has left the feet's bounding box by more than the capture margin."""
+        pts = np.array([T[:2, 3] + T[:2, :2] @ p[:2] for s, T in self._feet_now().items()
+                        for p in self.model.sole_points_m[s]])
+        lo, hi = pts.min(axis=0) - self.config.capture_margin_m, pts.max(axis=0) + self.config.capture_margin_m
+        return bool((dcm[:2] < lo).any() or (dcm[:2] > hi).any())
+
+    def _start_walk(self, t_s: float, steps: int | None = None) -> None:
+        feet = self._feet_now()
+        self.planner.start(t_s, feet["left"], feet["right"], self.model.robot.com_world().copy(), steps=steps)

@@ -1,0 +1,234 @@
+"""Walking references from a velocity command: footsteps, CoM (LIPM with ZMP preview), swing feet.
+
+PlaCo's walk pattern generator does the planning: a repetitive footstep planner turns the command
+into steps (clipped to the step limits), the CoM trajectory keeps the ZMP inside the supports, and
+swing feet follow smooth lift/land curves. The plan is remade every few planning steps, so a new
+command takes effect within a step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import placo
+
+from laoshan.cerebellum.control_model import ControlModel
+from laoshan.cerebellum.estimator import SIDES
+from laoshan.cerebellum.wbc import WbcReferences
+
+_SIDE = {"left": placo.HumanoidRobot_Side.left, "right": placo.HumanoidRobot_Side.right}
+
+
+@dataclass(frozen=True)
+class GaitConfig:
+    single_support_s: float = 0.4        # one step's swing time
+    double_support_ratio: float = 0.25   # double support time / single support time
+    start_end_ratio: float = 0.75        # start/stop double support / single support time
+    com_height_m: float = 0.66           # CoM height while walking
+    foot_height_m: float = 0.07          # swing apex
+    trunk_pitch_rad: float = 0.0
+    zmp_margin_m: float = 0.02           # ZMP kept this far inside the sole
+    max_step_forward_m: float = 0.30
+    max_step_backward_m: float = 0.15
+    max_step_lateral_m: float = 0.15
+    max_step_yaw_rad: float = 0.45
+    planned_steps: int = 6               # horizon of the CoM plan, in steps
+    replan_every_steps: float = 0.5      # replan this often (in steps)
+    timesteps_per_step: int = 10         # planning resolution
+    max_accel_m_s2: float = 0.4          # the applied command approaches the target this fast ...
+    max_yaw_accel_rad_s2: float = 1.0    # ... (start, stop and changes stay feasible for the LIPM)
+    step_feedback_gain: float = 1.0      # future footsteps move by gain x (measured - planned DCM)
+    max_step_correction_m: float = 0.15  # ... at most this far per replan
+
+    def __post_init__(self) -> None:
+        if not 0.2 <= self.single_support_s <= 1.5:
+            raise ValueError(f"single_support_s={self.single_support_s} must be in [0.2, 1.5] s")
+        if not 0.3 <= self.com_height_m <= 1.5:
+            raise ValueError(f"com_height_m={self.com_height_m} must be in [0.3, 1.5] m")
+
+    @property
+    def step_period_s(self) -> float:
+        return self.single_support_s * (1.0 + self.double_support_ratio)
+
+
+@dataclass(frozen=True)
+class VelocityCommand:
+    vx_m_s: float = 0.0       # forward, base heading frame
+    vy_m_s: float = 0.0       # left
+    yaw_rate_rad_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("vx_m_s", "vy_m_s", "yaw_rate_rad_s"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite, got {getattr(self, name)}")
+
+    @property
+    def is_zero(self) -> bool:
+        return self.vx_m_s == 0.0 and self.vy_m_s == 0.0 and self.yaw_rate_rad_s == 0.0
+
+
+class WalkPlanner:
+    """Velocity command in, whole-body references out, in the estimator's world frame."""
+
+    def __init__(self, model: ControlModel, config: GaitConfig | None = None) -> None:
+        self.config = c = config or GaitConfig()
+        self.model = model
+        self.robot = placo.HumanoidRobot(str(model.urdf_path))   # the planner's own kinematic copy
+        p = self.params = placo.HumanoidParameters()
+        p.single_support_duration = c.single_support_s
+        p.single_support_timesteps = c.timesteps_per_step
+        p.double_support_ratio = c.double_support_ratio
+        p.startend_double_support_ratio = c.start_end_ratio
+        p.planned_timesteps = c.planned_steps * c.timesteps_per_step
+        p.replan_timesteps = max(1, int(c.replan_every_steps * c.timesteps_per_step))
+        p.walk_com_height = c.com_height_m
+        p.walk_foot_height = c.foot_height_m
+        p.walk_trunk_pitch = c.trunk_pitch_rad
+        p.walk_foot_rise_ratio = 0.2
+        p.foot_length, p.foot_width = model.foot.length_m, model.foot.width_m
+        p.feet_spacing = model.feet_spacing_m
+        p.zmp_margin = c.zmp_margin_m
+        p.foot_zmp_target_x = p.foot_zmp_target_y = 0.0
+        p.walk_max_dx_forward = c.max_step_forward_m
+        p.walk_max_dx_backward = c.max_step_backward_m
+        p.walk_max_dy = c.max_step_lateral_m
+        p.walk_max_dtheta = c.max_step_yaw_rad
+        self.pattern = placo.WalkPatternGenerator(self.robot, p)
+        self.footsteps = placo.FootstepsPlannerRepetitive(p)
+        self.target = VelocityCommand()    # what was asked for
+        self.command = VelocityCommand()   # what the steps are planned for now (slewed to target)
+        self.trajectory: placo.WPGTrajectory | None = None
+        self._last_replan_s = 0.0
+        self._stop_at_s: float | None = None   # stop at the first double support after this time
+        self._t_now = 0.0
+        self._hold: WbcReferences | None = None
+
+    @property
+    def walking(self) -> bool:
+        return self.trajectory is not None
+
+    @property
+    def _horizon_steps(self) -> int:
+        """Steps planned ahead while walking; each replan plans them again from the support foot."""
+        return self.config.planned_steps + 2
+
+    def _configure_steps(self, command: VelocityCommand, steps: int) -> None:
+        T = self.config.step_period_s
+        self.footsteps.configure(command.vx_m_s * T, command.vy_m_s * T, command.yaw_rate_rad_s * T, steps)
+
+    def set_velocity(self, command: VelocityCommand) -> None:
+        """New target velocity. The planned velocity moves toward it within the acceleration
+        limits at each replan; once it is zero the robot steps in place for two steps (with foot
+        placement feedback) and stops at the next double support."""
+        self.target = command
+        self._stop_at_s = None
+
+    def _slew(self, dt_s: float) -> None:
+        c, cur, tgt = self.config, self.command, self.target
+        def toward(value: float, goal: float, rate: float) -> float:
+            return value + float(np.clip(goal - value, -rate * dt_s, rate * dt_s))
+        self.command = VelocityCommand(toward(cur.vx_m_s, tgt.vx_m_s, c.max_accel_m_s2),
+                                       toward(cur.vy_m_s, tgt.vy_m_s, c.max_accel_m_s2),
+                                       toward(cur.yaw_rate_rad_s, tgt.yaw_rate_rad_s, c.max_yaw_accel_rad_s2))
+        self._configure_steps(self.command, self._horizon_steps)
+        if self.command.is_zero and self.target.is_zero and self._stop_at_s is None:
+            self._stop_at_s = self._t_now + 2 * c.step_period_s
+
+    def start(self, t_s: float, T_left: np.ndarray, T_right: np.ndarray, p_com: np.ndarray,
+              steps: int | None = None) -> None:
+        """Plan a walk from the feet and CoM where they are now (world frame); ``steps`` limits
+        it to that many steps (e.g. to catch a push), else it goes on until the command is zero."""
+        self.command = VelocityCommand()
+        self._configure_steps(self.command, self._horizon_steps)
+        self._stop_at_s = t_s + steps * self.config.step_period_s if steps else None
+        first = "left" if self.target.vy_m_s > 0 or self.target.yaw_rate_rad_s > 0 else "right"
+        steps = self.footsteps.plan(_SIDE[first], placo.flatten_on_floor(T_left), placo.flatten_on_floor(T_right))
+        supports = placo.FootstepsPlanner.make_supports(
+            steps, t_s, True, self.params.has_double_support(), True)
+        self.trajectory = self.pattern.plan(supports, p_com, t_s)
+        self._last_replan_s = t_s
+
+    @property
+    def omega_rad_s(self) -> float:
+        """Natural frequency of the linear inverted pendulum at the walking CoM height."""
+        return math.sqrt(9.81 / self.config.com_height_m)
+
+    def dcm_error(self, t_s: float, p_dcm: np.ndarray) -> np.ndarray:
+        """Measured minus planned divergent component of motion (x, y) [m]."""
+        assert self.trajectory is not None
+        return p_dcm[:2] - self.trajectory.get_p_world_DCM(t_s, self.omega_rad_s)[:2]
+
+    def update(self, t_s: float, p_dcm: np.ndarray | None = None) -> None:
+        """Replan when due; stop walking once a stop has been carried out.
+
+        ``p_dcm`` is the measured divergent component of motion (CoM + CoM velocity / omega,
+        world frame): its error to the plan moves the footsteps not yet taken (foot placement
+        feedback, as a capture point step), so pushes and tracking errors are caught by stepping.
+        """
+        traj = self.trajectory
+        self._t_now = t_s
+        if traj is None:
+            return
+        if t_s >= traj.t_end or (self._stop_at_s is not None and t_s >= self._stop_at_s
+                                 and traj.support_is_both(t_s)):
+            self._hold = self._stand_here(t_s)
+            self.trajectory = None
+            return
+        period = self.params.replan_timesteps * self.params.dt()
+        if t_s - self._last_replan_s >= period and self.pattern.can_replan_supports(traj, t_s):
+            self._slew(t_s - self._last_replan_s)
+            supports = self.pattern.replan_supports(self.footsteps, traj, t_s, self._last_replan_s)
+            if p_dcm is not None:
+                self._move_future_steps(supports, self.dcm_error(t_s, p_dcm))
+            self.trajectory = self.pattern.replan(supports, traj, t_s)
+            self._last_replan_s = t_s
+
+    def _move_future_steps(self, supports: list, error_xy: np.ndarray) -> None:
+        """Shift every footstep not in the current support by the clipped DCM feedback."""
+        c = self.config
+        shift = c.step_feedback_gain * error_xy
+        norm = float(np.linalg.norm(shift))
+        if norm > c.max_step_correction_m:
+            shift *= c.max_step_correction_m / norm
+        landed = [np.asarray(f.frame)[:2, 3].copy() for f in supports[0].footsteps]
+        for i in range(1, len(supports)):     # index, not slice: a slice of the vector is a copy
+            support = supports[i]
+            steps = support.footsteps          # the binding hands out copies: edit, then store
+            for step in steps:
+                xy = np.asarray(step.frame)[:2, 3]
+                if not any(np.allclose(xy, p, atol=1e-6) for p in landed):
+                    step.set_frame_xy(float(xy[0] + shift[0]), float(xy[1] + shift[1]))
+            support.footsteps = steps
+
+    def _stand_here(self, t_s: float) -> WbcReferences:
+        """Standing references with the feet where the walk has put them."""
+        ref = self.references(t_s)
+        left, right = ref.T_foot["left"], ref.T_foot["right"]
+        com = np.array([*(left[:2, 3] + right[:2, 3]) / 2, self.config.com_height_m])
+        yaw = math.atan2(left[1, 0] + right[1, 0], left[0, 0] + right[0, 0])
+        R = np.array([[math.cos(yaw), -math.sin(yaw), 0.0], [math.sin(yaw), math.cos(yaw), 0.0], [0.0, 0.0, 1.0]])
+        return WbcReferences(p_com=com, R_trunk=R, T_foot={"left": left, "right": right})
+
+    def references(self, t_s: float) -> WbcReferences:
+        traj = self.trajectory
+        if traj is None:
+            if self._hold is None:
+                raise RuntimeError("WalkPlanner.references() before start()")
+            return self._hold
+        t = min(t_s, traj.t_end)
+        v_foot = {s: np.zeros(3) for s in SIDES}
+        if traj.support_is_both(t):
+            contact = {s: True for s in SIDES}
+        else:
+            support = str(traj.support_side(t))
+            contact = {s: s == support for s in SIDES}
+            swing = next(s for s in SIDES if s != support)
+            v_foot[swing] = traj.get_v_world_foot(_SIDE[swing], t)
+        return WbcReferences(
+            p_com=traj.get_p_world_CoM(t), v_com=traj.get_v_world_CoM(t), a_com=traj.get_a_world_CoM(t),
+            R_trunk=traj.get_R_world_trunk(t),
+            T_foot={"left": traj.get_T_world_left(t), "right": traj.get_T_world_right(t)},
+            v_foot=v_foot, contact=contact,
+        )

@@ -1,0 +1,143 @@
+"""Whole-body control: a task-space inverse-dynamics QP (PlaCo's ``DynamicsSolver``).
+
+Each tick the QP gets the *estimated* state and the references (CoM, trunk orientation, feet,
+which feet are in contact) and returns joint accelerations, contact wrenches and joint torques
+that satisfy the rigid-body dynamics, keep every stance foot's centre of pressure inside its sole
+and its force inside the friction cone, and respect the motors' torque limits. The torques go to
+the drivers as feed-forward, with light damping toward the QP's joint velocity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import placo
+
+from laoshan.cerebellum.control_model import ControlModel
+from laoshan.cerebellum.estimator import SIDES, RobotState
+from laoshan.sim.messages import LowCmd
+
+
+class WbcError(RuntimeError):
+    """The whole-body QP has no solution for the current state and references."""
+
+
+@dataclass(frozen=True)
+class WbcConfig:
+    dt_s: float = 0.002              # control period
+    com_kp: float = 400.0            # CoM task stiffness [1/s^2]
+    com_kd: float = 40.0             # CoM task damping [1/s]
+    trunk_kp: float = 400.0
+    trunk_kd: float = 40.0
+    foot_kp: float = 900.0           # swing-foot tracking
+    foot_kd: float = 60.0
+    foot_weight: float = 100.0       # feet are soft tasks, far above the rest: the QP stays solvable
+    posture_weight: float = 1e-3     # legs: a faint pull toward the home posture ...
+    posture_kp: float = 10.0         # ... with low gains, so that it never fights the CoM task
+    posture_kd: float = 6.0
+    upper_body_weight: float = 0.1   # waist, arms, hands: held near home
+    upper_body_kp: float = 100.0
+    upper_body_kd: float = 20.0
+    friction: float = 0.7            # friction coefficient assumed at the soles
+    torque_margin: float = 0.9       # use at most this fraction of each motor's peak torque
+    joint_kd_Nms: float = 1.0        # driver damping toward the QP's joint velocity
+
+
+@dataclass
+class WbcReferences:
+    """What the whole body should do now (world frame)."""
+
+    p_com: np.ndarray
+    v_com: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    a_com: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    R_trunk: np.ndarray = field(default_factory=lambda: np.eye(3))
+    T_foot: dict[str, np.ndarray] = field(default_factory=dict)     # 4x4 per side
+    v_foot: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) per side
+    contact: dict[str, bool] = field(default_factory=lambda: {s: True for s in SIDES})
+
+
+class WholeBodyController:
+    """Task-space inverse dynamics on the control model."""
+
+    def __init__(self, model: ControlModel, config: WbcConfig | None = None) -> None:
+        self.model = model
+        self.config = c = config or WbcConfig()
+        robot = model.robot
+        self.solver = s = placo.DynamicsSolver(robot)
+        s.dt = c.dt_s
+        s.mask_fbase(False)
+        self.com_task = s.add_com_task(np.zeros(3))
+        self.com_task.configure("com", "soft", 1.0)
+        self.com_task.kp, self.com_task.kd = c.com_kp, c.com_kd
+        self.trunk_task = s.add_orientation_task("trunk", np.eye(3))
+        self.trunk_task.configure("trunk", "soft", 1.0)
+        self.trunk_task.kp, self.trunk_task.kd = c.trunk_kp, c.trunk_kd
+        self.foot_task = {}
+        self.contact: dict[str, list[placo.PointContact]] = {}
+        self.sole_task: dict[str, list[placo.DynamicsPositionTask]] = {}
+        for side in SIDES:
+            task = s.add_frame_task(f"{side}_foot", np.eye(4))
+            task.configure(f"{side}_foot", "soft", c.foot_weight, c.foot_weight)
+            for sub in (task.position(), task.orientation()):
+                sub.kp, sub.kd = c.foot_kp, c.foot_kd
+            self.foot_task[side] = task
+            # The sole touches the ground at its contact points, each a unilateral friction cone:
+            # the centre of pressure, the tangential force and the yaw moment are all limited
+            # as they are physically. The points' motion is set by the foot task; their own
+            # tasks (negligible weight) only carry the contact Jacobians.
+            self.sole_task[side], self.contact[side] = [], []
+            for k in range(len(model.sole_points_m[side])):
+                point = s.add_position_task(f"{side}_sole_{k}", np.zeros(3))
+                point.configure(f"{side}_sole_{k}", "soft", 1e-6)
+                contact = s.add_unilateral_point_contact(point)
+                contact.mu = c.friction
+                self.sole_task[side].append(point)
+                self.contact[side].append(contact)
+        legs = set(model.leg_joints)
+        self.posture_task = {}
+        for name, weight, kp, kd, joints in (
+            ("legs_posture", c.posture_weight, c.posture_kp, c.posture_kd,
+             [m for m in model.desc.motors if m.joint in legs]),
+            ("upper_body_posture", c.upper_body_weight, c.upper_body_kp, c.upper_body_kd,
+             [m for m in model.desc.motors if m.joint not in legs]),
+        ):
+            task = s.add_joints_task()
+            task.set_joints({m.joint: m.home_rad for m in joints})
+            task.configure(name, "soft", weight)
+            task.kp, task.kd = kp, kd
+            self.posture_task[name] = task
+        s.enable_torque_limits(True)
+        for motor, limit in zip(model.desc.motors, model.tau_limit_Nm, strict=True):
+            s.set_torque_limit(motor.joint, c.torque_margin * limit)
+        self.last_result: placo.DynamicsSolverResult | None = None
+
+    def command(self, state: RobotState, ref: WbcReferences) -> LowCmd:
+        """The LowCmd realizing ``ref`` from ``state``; raises WbcError if the QP fails."""
+        m = self.model
+        m.set_state(state.p_world_base_m, state.quat_xyzw, state.q_rad,
+                    np.concatenate([state.v_base_local, state.w_base_rad_s]), state.dq_rad_s)
+        self.com_task.target_world = ref.p_com
+        self.com_task.dtarget_world = ref.v_com
+        self.com_task.ddtarget_world = ref.a_com
+        self.trunk_task.R_world_frame = ref.R_trunk
+        for side in SIDES:
+            task = self.foot_task[side]
+            task.T_world_frame = ref.T_foot[side]
+            task.position().dtarget_world = ref.v_foot.get(side, np.zeros(3))
+            R, p = ref.T_foot[side][:3, :3], ref.T_foot[side][:3, 3]
+            for point, contact, local in zip(self.sole_task[side], self.contact[side],
+                                             m.sole_points_m[side], strict=True):
+                point.target_world = p + R @ local
+                contact.active = bool(ref.contact[side])
+        result = self.solver.solve(False)
+        if not result.success:
+            raise WbcError("whole-body QP infeasible")
+        self.last_result = result
+        v_next = m.robot.state.qd + result.qdd * self.config.dt_s
+        cmd = LowCmd.zeros(len(m.iv))
+        cmd.motor_cmd.tau[:] = np.clip(result.tau[m.iv], -m.tau_limit_Nm, m.tau_limit_Nm)
+        cmd.motor_cmd.q[:] = state.q_rad         # kp is 0: no position servo, only for the record
+        cmd.motor_cmd.dq[:] = v_next[m.iv]
+        cmd.motor_cmd.kd[:] = self.config.joint_kd_Nms
+        return cmd

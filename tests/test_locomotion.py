@@ -1,0 +1,73 @@
+"""Cerebellum on the sensor loop: QP stand, state estimation, walking, safety (g1-basic)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.robot.description import RobotDescription
+from laoshan.scenarios.stand import has_fallen
+from laoshan.sim.body import SimBody
+
+
+def run(body: SimBody, ctl: LocomotionController, seconds: float, commands: dict[float, tuple] | None = None):
+    """Step the loop; ``commands`` maps a time to a (vx, vy, yaw rate) command."""
+    state = body.reset(0)
+    truth = []
+    for k in range(int(seconds / body.loop.control_dt_s)):
+        t = k * body.loop.control_dt_s
+        for when, velocity in (commands or {}).items():
+            if abs(t - when) < 1e-9:
+                ctl.set_velocity(*velocity)
+        state = body.step(ctl(state))
+        truth.append(body.ground_truth())
+    return state, truth
+
+
+@pytest.fixture()
+def loop(g1_basic: RobotDescription) -> tuple[SimBody, LocomotionController]:
+    return SimBody(g1_basic), LocomotionController(g1_basic)
+
+
+def test_qp_stand_holds_still_and_estimator_tracks(loop) -> None:
+    body, ctl = loop
+    _, truth = run(body, ctl, 3.0)
+    assert not any(has_fallen(g) for g in truth)
+    assert max(g.tilt_rad for g in truth[500:]) < 0.02
+    drift = np.linalg.norm(ctl.state.p_world_base_m - truth[-1].p_world_base_m)
+    assert drift < 0.01
+
+
+def test_walk_forward_at_0_3_m_s(loop) -> None:
+    body, ctl = loop
+    _, truth = run(body, ctl, 7.0, {0.5: (0.3, 0.0, 0.0)})
+    assert not ctl.fallen and not has_fallen(truth[-1])
+    walked = truth[-1].p_world_base_m[0] - truth[0].p_world_base_m[0]
+    assert walked > 1.2                          # about 0.3 m/s once up to speed
+    assert abs(truth[-1].p_world_base_m[1]) < 0.15
+    drift = np.linalg.norm(ctl.state.p_world_base_m[:2] - truth[-1].p_world_base_m[:2])
+    assert drift < 0.05 * walked                 # estimator drift under 5% of the distance
+
+
+def test_command_loss_ends_in_damping_within_100ms(loop) -> None:
+    body, ctl = loop
+    state, _ = run(body, ctl, 1.0)
+    ticks = 0
+    while not state.damping_active and ticks < 50:   # the controller stops sending commands
+        state = body.step(None)
+        ticks += 1
+    assert state.damping_active and ticks * body.loop.control_dt_s <= 0.1
+
+
+def test_fall_is_flagged_before_the_pelvis_hits_the_ground(loop) -> None:
+    body, ctl = loop
+    state = body.reset(0)
+    flagged_height = None
+    for _ in range(2000):                         # motors cut: the robot collapses
+        ctl(state)
+        if ctl.fallen and flagged_height is None:
+            flagged_height = body.ground_truth().p_world_base_m[2]
+        state = body.step(None)
+    assert has_fallen(body.ground_truth())
+    assert flagged_height is not None and flagged_height > 0.3   # pelvis still well above the floor
