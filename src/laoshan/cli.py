@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import click
@@ -111,6 +112,53 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
     if video:
         rows.append(["video", str(video)])
     click.echo(format_table(["stand", "value"], rows))
+    if report.fell:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
+@click.option("--vx", default=0.3, show_default=True, type=click.FloatRange(-0.5, 1.5), help="Forward speed [m/s].")
+@click.option("--vy", default=0.0, show_default=True, type=click.FloatRange(-0.5, 0.5), help="Left speed [m/s].")
+@click.option("--yaw-rate", default=0.0, show_default=True, type=click.FloatRange(-1.5, 1.5), help="Turn rate [rad/s].")
+@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.5), help="Walking time.")
+@click.option("--terrain", default="flat", show_default=True, type=click.Choice(["flat", "slope", "steps", "rough"]))
+@click.option("--push", "push_Ns", default=0.0, show_default=True, type=click.FloatRange(0, 100),
+              help="Shove the base forward with this impulse [N·s] at mid-walk.")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and terrain.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terrain: str, push_Ns: float,
+         seed: int, video: Path | None) -> None:
+    """Walk on a velocity command (sensor-only estimation, whole-body QP); print a summary."""
+    from laoshan.scenarios.walk import SETTLE_S, WalkScenario, run_walk
+
+    try:
+        desc = load_description(robot)
+    except (RobotConfigError, CatalogError) as exc:
+        _fail(exc)
+    config = WalkScenario(robot=robot, vx_m_s=vx, vy_m_s=vy, yaw_rate_rad_s=yaw_rate, seconds=seconds,
+                          terrain=terrain, push_Ns=push_Ns, seed=seed, video=video)
+    ticks = int(round((seconds + SETTLE_S) * desc.catalog.get("controller", desc.controller).control_rate_Hz))
+    with click.progressbar(length=ticks, label=f"{desc.name} walking", file=click.get_text_stream("stderr")) as bar:
+        report = run_walk(config, progress=bar.update, robot=desc)
+    rows = [
+        ["robot", report.robot],
+        ["command vx, vy [m/s], yaw rate [rad/s]", ", ".join(f"{v:g}" for v in report.command)],
+        ["terrain / push [N·s]", f"{terrain} / {push_Ns:g}"],
+        ["fell", f"yes, at {report.fall_time_s:.2f} s" if report.fell else "no"],
+        ["distance [m]", report.distance_m],
+        ["mean speed [m/s]", report.mean_speed_m_s],
+        ["speed tracking RMSE [m/s]", report.speed_rmse_m_s],
+        ["heading change [deg]", f"{math.degrees(report.yaw_change_rad):.1f}"],
+        ["energy used [J]", report.energy_J],
+        ["cost of transport", report.cost_of_transport],
+        ["estimator drift [m] / of distance",
+         f"{report.estimator_drift_m:.3f} / {report.estimator_drift_fraction:.1%}"],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    if video:
+        rows.append(["video", str(video)])
+    click.echo(format_table(["walk", "value"], rows))
     if report.fell:
         raise SystemExit(1)
 

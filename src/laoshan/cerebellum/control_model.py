@@ -6,8 +6,12 @@ Control code never touches MuJoCo: it sees the robot through this model and ``Lo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +65,26 @@ def _control_urdf(desc: RobotDescription) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Silence C++ writes to stderr (PlaCo lists the G1's neighbouring links that touch in the
+    neutral pose each time it loads a model; we use no self-collision checks, so it is noise)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def load_placo_robot(urdf_path: Path) -> placo.HumanoidRobot:
+    with quiet_native_stderr():
+        return placo.HumanoidRobot(str(urdf_path))
+
+
 class ControlModel:
     """A PlaCo humanoid model of ``desc`` plus motor-order index maps.
 
@@ -71,7 +95,7 @@ class ControlModel:
     def __init__(self, desc: RobotDescription) -> None:
         self.desc = desc
         self.urdf_path = _control_urdf(desc)
-        self.robot = placo.HumanoidRobot(str(self.urdf_path))
+        self.robot = load_placo_robot(self.urdf_path)
         model = self.robot.model
         names = desc.joint_names
         self.iq = np.array([model.joints[model.getJointId(n)].idx_q for n in names])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import placo
 
-from laoshan.cerebellum.control_model import ControlModel
+from laoshan.cerebellum.control_model import ControlModel, load_placo_robot
 from laoshan.cerebellum.estimator import SIDES
 from laoshan.cerebellum.wbc import WbcReferences
 
@@ -75,7 +75,7 @@ class WalkPlanner:
     def __init__(self, model: ControlModel, config: GaitConfig | None = None) -> None:
         self.config = c = config or GaitConfig()
         self.model = model
-        self.robot = placo.HumanoidRobot(str(model.urdf_path))   # the planner's own kinematic copy
+        self.robot = load_placo_robot(model.urdf_path)   # the planner's own kinematic copy
         p = self.params = placo.HumanoidParameters()
         p.single_support_duration = c.single_support_s
         p.single_support_timesteps = c.timesteps_per_step

@@ -116,6 +116,8 @@ class SimBody:
         self._foot_adr = np.array([adr(SensorNames.foot(side)) for side in robot.feet])
         self._touch_adr = np.array([adr(SensorNames.touch(p.name)) for p in robot.touch], dtype=int)
         self._sole_geoms = np.array([g for g in range(m.ngeom) if m.geom(g).name.startswith("sole_")])
+        self._push_until_s = -1.0
+        self._push_force_N = np.zeros(3)
         self._cameras_on = cameras
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
         self.reset(seed)
@@ -126,6 +128,7 @@ class SimBody:
         """Robot at its home posture standing on the floor at ``start_xy_yaw``; fresh sensors."""
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
+        self._push_until_s = -1.0
         self._place_on_ground()
         rng = np.random.default_rng(seed)
         c = self.robot.catalog
@@ -168,6 +171,16 @@ class SimBody:
         d.qpos[b + 2] = -lowest + 1e-3
         mujoco.mj_forward(m, d)
 
+    def push(self, impulse_Ns: np.ndarray | list[float], duration_s: float = 0.1) -> None:
+        """A deliberate disturbance: a horizontal shove of ``impulse_Ns`` (world frame) on the base,
+        spread evenly over ``duration_s`` from now. The only external force the simulator applies,
+        for push-recovery tests and benchmarks."""
+        impulse = np.asarray(impulse_Ns, dtype=float)
+        if impulse.shape != (3,) or not np.isfinite(impulse).all() or not duration_s > 0:
+            raise ValueError("push needs a finite (3,) impulse [N·s] and a positive duration [s]")
+        self._push_force_N = impulse / duration_s
+        self._push_until_s = self.time_s + duration_s
+
     @property
     def time_s(self) -> float:
         return self.tick * self.loop.control_dt_s
@@ -198,6 +211,7 @@ class SimBody:
             self._act_range[:] = 0.0     # the BMS has cut the motor bus
         else:
             self._act_range[:, 0], self._act_range[:, 1] = bank.torque_limits(self._dq_true)
+        d.xfrc_applied[self._base_body, :3] = self._push_force_N if t < self._push_until_s - 1e-9 else 0.0
         mujoco.mj_step(m, d, nstep=self.loop.substeps)
         self._dq_true = d.qvel[self.dadr]
         bank.account(d.actuator_force[: self.n_motors].copy(), self._dq_true)
