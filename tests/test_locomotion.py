@@ -71,3 +71,26 @@ def test_fall_is_flagged_before_the_pelvis_hits_the_ground(loop) -> None:
         state = body.step(None)
     assert has_fallen(body.ground_truth())
     assert flagged_height is not None and flagged_height > 0.3   # pelvis still well above the floor
+
+
+def test_turn_90_degrees_in_place(g1_basic: RobotDescription) -> None:
+    from laoshan.scenarios.walk import WalkScenario, run_walk
+
+    report = run_walk(WalkScenario(vx_m_s=0.0, yaw_rate_rad_s=0.4, seconds=6.0), robot=g1_basic)
+    assert not report.fell
+    assert report.yaw_change_rad > np.pi / 2
+    assert report.distance_m < 0.3
+
+
+def test_a_push_is_a_named_external_force_only_while_it_lasts(loop) -> None:
+    body, _ = loop
+    body.reset(0)
+    body.push([15.0, 0.0, 0.0], duration_s=0.1)
+    body.step(None)
+    base = body.model.body(body.robot.base_link).id
+    assert body.data.xfrc_applied[base, 0] == 150.0
+    for _ in range(60):
+        body.step(None)
+    assert not body.data.xfrc_applied.any()
+    with pytest.raises(ValueError, match="push needs"):
+        body.push([float("nan"), 0.0, 0.0])
