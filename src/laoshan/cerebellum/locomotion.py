@@ -15,7 +15,7 @@ import pinocchio as pin
 from laoshan.cerebellum.control_model import ControlModel
 from laoshan.cerebellum.estimator import SIDES, EstimatorConfig, RobotState, StateEstimator
 from laoshan.cerebellum.safety import SafetyConfig, SafetyMonitor, SafetyStatus, StopCategory
-from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanner
+from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanError, WalkPlanner
 from laoshan.cerebellum.wbc import WbcConfig, WbcError, WbcReferences, WholeBodyController
 from laoshan.robot.description import RobotDescription
 from laoshan.sim.messages import MODE_DISABLE, LowCmd, LowState
@@ -135,5 +135,10 @@ class LocomotionController:
         return bool((dcm[:2] < lo).any() or (dcm[:2] > hi).any())
 
     def _start_walk(self, t_s: float, steps: int | None = None) -> None:
+        """Start stepping; if no plan exists (the CoM is already beyond catching), stay put and
+        leave the outcome to the fall detector."""
         feet = self._feet_now()
-        self.planner.start(t_s, feet["left"], feet["right"], self.model.robot.com_world().copy(), steps=steps)
+        try:
+            self.planner.start(t_s, feet["left"], feet["right"], self.model.robot.com_world().copy(), steps=steps)
+        except WalkPlanError as exc:
+            self.status = SafetyStatus(StopCategory.NONE, str(exc))

@@ -18,6 +18,10 @@ from laoshan.cerebellum.control_model import ControlModel, load_placo_robot
 from laoshan.cerebellum.estimator import SIDES
 from laoshan.cerebellum.wbc import WbcReferences
 
+class WalkPlanError(RuntimeError):
+    """No CoM trajectory keeps the ZMP inside the planned supports (e.g. after a hard push)."""
+
+
 _SIDE = {"left": placo.HumanoidRobot_Side.left, "right": placo.HumanoidRobot_Side.right}
 
 
@@ -147,7 +151,10 @@ class WalkPlanner:
         steps = self.footsteps.plan(_SIDE[first], placo.flatten_on_floor(T_left), placo.flatten_on_floor(T_right))
         supports = placo.FootstepsPlanner.make_supports(
             steps, t_s, True, self.params.has_double_support(), True)
-        self.trajectory = self.pattern.plan(supports, p_com, t_s)
+        try:
+            self.trajectory = self.pattern.plan(supports, p_com, t_s)
+        except RuntimeError as exc:
+            raise WalkPlanError(f"cannot start walking: {exc}") from None
         self._last_replan_s = t_s
 
     @property
@@ -182,7 +189,10 @@ class WalkPlanner:
             supports = self.pattern.replan_supports(self.footsteps, traj, t_s, self._last_replan_s)
             if p_dcm is not None:
                 self._move_future_steps(supports, self.dcm_error(t_s, p_dcm))
-            self.trajectory = self.pattern.replan(supports, traj, t_s)
+            try:
+                self.trajectory = self.pattern.replan(supports, traj, t_s)
+            except RuntimeError:
+                pass                     # keep following the previous plan; retry at the next replan
             self._last_replan_s = t_s
 
     def _move_future_steps(self, supports: list, error_xy: np.ndarray) -> None:
