@@ -94,3 +94,12 @@ def test_a_push_is_a_named_external_force_only_while_it_lasts(loop) -> None:
     assert not body.data.xfrc_applied.any()
     with pytest.raises(ValueError, match="push needs"):
         body.push([float("nan"), 0.0, 0.0])
+
+
+def test_walk_stop_and_stand(loop) -> None:
+    body, ctl = loop
+    _, truth = run(body, ctl, 9.0, {0.5: (0.4, 0.0, 0.0), 5.5: (0.0, 0.0, 0.0)})
+    assert not ctl.fallen and not ctl.walking                # stopped and standing
+    assert truth[-1].p_world_base_m[0] > 1.2
+    still = np.linalg.norm(truth[-1].p_world_base_m[:2] - truth[-500].p_world_base_m[:2])
+    assert still < 0.02                                        # the last second: standing still

@@ -109,9 +109,15 @@ class LocomotionController:
                 self._start_walk(t, steps=self.config.recovery_steps)
         if planner.walking:
             planner.update(t, dcm)
+            if not planner.walking:        # the walk just ended: stand where the feet are
+                self._stand = self._stand_references()
+                return self._stand
             ref = planner.references(t)
-            if not planner.walking:        # the walk just ended: stand where it ended
-                self._stand = ref
+            feet = self._feet_now()
+            for side in SIDES:             # a foot on the ground is held where it landed
+                if ref.contact[side]:
+                    ref.T_foot[side] = feet[side]
+                    ref.v_foot[side] = np.zeros(3)
             return ref
         assert self._stand is not None
         return self._stand

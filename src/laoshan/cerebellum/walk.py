@@ -107,7 +107,6 @@ class WalkPlanner:
         self._last_replan_s = 0.0
         self._stop_at_s: float | None = None   # stop at the first double support after this time
         self._t_now = 0.0
-        self._hold: WbcReferences | None = None
 
     @property
     def walking(self) -> bool:
@@ -180,8 +179,7 @@ class WalkPlanner:
             return
         if t_s >= traj.t_end or (self._stop_at_s is not None and t_s >= self._stop_at_s
                                  and traj.support_is_both(t_s)):
-            self._hold = self._stand_here(t_s)
-            self.trajectory = None
+            self.trajectory = None       # walk over: the caller stands where the feet are
             return
         period = self.params.replan_timesteps * self.params.dt()
         if t_s - self._last_replan_s >= period and self.pattern.can_replan_supports(traj, t_s):
@@ -212,21 +210,10 @@ class WalkPlanner:
                     step.set_frame_xy(float(xy[0] + shift[0]), float(xy[1] + shift[1]))
             support.footsteps = steps
 
-    def _stand_here(self, t_s: float) -> WbcReferences:
-        """Standing references with the feet where the walk has put them."""
-        ref = self.references(t_s)
-        left, right = ref.T_foot["left"], ref.T_foot["right"]
-        com = np.array([*(left[:2, 3] + right[:2, 3]) / 2, self.config.com_height_m])
-        yaw = math.atan2(left[1, 0] + right[1, 0], left[0, 0] + right[0, 0])
-        R = np.array([[math.cos(yaw), -math.sin(yaw), 0.0], [math.sin(yaw), math.cos(yaw), 0.0], [0.0, 0.0, 1.0]])
-        return WbcReferences(p_com=com, R_trunk=R, T_foot={"left": left, "right": right})
-
     def references(self, t_s: float) -> WbcReferences:
         traj = self.trajectory
         if traj is None:
-            if self._hold is None:
-                raise RuntimeError("WalkPlanner.references() before start()")
-            return self._hold
+            raise RuntimeError("WalkPlanner.references() while not walking")
         t = min(t_s, traj.t_end)
         v_foot = {s: np.zeros(3) for s in SIDES}
         if traj.support_is_both(t):
