@@ -103,3 +103,13 @@ def test_walk_stop_and_stand(loop) -> None:
     assert truth[-1].p_world_base_m[0] > 1.2
     still = np.linalg.norm(truth[-1].p_world_base_m[:2] - truth[-500].p_world_base_m[:2])
     assert still < 0.02                                        # the last second: standing still
+
+
+def test_side_step_1_m(g1_basic: RobotDescription) -> None:
+    from laoshan.scenarios.walk import WalkScenario, run_walk
+
+    report = run_walk(WalkScenario(vx_m_s=0.0, vy_m_s=0.15, seconds=8.0), robot=g1_basic)
+    assert not report.fell
+    assert report.distance_m > 1.0
+    assert abs(report.yaw_change_rad) < 0.2
+    assert report.estimator_drift_fraction < 0.05
