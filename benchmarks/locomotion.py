@@ -18,7 +18,7 @@ import numpy as np
 from laoshan.bench.report import format_table, write_json
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import load_description
-from laoshan.scenarios.stand import has_fallen
+from laoshan.scenarios.episode import has_fallen
 from laoshan.scenarios.walk import WalkScenario, run_walk
 from laoshan.sim.body import SimBody
 

@@ -6,27 +6,19 @@ here for scoring (fall, pelvis height) and nothing else.
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 
 import numpy as np
 
 from laoshan.cerebellum.stand import StandController
 from laoshan.components.loop import DeadlineMonitor
 from laoshan.robot.description import RobotDescription, load_description
+from laoshan.scenarios.episode import run_episode
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.render import VideoRecorder
+from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.world import WorldSpec
-
-FALL_HEIGHT_M = 0.45   # pelvis below this height (or tilted past FALL_TILT_RAD) counts as a fall
-FALL_TILT_RAD = 1.0
-
-
-def has_fallen(truth: GroundTruth) -> bool:
-    """Scoring: pelvis too low or body tipped over (uses ground truth)."""
-    return bool(truth.p_world_base_m[2] < FALL_HEIGHT_M or truth.tilt_rad > FALL_TILT_RAD)
 
 
 @dataclass(frozen=True)
@@ -70,32 +62,22 @@ def run_stand(config: StandScenario, progress: Callable[[int], None] | None = No
     robot = robot or load_description(config.robot)
     body = SimBody(robot, world=config.world, seed=config.seed)
     controller = StandController(robot)
-    recorder = VideoRecorder(body.model, config.video, robot.base_link) if config.video else None
-    ticks = int(round(config.seconds / body.loop.control_dt_s))
-    state = body.reset(config.seed)
-    fall_time = None
-    heights, tilts = [], []
     deadline = DeadlineMonitor(budget_s=body.loop.control_dt_s)
-    start = time.perf_counter()
-    try:
-        for k in range(ticks):
-            deadline.start()
-            cmd = controller(state)
-            deadline.stop()
-            state = body.step(cmd)
-            truth = body.ground_truth()   # scoring only
-            heights.append(truth.p_world_base_m[2])
-            tilts.append(truth.tilt_rad)
-            if fall_time is None and has_fallen(truth):
-                fall_time = body.time_s
-            if recorder:
-                recorder.capture(body.data, body.time_s)
-            if progress and (k + 1) % 100 == 0:
-                progress(100)
-    finally:
-        if recorder:
-            recorder.close()
-    wall = time.perf_counter() - start
+    heights, tilts = [], []
+
+    def act(_: int, state: LowState) -> LowCmd:
+        deadline.start()
+        cmd = controller(state)
+        deadline.stop()
+        return cmd
+
+    def observe(truth: GroundTruth) -> None:
+        heights.append(truth.p_world_base_m[2])
+        tilts.append(truth.tilt_rad)
+
+    ticks = int(round(config.seconds / body.loop.control_dt_s))
+    episode = run_episode(body, body.reset(config.seed), ticks, act, observe, config.video, progress)
+    state, fall_time, wall = episode.state, episode.fall_time_s, episode.wall_s
     mean_power = body.energy_J / body.time_s
     return StandReport(
         robot=robot.name, seconds=body.time_s, fell=fall_time is not None, fall_time_s=fall_time,

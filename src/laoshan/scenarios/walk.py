@@ -7,7 +7,6 @@ speed tracking, falls, estimator drift) and nothing else.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,9 @@ import numpy as np
 
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.stand import has_fallen
+from laoshan.scenarios.episode import run_episode
 from laoshan.sim.body import SimBody
-from laoshan.sim.render import VideoRecorder
+from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.world import Terrain, WorldSpec
 
 SETTLE_S = 0.5   # stand this long before the command is given
@@ -76,35 +75,25 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
     world = WorldSpec(terrain=Terrain(kind=config.terrain), seed=config.seed)  # type: ignore[arg-type]
     body = SimBody(robot, world=world, seed=config.seed)
     controller = LocomotionController(robot)
-    recorder = VideoRecorder(body.model, config.video, robot.base_link) if config.video else None
     dt = body.loop.control_dt_s
     ticks = int(round((SETTLE_S + config.seconds) / dt))
     command = (config.vx_m_s, config.vy_m_s, config.yaw_rate_rad_s)
+    go_tick, push_tick = int(round(SETTLE_S / dt)), int(round((SETTLE_S + config.seconds / 2) / dt))
     state = body.reset(config.seed)
     start_truth = body.ground_truth()
-    positions, fall_time = [], None
-    start = time.perf_counter()
-    try:
-        for k in range(ticks):
-            t = k * dt
-            if k == int(round(SETTLE_S / dt)):
-                controller.set_velocity(*command)
-            if config.push_Ns and k == int(round((SETTLE_S + config.seconds / 2) / dt)):
-                heading = _yaw(body.ground_truth().quat_world_base)
-                body.push([config.push_Ns * math.cos(heading), config.push_Ns * math.sin(heading), 0.0])
-            state = body.step(controller(state))
-            truth = body.ground_truth()                       # scoring only
-            positions.append(truth.p_world_base_m[:2].copy())
-            if fall_time is None and has_fallen(truth):
-                fall_time = t
-            if recorder:
-                recorder.capture(body.data, body.time_s)
-            if progress and (k + 1) % 100 == 0:
-                progress(100)
-    finally:
-        if recorder:
-            recorder.close()
-    wall = time.perf_counter() - start
+    positions: list[np.ndarray] = []
+
+    def act(k: int, state: LowState) -> LowCmd:
+        if k == go_tick:
+            controller.set_velocity(*command)
+        if config.push_Ns and k == push_tick:
+            heading = _yaw(body.ground_truth().quat_world_base)   # a shove from behind
+            body.push([config.push_Ns * math.cos(heading), config.push_Ns * math.sin(heading), 0.0])
+        return controller(state)
+
+    episode = run_episode(body, state, ticks, act, lambda truth: positions.append(truth.p_world_base_m[:2].copy()),
+                          config.video, progress)
+    fall_time, wall = episode.fall_time_s, episode.wall_s
     end_truth = body.ground_truth()
     disp = end_truth.p_world_base_m[:2] - start_truth.p_world_base_m[:2]
     distance = float(np.linalg.norm(disp))

@@ -1,0 +1,53 @@
+"""The loop every scenario runs: controller on the sensor loop, ground truth only for scoring."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.sim.messages import LowCmd, LowState
+from laoshan.sim.render import VideoRecorder
+
+FALL_HEIGHT_M = 0.45   # pelvis below this height (or tilted past FALL_TILT_RAD) counts as a fall
+FALL_TILT_RAD = 1.0
+
+
+def has_fallen(truth: GroundTruth) -> bool:
+    """Scoring: pelvis too low or body tipped over (uses ground truth)."""
+    return bool(truth.p_world_base_m[2] < FALL_HEIGHT_M or truth.tilt_rad > FALL_TILT_RAD)
+
+
+@dataclass(frozen=True)
+class Episode:
+    state: LowState               # the last LowState
+    fall_time_s: float | None     # first time the robot counted as fallen (ground truth)
+    wall_s: float
+
+
+def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, LowState], LowCmd],
+                observe: Callable[[GroundTruth], None] | None = None, video: Path | None = None,
+                progress: Callable[[int], None] | None = None) -> Episode:
+    """Step ``ticks`` control ticks from ``state``: ``act(tick, state)`` gives each LowCmd,
+    ``observe(truth)`` scores each tick, ``progress(100)`` is called every 100 ticks."""
+    recorder = VideoRecorder(body.model, video, body.robot.base_link) if video else None
+    fall_time = None
+    start = time.perf_counter()
+    try:
+        for k in range(ticks):
+            state = body.step(act(k, state))
+            truth = body.ground_truth()   # scoring only
+            if observe:
+                observe(truth)
+            if fall_time is None and has_fallen(truth):
+                fall_time = body.time_s
+            if recorder:
+                recorder.capture(body.data, body.time_s)
+            if progress and (k + 1) % 100 == 0:
+                progress(100)
+    finally:
+        if recorder:
+            recorder.close()
+    return Episode(state=state, fall_time_s=fall_time, wall_s=time.perf_counter() - start)
