@@ -147,9 +147,10 @@ class WalkPlanner:
         self._configure_steps(self.command, self._horizon_steps)
         self._stop_at_s = t_s + steps * self.config.step_period_s if steps else None
         first = "left" if self.target.vy_m_s > 0 or self.target.yaw_rate_rad_s > 0 else "right"
-        steps = self.footsteps.plan(_SIDE[first], placo.flatten_on_floor(T_left), placo.flatten_on_floor(T_right))
+        footsteps = self.footsteps.plan(_SIDE[first], placo.flatten_on_floor(T_left),
+                                        placo.flatten_on_floor(T_right))
         supports = placo.FootstepsPlanner.make_supports(
-            steps, t_s, True, self.params.has_double_support(), True)
+            footsteps, t_s, True, self.params.has_double_support(), True)
         try:
             self.trajectory = self.pattern.plan(supports, p_com, t_s)
         except RuntimeError as exc:
