@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import click
 
 from laoshan.bench.report import format_table
 from laoshan.components.catalog import CatalogError, load_catalog
-from laoshan.robot.description import RobotConfigError, load_description, robot_files
+from laoshan.robot.description import RobotConfigError, RobotDescription, load_description, robot_files
+
+T = TypeVar("T")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,8 +22,31 @@ def main() -> None:
     """Laoshan: an open humanoid robot stack on the Unitree G1, in honest MuJoCo physics."""
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     raise click.ClickException(str(exc))
+
+
+def _robot(name: str) -> RobotDescription:
+    try:
+        return load_description(name)
+    except (RobotConfigError, CatalogError) as exc:
+        _fail(exc)
+
+
+def _summary(title: str, rows: list[list[object]], video: Path | None, fell: bool) -> None:
+    """Print a run's summary table; exit with status 1 if the robot fell."""
+    if video:
+        rows.append(["video", str(video)])
+    click.echo(format_table([title, "value"], rows))
+    if fell:
+        raise SystemExit(1)
+
+
+def _with_progress(desc: RobotDescription, label: str, seconds: float, run: Callable[[Callable[[int], None]], T]) -> T:
+    """Run ``run(progress)`` under a progress bar over ``seconds`` of simulated control ticks."""
+    ticks = int(round(seconds * desc.catalog.get("controller", desc.controller).control_rate_Hz))
+    with click.progressbar(length=ticks, label=f"{desc.name} {label}", file=click.get_text_stream("stderr")) as bar:
+        return run(bar.update)
 
 
 @main.command()
@@ -85,14 +112,9 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
     """Stand at the home posture on joint PD, through LowCmd/LowState only; print a summary."""
     from laoshan.scenarios.stand import StandScenario, run_stand
 
-    try:
-        desc = load_description(robot)
-    except (RobotConfigError, CatalogError) as exc:
-        _fail(exc)
+    desc = _robot(robot)
     config = StandScenario(robot=robot, seconds=seconds, seed=seed, video=video)
-    ticks = int(round(seconds * desc.catalog.get("controller", desc.controller).control_rate_Hz))
-    with click.progressbar(length=ticks, label=f"{desc.name} standing", file=click.get_text_stream("stderr")) as bar:
-        report = run_stand(config, progress=bar.update, robot=desc)
+    report = _with_progress(desc, "standing", seconds, lambda progress: run_stand(config, progress, desc))
     rows = [
         ["robot", report.robot],
         ["simulated time [s]", report.seconds],
@@ -109,11 +131,7 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
         ["controller p99 [ms] / deadline misses", f"{report.controller_p99_ms:.3f} / {report.deadline_misses}"],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
-    if video:
-        rows.append(["video", str(video)])
-    click.echo(format_table(["stand", "value"], rows))
-    if report.fell:
-        raise SystemExit(1)
+    _summary("stand", rows, video, report.fell)
 
 
 @main.command()
@@ -132,15 +150,10 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
     """Walk on a velocity command (sensor-only estimation, whole-body QP); print a summary."""
     from laoshan.scenarios.walk import SETTLE_S, WalkScenario, run_walk
 
-    try:
-        desc = load_description(robot)
-    except (RobotConfigError, CatalogError) as exc:
-        _fail(exc)
+    desc = _robot(robot)
     config = WalkScenario(robot=robot, vx_m_s=vx, vy_m_s=vy, yaw_rate_rad_s=yaw_rate, seconds=seconds,
                           terrain=terrain, push_Ns=push_Ns, seed=seed, video=video)
-    ticks = int(round((seconds + SETTLE_S) * desc.catalog.get("controller", desc.controller).control_rate_Hz))
-    with click.progressbar(length=ticks, label=f"{desc.name} walking", file=click.get_text_stream("stderr")) as bar:
-        report = run_walk(config, progress=bar.update, robot=desc)
+    report = _with_progress(desc, "walking", seconds + SETTLE_S, lambda progress: run_walk(config, progress, desc))
     rows = [
         ["robot", report.robot],
         ["command vx, vy [m/s], yaw rate [rad/s]", ", ".join(f"{v:g}" for v in report.command)],
@@ -156,11 +169,7 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
          f"{report.estimator_drift_m:.3f} / {report.estimator_drift_fraction:.1%}"],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
-    if video:
-        rows.append(["video", str(video)])
-    click.echo(format_table(["walk", "value"], rows))
-    if report.fell:
-        raise SystemExit(1)
+    _summary("walk", rows, video, report.fell)
 
 
 if __name__ == "__main__":
