@@ -42,6 +42,8 @@ class WbcConfig:
     friction: float = 0.7            # friction coefficient assumed at the soles
     torque_margin: float = 0.9       # use at most this fraction of each motor's peak torque
     joint_kd_Nms: float = 1.0        # driver damping toward the QP's joint velocity
+    limit_margin_rad: float = 0.03   # joints closer than this to a limit are pulled back ...
+    limit_weight: float = 10.0       # ... by a firm soft task (a hard constraint makes torques chatter)
 
 
 @dataclass
@@ -107,6 +109,12 @@ class WholeBodyController:
             task.configure(name, "soft", weight)
             task.kp, task.kd = kp, kd
             self.posture_task[name] = task
+        pm = model.robot.model
+        self._q_min = pm.lowerPositionLimit[model.iq] + c.limit_margin_rad
+        self._q_max = pm.upperPositionLimit[model.iq] - c.limit_margin_rad
+        self.limit_task = s.add_joints_task()
+        self.limit_task.configure("joint_limit_guard", "soft", c.limit_weight)
+        self.limit_task.kp, self.limit_task.kd = 400.0, 40.0
         s.enable_torque_limits(True)
         for motor, limit in zip(model.desc.motors, model.tau_limit_Nm, strict=True):
             s.set_torque_limit(motor.joint, c.torque_margin * limit)
@@ -130,6 +138,9 @@ class WholeBodyController:
                                              m.sole_points_m[side], strict=True):
                 point.target_world = p + R @ local
                 contact.active = bool(ref.contact[side])
+        near = (state.q_rad < self._q_min) | (state.q_rad > self._q_max)
+        back = np.clip(state.q_rad, self._q_min, self._q_max)   # the nearest point inside the margin
+        self.limit_task.set_joints({m.desc.joint_names[i]: float(back[i]) for i in np.flatnonzero(near)})
         result = self.solver.solve(False)
         if not result.success:
             raise WbcError("whole-body QP infeasible")
