@@ -31,7 +31,7 @@ class StopCategory(IntEnum):
 class SafetyConfig:
     fall_tilt_rad: float = 0.6            # base tilted further: falling
     fall_height_fraction: float = 0.6     # base lower than this fraction of its standing height: falling
-    joint_limit_margin_rad: float = 0.02  # a joint this far past its limit: category 1
+    joint_limit_margin_rad: float = 0.05  # a joint this far past its limit: category 1
     overspeed_fraction: float = 1.05     # joint speed above this fraction of the motor's no-load speed
     hot_motor_C: float = 95.0             # a winding this hot: stop walking (category 2)
     battery_low_soc: float = 0.10         # stop walking and stand (category 2)
