@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pinocchio as pin
 import placo
 
 from laoshan.robot.description import RobotDescription, example_robot_data_dir
@@ -108,7 +109,7 @@ class ControlModel:
         self.mass_kg = float(sum(inertia.mass for inertia in model.inertias))
         pts = np.array(desc.feet["left"].sole_points_m)
         self.foot = FootGeometry(length_m=float(np.ptp(pts[:, 0])), width_m=float(np.ptp(pts[:, 1])))
-        self.feet_spacing_m = self._feet_spacing()
+        self.feet_spacing_m, self.standing_height_m = self._home_stance()
         self.imu_frame = desc.imu.link
         # sole contact points in the foot frame (the foot frame is on the ground, mid-sole)
         self.sole_points_m = {side: self._sole_points(side) for side in desc.feet}
@@ -117,8 +118,6 @@ class ControlModel:
     def _sole_points(self, side: str) -> np.ndarray:
         model = self.robot.model
         data = model.createData()
-        import pinocchio as pin
-
         pin.framesForwardKinematics(model, data, pin.neutral(model))
         foot = data.oMf[model.getFrameId(f"{side}_foot")]
         n = len(self.desc.feet[side].sole_points_m)
@@ -135,11 +134,12 @@ class ControlModel:
                 joint = model.parents[joint]
         return [m.joint for m in self.desc.motors if m.joint in legs]
 
-    def _feet_spacing(self) -> float:
+    def _home_stance(self) -> tuple[float, float]:
+        """Lateral feet spacing [m] and base height above the soles [m] at the home posture."""
         self.set_state(np.zeros(3), np.array([0, 0, 0, 1.0]), self.home_rad, np.zeros(6), np.zeros(len(self.iv)))
         left = self.robot.get_T_world_frame("left_foot")[:3, 3]
         right = self.robot.get_T_world_frame("right_foot")[:3, 3]
-        return float(abs(left[1] - right[1]))
+        return float(abs(left[1] - right[1])), float(-min(left[2], right[2]))
 
     def set_state(self, p_world_base: FloatArray, quat_xyzw: FloatArray, q_joints: FloatArray,
                   v_base: FloatArray, dq_joints: FloatArray) -> None:

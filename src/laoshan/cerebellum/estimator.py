@@ -51,6 +51,11 @@ class RobotState:
         """Base linear velocity in the base frame (Pinocchio's free-flyer convention)."""
         return self.R_world_base.T @ self.v_world_base_m_s
 
+    def load_into(self, model: ControlModel) -> None:
+        """Write this state into the control model (and update its kinematics)."""
+        model.set_state(self.p_world_base_m, self.quat_xyzw, self.q_rad,
+                        np.concatenate([self.v_base_local, self.w_base_rad_s]), self.dq_rad_s)
+
     @property
     def tilt_rad(self) -> float:
         return float(np.arccos(np.clip(self.R_world_base[2, 2], -1.0, 1.0)))

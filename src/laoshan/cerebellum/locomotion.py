@@ -44,16 +44,11 @@ class LocomotionController:
         self.planner = WalkPlanner(self.model, c.gait)
         pm = self.model.robot.model
         self.safety = SafetyMonitor(robot, pm.lowerPositionLimit[self.model.iq], pm.upperPositionLimit[self.model.iq],
-                                    standing_height_m=self._standing_height(), config=c.safety)
+                                    standing_height_m=self.model.standing_height_m, config=c.safety)
         self._pin_data = pm.createData()
         self.status = SafetyStatus(StopCategory.NONE)
         self.state: RobotState | None = None
         self._stand: WbcReferences | None = None
-
-    def _standing_height(self) -> float:
-        m = self.model
-        m.set_state(np.zeros(3), np.array([0, 0, 0, 1.0]), m.home_rad, np.zeros(6), np.zeros(len(m.iv)))
-        return float(-min(m.robot.get_T_world_frame(f"{s}_foot")[2, 3] for s in SIDES))
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -74,8 +69,7 @@ class LocomotionController:
     def __call__(self, low_state: LowState) -> LowCmd:
         rs = self.state = self.estimator.update(low_state)
         m = self.model
-        m.set_state(rs.p_world_base_m, rs.quat_xyzw, rs.q_rad,
-                    np.concatenate([rs.v_base_local, rs.w_base_rad_s]), rs.dq_rad_s)
+        rs.load_into(m)
         if self._stand is None:
             self._stand = self._stand_references()
         self.status = self.safety.check(low_state, rs)

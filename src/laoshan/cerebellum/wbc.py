@@ -121,10 +121,11 @@ class WholeBodyController:
         self.last_result: placo.DynamicsSolverResult | None = None
 
     def command(self, state: RobotState, ref: WbcReferences) -> LowCmd:
-        """The LowCmd realizing ``ref`` from ``state``; raises WbcError if the QP fails."""
+        """The LowCmd realizing ``ref`` from ``state``; raises WbcError if the QP fails.
+
+        The control model must already hold ``state`` (``state.load_into(model)``, done once per tick).
+        """
         m = self.model
-        m.set_state(state.p_world_base_m, state.quat_xyzw, state.q_rad,
-                    np.concatenate([state.v_base_local, state.w_base_rad_s]), state.dq_rad_s)
         self.com_task.target_world = ref.p_com
         self.com_task.dtarget_world = ref.v_com
         self.com_task.ddtarget_world = ref.a_com

@@ -122,7 +122,7 @@ class ActuatorBank:
     def reset(self) -> None:
         self._hist[:] = 0.0
         self.temperature_C[:] = AMBIENT_C
-        self.derated_peak_Nm[:] = self.tau_peak_Nm
+        self.derated_peak_Nm = self.tau_peak_Nm
         self.tau_Nm[:] = 0.0
         self.copper_loss_W[:] = 0.0
         self.power_W[:] = 0.0
