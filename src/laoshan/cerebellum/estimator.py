@@ -2,7 +2,9 @@
 
 Orientation and angular rate come from the IMU (its attitude filter and gyro). Base position and
 velocity come from a Kalman filter: the accelerometer predicts, and every foot in contact corrects
-(its velocity in the world is zero, and its position stays where it touched down).
+(its velocity in the world is zero, and its position stays where it touched down). The height of a
+stance foot is that of its lowest sole point: a foot that lands on its heel and rolls flat keeps
+the ground height it touched, so the height does not creep up step after step.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class StateEstimator:
         self._pin = model.robot.model
         self._data = self._pin.createData()
         self._fid = {s: self._pin.getFrameId(f"{s}_foot") for s in SIDES}
+        self._sole_fids = {s: [self._pin.getFrameId(f"{s}_sole_{k}") for k in range(len(model.sole_points_m[s]))]
+                           for s in SIDES}
         imu = self._pin.getFrameId(model.imu_frame)
         q0 = pin.neutral(self._pin)
         pin.framesForwardKinematics(self._pin, self._data, q0)
@@ -84,8 +88,9 @@ class StateEstimator:
         self.anchor: dict[str, np.ndarray] = {}
         self._t: float | None = None
 
-    def _leg_kinematics(self, q: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per foot: position in the base frame, and its Jacobian w.r.t. joint speeds (base frame)."""
+    def _leg_kinematics(self, q: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per foot: sole-centre position in the base frame, its Jacobian w.r.t. joint speeds
+        (base frame), and the sole contact points in the base frame (k, 3)."""
         qf = pin.neutral(self._pin)
         qf[self.model.iq] = q
         pin.computeJointJacobians(self._pin, self._data, qf)
@@ -93,7 +98,8 @@ class StateEstimator:
         out = {}
         for s, fid in self._fid.items():
             J = pin.getFrameJacobian(self._pin, self._data, fid, pin.LOCAL_WORLD_ALIGNED)[:3, self.model.iv]
-            out[s] = (self._data.oMf[fid].translation.copy(), J)
+            soles = np.array([self._data.oMf[f].translation for f in self._sole_fids[s]])
+            out[s] = (self._data.oMf[fid].translation.copy(), J, soles)
         return out
 
     def update(self, state: LowState) -> RobotState:
@@ -109,7 +115,7 @@ class StateEstimator:
             self.contact[s] = on or (self.contact[s] and not off)
 
         if self._t is None:   # start: feet on the ground at z = 0, base above them
-            lowest = min((R_world_base @ legs[s][0])[2] for s in SIDES)
+            lowest = min((legs[s][2] @ R_world_base[2]).min() for s in SIDES)
             self.x[:] = 0.0
             self.x[2] = -lowest
             self._t = state.time_s
@@ -124,17 +130,19 @@ class StateEstimator:
         q_acc = (c.accel_noise_m_s2 * dt) ** 2
         self.P = F @ self.P @ F.T + np.diag([q_acc * dt * dt] * 3 + [q_acc] * 3)
 
-        # correct with every stance foot: zero foot velocity, anchored foot position
+        # correct with every stance foot: zero foot velocity, anchored foot position (x, y of the
+        # sole centre, z of the lowest sole point)
         for s in SIDES:
-            r_b, J = legs[s]
+            r_b, J, soles_b = legs[s]
             if not self.contact[s]:
                 self.anchor.pop(s, None)
                 continue
-            p_foot = self.x[0:3] + R_world_base @ r_b
+            r_anchor = R_world_base @ r_b
+            r_anchor[2] = (soles_b @ R_world_base[2]).min()
             if s not in self.anchor:
-                self.anchor[s] = p_foot.copy()
+                self.anchor[s] = self.x[0:3] + r_anchor
             v_meas = -R_world_base @ (J @ ms.dq + np.cross(w_base, r_b))
-            p_meas = self.anchor[s] - R_world_base @ r_b
+            p_meas = self.anchor[s] - r_anchor
             self._correct(np.hstack([np.zeros((3, 3)), np.eye(3)]), v_meas, c.velocity_noise_m_s)
             self._correct(np.hstack([np.eye(3), np.zeros((3, 3))]), p_meas, c.anchor_noise_m)
 

@@ -30,6 +30,7 @@ class LocomotionConfig:
     damping_kd_Nms: float = 4.0        # protective damping (stop category 1)
     capture_margin_m: float = 0.03     # standing: step when the DCM is this far outside the feet
     recovery_steps: int = 4            # steps taken to catch a push
+    early_touchdown_phase: float = 0.6  # a swing foot sensing the ground after this much of its swing has landed
 
 
 class LocomotionController:
@@ -94,7 +95,7 @@ class LocomotionController:
         return com + self._pin_data.vcom[0] / self.planner.omega_rad_s
 
     def _references(self, rs: RobotState) -> WbcReferences:
-        t, planner = rs.time_s, self.planner
+        t, planner, c = rs.time_s, self.planner, self.config
         dcm = self._dcm()
         if not planner.walking:
             if not planner.target.is_zero:
@@ -107,11 +108,23 @@ class LocomotionController:
                 self._stand = self._stand_references()
                 return self._stand
             ref = planner.references(t)
+            phase = planner.swing_phase(t)
+            for side in SIDES:             # a swing foot that lands early is in contact from then on
+                if not ref.contact[side] and phase is not None and phase > c.early_touchdown_phase \
+                        and rs.contact[side]:
+                    ref.contact[side] = True
             feet = self._feet_now()
+            # The plan is made on a floor at z = 0; it is lifted to the height of the stance
+            # feet, so that the estimator's slow height drift never presses a foot into the ground.
+            ground_z = float(np.mean([feet[s][2, 3] for s in SIDES if ref.contact[s]]))
+            ref.p_com = ref.p_com + np.array([0.0, 0.0, ground_z])
             for side in SIDES:             # a foot on the ground is held where it landed
                 if ref.contact[side]:
                     ref.T_foot[side] = feet[side]
                     ref.v_foot[side] = np.zeros(3)
+                else:
+                    ref.T_foot[side] = ref.T_foot[side].copy()
+                    ref.T_foot[side][2, 3] += ground_z
             return ref
         assert self._stand is not None
         return self._stand

@@ -211,6 +211,15 @@ class WalkPlanner:
                     step.set_frame_xy(float(xy[0] + shift[0]), float(xy[1] + shift[1]))
             support.footsteps = steps
 
+    def swing_phase(self, t_s: float) -> float | None:
+        """Fraction of the current single support elapsed (0 at lift-off, 1 at planned touchdown);
+        None in double support or when not walking."""
+        traj = self.trajectory
+        if traj is None or traj.support_is_both(t_s):
+            return None
+        t0, t1 = traj.get_part_t_start(t_s), traj.get_part_t_end(t_s)
+        return float(np.clip((t_s - t0) / (t1 - t0), 0.0, 1.0)) if t1 > t0 else None
+
     def references(self, t_s: float) -> WbcReferences:
         traj = self.trajectory
         if traj is None:
