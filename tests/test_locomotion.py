@@ -113,3 +113,20 @@ def test_side_step_1_m(g1_basic: RobotDescription) -> None:
     assert report.distance_m > 1.0
     assert abs(report.yaw_change_rad) < 0.2
     assert report.estimator_drift_fraction < 0.05
+
+
+PUSHES = [(12.5, 0.0), (10.0, np.pi), (20.0, np.pi / 2), (20.0, -np.pi / 2)]   # (N·s, direction): fwd, back, left, right
+
+
+@pytest.mark.parametrize(("impulse_Ns", "direction"), PUSHES)
+def test_standing_robot_recovers_from_a_push(loop, impulse_Ns: float, direction: float) -> None:
+    body, ctl = loop
+    state = body.reset(0)
+    dt = body.loop.control_dt_s
+    for k in range(int(4.0 / dt)):
+        if k == int(1.0 / dt):
+            body.push([impulse_Ns * np.cos(direction), impulse_Ns * np.sin(direction), 0.0], duration_s=0.1)
+        state = body.step(ctl(state))
+        assert not has_fallen(body.ground_truth())
+    assert not ctl.fallen and ctl.status.ok
+    assert np.linalg.norm(body.ground_truth().v_world_base_m_s[:2]) < 0.05   # standing still again

@@ -1,8 +1,8 @@
 """The locomotion controller: ``LowState`` in, ``LowCmd`` out.
 
-Each tick: estimate the base state, check safety, get references (stand, or the walk planner's
-with foot placement feedback), solve the whole-body QP. A standing robot whose divergent component
-of motion leaves its feet (a push) starts stepping on its own to catch itself.
+Each tick: estimate the base state, check safety, get references (stand, a capture step, or the
+walk planner's with foot placement feedback), solve the whole-body QP. A standing robot whose
+divergent component of motion nears the edge of its feet (a push) steps on its own to catch itself.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pinocchio as pin
 
 from laoshan.cerebellum.control_model import ControlModel
 from laoshan.cerebellum.estimator import SIDES, EstimatorConfig, RobotState, StateEstimator
+from laoshan.cerebellum.recovery import CaptureStep, CaptureStepConfig
 from laoshan.cerebellum.safety import SafetyConfig, SafetyMonitor, SafetyStatus, StopCategory
 from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanError, WalkPlanner
 from laoshan.cerebellum.wbc import WbcConfig, WbcError, WbcReferences, WholeBodyController
@@ -27,9 +28,10 @@ class LocomotionConfig:
     gait: GaitConfig = field(default_factory=GaitConfig)
     estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
+    capture: CaptureStepConfig = field(default_factory=CaptureStepConfig)
     damping_kd_Nms: float = 4.0        # protective damping (stop category 1)
-    capture_margin_m: float = 0.03     # standing: step when the DCM is this far outside the feet
-    recovery_steps: int = 4            # steps taken to catch a push
+    capture_margin_m: float = -0.01    # standing: step when the DCM is this close to the feet's edge
+    step_series_s: float = 1.0         # a capture step this soon after another is taken by the other foot
     early_touchdown_phase: float = 0.6  # a swing foot sensing the ground after this much of its swing has landed
 
 
@@ -50,6 +52,8 @@ class LocomotionController:
         self.status = SafetyStatus(StopCategory.NONE)
         self.state: RobotState | None = None
         self._stand: WbcReferences | None = None
+        self._capture: CaptureStep | None = None
+        self._last_capture: tuple[float, str] | None = None   # (landing time [s], foot) of the last capture step
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -89,19 +93,29 @@ class LocomotionController:
             self.status = self.safety.latched = SafetyStatus(StopCategory.STOP_1, str(exc))
             return LowCmd.damping(len(m.iv), self.config.damping_kd_Nms)
 
-    def _dcm(self) -> np.ndarray:
+    def _com(self) -> tuple[np.ndarray, np.ndarray]:
+        """Estimated CoM position and velocity (world frame)."""
         robot = self.model.robot
         com = pin.centerOfMass(robot.model, self._pin_data, robot.state.q, robot.state.qd)
-        return com + self._pin_data.vcom[0] / self.planner.omega_rad_s
+        return com, self._pin_data.vcom[0].copy()
 
     def _references(self, rs: RobotState) -> WbcReferences:
         t, planner, c = rs.time_s, self.planner, self.config
-        dcm = self._dcm()
+        com, v_com = self._com()
+        dcm = com + v_com / planner.omega_rad_s
+        if self._capture is not None:
+            return self._capture_references(rs, com, v_com)
         if not planner.walking:
+            if self._dcm_near_edge(dcm):
+                feet = self._feet_now()
+                ground_z = float(np.mean([feet[s][2, 3] for s in SIDES]))
+                last = self._last_capture
+                swing = next(s for s in SIDES if s != last[1]) if last and t - last[0] < c.step_series_s else None
+                self._capture = CaptureStep(c.capture, t, feet, self.model.sole_points_m, com, dcm, ground_z,
+                                            rs.foot_force_N, swing)
+                return self._capture_references(rs, com, v_com)
             if not planner.target.is_zero:
                 self._start_walk(t)
-            elif self._dcm_outside_feet(dcm):
-                self._start_walk(t, steps=self.config.recovery_steps)
         if planner.walking:
             planner.update(t, dcm)
             if not planner.walking:        # the walk just ended: stand where the feet are
@@ -129,6 +143,20 @@ class LocomotionController:
         assert self._stand is not None
         return self._stand
 
+    def _capture_references(self, rs: RobotState, com: np.ndarray, v_com: np.ndarray) -> WbcReferences:
+        """Follow the capture step until its foot lands, then stand on the new support."""
+        step = self._capture
+        assert step is not None and self._stand is not None
+        phase = step.phase(rs.time_s)
+        if phase >= 1.0 or (phase > self.config.early_touchdown_phase and rs.contact[step.swing]):
+            self._capture = None
+            self._last_capture = (rs.time_s, step.swing)
+            self._stand = self._stand_references()
+            return self._stand
+        ref = step.references(rs.time_s, com, v_com, self._stand.R_trunk)
+        ref.T_foot[step.stance] = self._feet_now()[step.stance]
+        return ref
+
     def _feet_now(self) -> dict[str, np.ndarray]:
         return {s: self.model.robot.get_T_world_frame(f"{s}_foot").copy() for s in SIDES}
 
@@ -140,18 +168,18 @@ class LocomotionController:
         R = pin.utils.rpyToMatrix(0.0, 0.0, float(yaw))
         return WbcReferences(p_com=com, R_trunk=R, T_foot=feet)
 
-    def _dcm_outside_feet(self, dcm: np.ndarray) -> bool:
-        """Whether the DCM has left the feet's bounding box by more than the capture margin."""
+    def _dcm_near_edge(self, dcm: np.ndarray) -> bool:
+        """Whether the DCM is within ``-capture_margin_m`` of the edge of the feet's bounding box
+        (or beyond it): balance on the feet alone cannot be trusted to stop it any more."""
         pts = np.array([T[:2, 3] + T[:2, :2] @ p[:2] for s, T in self._feet_now().items()
                         for p in self.model.sole_points_m[s]])
         lo, hi = pts.min(axis=0) - self.config.capture_margin_m, pts.max(axis=0) + self.config.capture_margin_m
         return bool((dcm[:2] < lo).any() or (dcm[:2] > hi).any())
 
-    def _start_walk(self, t_s: float, steps: int | None = None) -> None:
-        """Start stepping; if no plan exists (the CoM is already beyond catching), stay put and
-        leave the outcome to the fall detector."""
+    def _start_walk(self, t_s: float) -> None:
+        """Start walking; if no plan exists (e.g. the robot is still moving), try again next tick."""
         feet = self._feet_now()
         try:
-            self.planner.start(t_s, feet["left"], feet["right"], self.model.robot.com_world().copy(), steps=steps)
+            self.planner.start(t_s, feet["left"], feet["right"], self.model.robot.com_world().copy())
         except WalkPlanError as exc:
             self.status = SafetyStatus(StopCategory.NONE, str(exc))

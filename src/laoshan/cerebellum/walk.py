@@ -139,13 +139,12 @@ class WalkPlanner:
         if self.command.is_zero and self.target.is_zero and self._stop_at_s is None:
             self._stop_at_s = self._t_now + 2 * c.step_period_s
 
-    def start(self, t_s: float, T_left: np.ndarray, T_right: np.ndarray, p_com: np.ndarray,
-              steps: int | None = None) -> None:
-        """Plan a walk from the feet and CoM where they are now (world frame); ``steps`` limits
-        it to that many steps (e.g. to catch a push), else it goes on until the command is zero."""
+    def start(self, t_s: float, T_left: np.ndarray, T_right: np.ndarray, p_com: np.ndarray) -> None:
+        """Plan a walk from the feet and CoM where they are now (world frame); it goes on until
+        the command is zero."""
         self.command = VelocityCommand()
         self._configure_steps(self.command, self._horizon_steps)
-        self._stop_at_s = t_s + steps * self.config.step_period_s if steps else None
+        self._stop_at_s = None
         first = "left" if self.target.vy_m_s > 0 or self.target.yaw_rate_rad_s > 0 else "right"
         footsteps = self.footsteps.plan(_SIDE[first], placo.flatten_on_floor(T_left),
                                         placo.flatten_on_floor(T_right))
