@@ -115,7 +115,8 @@ def test_side_step_1_m(g1_basic: RobotDescription) -> None:
     assert report.estimator_drift_fraction < 0.05
 
 
-PUSHES = [(12.5, 0.0), (10.0, np.pi), (20.0, np.pi / 2), (20.0, -np.pi / 2)]   # (N·s, direction): fwd, back, left, right
+# (impulse N·s, direction rad): forward, backward, left, right
+PUSHES = [(12.5, 0.0), (10.0, np.pi), (20.0, np.pi / 2), (20.0, -np.pi / 2)]
 
 
 @pytest.mark.parametrize(("impulse_Ns", "direction"), PUSHES)
