@@ -131,3 +131,14 @@ def test_standing_robot_recovers_from_a_push(loop, impulse_Ns: float, direction:
         assert not has_fallen(body.ground_truth())
     assert not ctl.fallen and ctl.status.ok
     assert np.linalg.norm(body.ground_truth().v_world_base_m_s[:2]) < 0.05   # standing still again
+
+
+def test_walk_up_a_10_degree_slope(g1_basic: RobotDescription) -> None:
+    from laoshan.sim.world import Terrain, WorldSpec
+
+    body = SimBody(g1_basic, world=WorldSpec(terrain=Terrain(kind="slope", slope_deg=10.0)))
+    ctl = LocomotionController(g1_basic)
+    _, truth = run(body, ctl, 14.0, {0.5: (0.3, 0.0, 0.0)})
+    assert not ctl.fallen and not any(has_fallen(g) for g in truth)
+    climbed = truth[-1].p_world_base_m[2] - truth[0].p_world_base_m[2]
+    assert climbed > 0.3                         # well up the ramp (it rises 0.52 m over 3 m)

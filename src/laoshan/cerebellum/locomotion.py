@@ -137,11 +137,28 @@ class LocomotionController:
                     ref.T_foot[side] = feet[side]
                     ref.v_foot[side] = np.zeros(3)
                 else:
-                    ref.T_foot[side] = ref.T_foot[side].copy()
-                    ref.T_foot[side][2, 3] += ground_z
+                    ref.T_foot[side] = self._on_stance_plane(ref.T_foot[side], ground_z, feet, ref.contact)
             return ref
         assert self._stand is not None
         return self._stand
+
+    @staticmethod
+    def _on_stance_plane(T_plan: np.ndarray, ground_z: float, feet: dict[str, np.ndarray],
+                         contact: dict[str, bool]) -> np.ndarray:
+        """A swing-foot target planned on the z = 0 floor, moved onto the plane of the stance
+        sole (blind terrain following: a slope under the stance foot is assumed to go on)."""
+        T = T_plan.copy()
+        T[2, 3] += ground_z
+        stance = [s for s in SIDES if contact[s]]
+        if len(stance) != 1:
+            return T
+        T_stance = feet[stance[0]]
+        n = T_stance[:3, 2]                               # stance sole normal, world frame
+        d = T[:2, 3] - T_stance[:2, 3]
+        T[2, 3] = T_stance[2, 3] - float(n[:2] @ d) / n[2] + T_plan[2, 3]
+        R_tilt = pin.Quaternion.FromTwoVectors(np.array([0.0, 0.0, 1.0]), n).toRotationMatrix()
+        T[:3, :3] = R_tilt @ T[:3, :3]
+        return T
 
     def _capture_references(self, rs: RobotState, com: np.ndarray, v_com: np.ndarray) -> WbcReferences:
         """Follow the capture step until its foot lands, then stand on the new support."""
