@@ -90,7 +90,7 @@ def main() -> None:
     stable = [w["command_m_s"] for w in walks if not w["fell"]]
     results["max_stable_forward_m_s"] = max(stable) if stable else 0.0
 
-    levels = [5.0, 10.0, 15.0, 20.0, 25.0] if not args.quick else [5.0, 10.0, 15.0, 20.0]
+    levels = [5.0, 10.0, 12.5, 15.0, 20.0, 25.0] if not args.quick else [5.0, 10.0, 15.0, 20.0]
     for mode in ("standing", "walking"):
         results[f"max_push_{mode}_Ns"] = {name: max_push(robot, a, mode == "walking", levels)
                                          for name, a in DIRECTIONS.items()}
