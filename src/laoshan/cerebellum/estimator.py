@@ -18,6 +18,8 @@ from laoshan.cerebellum.control_model import ControlModel
 from laoshan.sim.messages import LowState
 
 GRAVITY = np.array([0.0, 0.0, -9.81])
+_P, _V = slice(0, 3), slice(3, 6)     # position and velocity blocks of the filter state
+_EYE3 = np.eye(3)
 SIDES = ("left", "right")
 
 
@@ -84,6 +86,7 @@ class StateEstimator:
     def reset(self) -> None:
         self.x = np.zeros(6)                  # p (3), v (3), world
         self.P = np.diag([1e-4] * 3 + [1e-2] * 3)
+        self._F = np.eye(6)                   # state transition (its dt block set each tick)
         self.contact = {s: True for s in SIDES}
         self.anchor: dict[str, np.ndarray] = {}
         self._t: float | None = None
@@ -124,11 +127,14 @@ class StateEstimator:
 
         # predict with the accelerometer (specific force in the IMU frame)
         a_world = R_world_base @ (self._R_base_imu @ imu.accelerometer) + GRAVITY
-        F = np.eye(6)
-        F[0:3, 3:6] = dt * np.eye(3)
-        self.x = F @ self.x + np.concatenate([0.5 * dt * dt * a_world, dt * a_world])
+        F = self._F
+        F[0:3, 3:6] = dt * _EYE3
+        self.x[0:3] += dt * self.x[3:6] + 0.5 * dt * dt * a_world
+        self.x[3:6] += dt * a_world
         q_acc = (c.accel_noise_m_s2 * dt) ** 2
-        self.P = F @ self.P @ F.T + np.diag([q_acc * dt * dt] * 3 + [q_acc] * 3)
+        self.P = F @ self.P @ F.T
+        self.P[_P, _P] += q_acc * dt * dt * _EYE3
+        self.P[_V, _V] += q_acc * _EYE3
 
         # correct with every stance foot: zero foot velocity, anchored foot position (x, y of the
         # sole centre, z of the lowest sole point)
@@ -141,10 +147,10 @@ class StateEstimator:
             r_anchor[2] = (soles_b @ R_world_base[2]).min()
             if s not in self.anchor:
                 self.anchor[s] = self.x[0:3] + r_anchor
-            v_meas = -R_world_base @ (J @ ms.dq + np.cross(w_base, r_b))
+            v_meas = -R_world_base @ (J @ ms.dq + _cross(w_base, r_b))
             p_meas = self.anchor[s] - r_anchor
-            self._correct(np.hstack([np.zeros((3, 3)), np.eye(3)]), v_meas, c.velocity_noise_m_s)
-            self._correct(np.hstack([np.eye(3), np.zeros((3, 3))]), p_meas, c.anchor_noise_m)
+            self._correct(_V, v_meas, c.velocity_noise_m_s)
+            self._correct(_P, p_meas, c.anchor_noise_m)
 
         return RobotState(
             time_s=state.time_s, p_world_base_m=self.x[0:3].copy(), R_world_base=R_world_base,
@@ -152,8 +158,14 @@ class StateEstimator:
             dq_rad_s=ms.dq.copy(), contact=dict(self.contact), foot_force_N=forces,
         )
 
-    def _correct(self, H: np.ndarray, z: np.ndarray, sigma: float) -> None:
-        S = H @ self.P @ H.T + sigma * sigma * np.eye(3)
-        K = self.P @ H.T @ np.linalg.inv(S)
-        self.x = self.x + K @ (z - H @ self.x)
-        self.P = (np.eye(6) - K @ H) @ self.P
+    def _correct(self, block: slice, z: np.ndarray, sigma: float) -> None:
+        """Kalman update with a direct measurement ``z`` of the state block (position or velocity)."""
+        P = self.P
+        K = P[:, block] @ np.linalg.inv(P[block, block] + sigma * sigma * _EYE3)
+        self.x += K @ (z - self.x[block])
+        self.P = P - K @ P[block, :]
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3-vector cross product (np.cross is slow for single vectors)."""
+    return np.array([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]])
