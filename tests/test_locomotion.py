@@ -79,7 +79,7 @@ def test_turn_90_degrees_in_place(g1_basic: RobotDescription) -> None:
     report = run_walk(WalkScenario(vx_m_s=0.0, yaw_rate_rad_s=0.4, seconds=6.0), robot=g1_basic)
     assert not report.fell
     assert report.yaw_change_rad > np.pi / 2
-    assert report.distance_m < 0.3
+    assert report.displacement_m < 0.3
 
 
 def test_a_push_is_a_named_external_force_only_while_it_lasts(loop) -> None:

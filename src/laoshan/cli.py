@@ -159,7 +159,7 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
         ["command vx, vy [m/s], yaw rate [rad/s]", ", ".join(f"{v:g}" for v in report.command)],
         ["terrain / push [N·s]", f"{terrain} / {push_Ns:g}"],
         ["fell", f"yes, at {report.fall_time_s:.2f} s" if report.fell else "no"],
-        ["distance [m]", report.distance_m],
+        ["distance walked / start to end [m]", f"{report.distance_m:.3f} / {report.displacement_m:.3f}"],
         ["mean speed [m/s]", report.mean_speed_m_s],
         ["speed tracking RMSE [m/s]", report.speed_rmse_m_s],
         ["heading change [deg]", f"{math.degrees(report.yaw_change_rad):.1f}"],

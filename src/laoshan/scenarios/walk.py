@@ -16,7 +16,7 @@ import numpy as np
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode
-from laoshan.sim.body import SimBody
+from laoshan.sim.body import GroundTruth, SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.world import Terrain, WorldSpec
 
@@ -43,10 +43,11 @@ class WalkReport:
     seconds: float
     fell: bool
     fall_time_s: float | None
-    distance_m: float                # base displacement in the ground plane
-    mean_speed_m_s: float            # along the command, over the commanded time
+    distance_m: float                # base path in the ground plane (sum of 1 s chords: step sway left out)
+    displacement_m: float            # base start to end, in the ground plane
+    mean_speed_m_s: float            # path over the commanded time
     speed_rmse_m_s: float            # 1 s window mean velocity vs command, after the ramp-up
-    yaw_change_rad: float
+    yaw_change_rad: float            # heading turned (unwrapped: two turns are 4 pi)
     energy_J: float
     cost_of_transport: float         # energy / (weight x distance)
     estimator_drift_m: float         # |estimated - true| base position (xy) at the end
@@ -80,8 +81,12 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
     command = (config.vx_m_s, config.vy_m_s, config.yaw_rate_rad_s)
     go_tick, push_tick = int(round(SETTLE_S / dt)), int(round((SETTLE_S + config.seconds / 2) / dt))
     state = body.reset(config.seed)
-    start_truth = body.ground_truth()
     positions: list[np.ndarray] = []
+    yaws: list[float] = []
+
+    def observe(truth: GroundTruth) -> None:
+        positions.append(truth.p_world_base_m[:2].copy())
+        yaws.append(_yaw(truth.quat_world_base))
 
     def act(k: int, state: LowState) -> LowCmd:
         if k == go_tick:
@@ -91,19 +96,21 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
             body.push([config.push_Ns * math.cos(heading), config.push_Ns * math.sin(heading), 0.0])
         return controller(state)
 
-    episode = run_episode(body, state, ticks, act, lambda truth: positions.append(truth.p_world_base_m[:2].copy()),
-                          config.video, progress)
+    observe(body.ground_truth())
+    episode = run_episode(body, state, ticks, act, observe, config.video, progress)
     fall_time, wall = episode.fall_time_s, episode.wall_s
     end_truth = body.ground_truth()
-    disp = end_truth.p_world_base_m[:2] - start_truth.p_world_base_m[:2]
-    distance = float(np.linalg.norm(disp))
-    speed, rmse = _speed_figures(np.array(positions), dt, command, SETTLE_S, controller.planner.config.max_accel_m_s2)
+    xy = np.array(positions)
+    chords = xy[:: int(round(1.0 / dt))]
+    distance = float(np.linalg.norm(np.diff(np.vstack([chords, xy[-1:]]), axis=0), axis=1).sum())
+    speed, rmse = _speed_figures(xy, dt, command, SETTLE_S, controller.planner.config.max_accel_m_s2)
     energy = body.energy_J
     weight_N = controller.model.mass_kg * 9.81
     return WalkReport(
         robot=robot.name, command=command, seconds=config.seconds, fell=fall_time is not None,
-        fall_time_s=fall_time, distance_m=distance, mean_speed_m_s=speed, speed_rmse_m_s=rmse,
-        yaw_change_rad=_yaw(end_truth.quat_world_base) - _yaw(start_truth.quat_world_base),
+        fall_time_s=fall_time, distance_m=distance, displacement_m=float(np.linalg.norm(xy[-1] - xy[0])),
+        mean_speed_m_s=speed, speed_rmse_m_s=rmse,
+        yaw_change_rad=float(np.sum(np.angle(np.exp(1j * np.diff(yaws))))),
         energy_J=energy, cost_of_transport=energy / (weight_N * distance) if distance > 0.05 else math.inf,
         estimator_drift_m=float(np.linalg.norm(controller.state.p_world_base_m[:2] - end_truth.p_world_base_m[:2])),
         wall_s=wall,
@@ -112,14 +119,15 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
 
 def _speed_figures(xy: np.ndarray, dt: float, command: tuple[float, float, float], settle_s: float,
                    accel: float) -> tuple[float, float]:
-    """Mean planar speed while commanded, and the RMSE of 1 s window speeds after the ramp-up."""
+    """Mean planar speed (1 s chords) while commanded, and the RMSE of 1 s window speeds after the ramp-up."""
     start = int(settle_s / dt)
     moving = xy[start:]
     if len(moving) < 2:
         return 0.0, 0.0
-    mean = float(np.linalg.norm(moving[-1] - moving[0]) / ((len(moving) - 1) * dt))
-    target = math.hypot(command[0], command[1])
     window = int(1.0 / dt)
+    chords = np.vstack([moving[::window], moving[-1:]])
+    mean = float(np.linalg.norm(np.diff(chords, axis=0), axis=1).sum() / ((len(moving) - 1) * dt))
+    target = math.hypot(command[0], command[1])
     ramp = int((target / accel + 1.0) / dt) if accel > 0 else 0
     errors = [np.linalg.norm(moving[i + window] - moving[i]) / (window * dt) - target
               for i in range(ramp, len(moving) - window, window)]
