@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import numpy as np
 import pinocchio as pin
 import placo
 
-from laoshan.robot.description import RobotDescription, example_robot_data_dir
+from laoshan.robot.description import RobotDescription
 
 FloatArray = np.ndarray
 
@@ -33,14 +34,16 @@ class FootGeometry:
 
 
 def _control_urdf(desc: RobotDescription) -> Path:
-    """URDF with ``left_foot``/``right_foot`` frames at the sole centres, ``{side}_sole_{k}`` frames
-    at the bottom of each sole contact sphere, and ``trunk`` at the base.
+    """URDF without geometry, with ``left_foot``/``right_foot`` frames at the sole centres, ``{side}_sole_{k}`` frames
+    at the bottom of each sole contact sphere, ``{side}_hand`` frames at the grasp centres, and
+    ``trunk`` at the base.
 
     PlaCo's humanoid tools name these frames so; the file is written once per content into the
     temporary folder (the package folder may be read-only).
     """
-    text = desc.urdf_path.read_text().replace(
-        "package://example-robot-data/robots/", f"{example_robot_data_dir()}/")
+    # Control needs no geometry: without the visual and collision meshes the model loads in a
+    # fraction of the time (the hands' meshes took seconds to parse).
+    text = re.sub(r"<(visual|collision)\b.*?</\1>", "", desc.urdf_path.read_text(), flags=re.DOTALL)
     frames = []
     for side, foot in desc.feet.items():
         pts = np.array(foot.sole_points_m)
@@ -53,6 +56,10 @@ def _control_urdf(desc: RobotDescription) -> Path:
             frames.append(f'<link name="{side}_sole_{k}"/><joint name="{side}_sole_{k}_frame" type="fixed">'
                           f'<parent link="{foot.link}"/><child link="{side}_sole_{k}"/>'
                           f'<origin xyz="{x} {y} {z - foot.sole_radius_m}"/></joint>')
+    for side, hand in desc.hands.items():
+        x, y, z = hand.offset_m
+        frames.append(f'<link name="{side}_hand"/><joint name="{side}_hand_frame" type="fixed">'
+                      f'<parent link="{hand.link}"/><child link="{side}_hand"/><origin xyz="{x} {y} {z}"/></joint>')
     frames.append(f'<link name="trunk"/><joint name="trunk_frame" type="fixed"><parent link="{desc.base_link}"/>'
                   '<child link="trunk"/></joint>')
     text = text.replace("</robot>", "".join(frames) + "</robot>")
@@ -68,8 +75,8 @@ def _control_urdf(desc: RobotDescription) -> Path:
 
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
-    """Silence C++ writes to stderr (PlaCo lists the G1's neighbouring links that touch in the
-    neutral pose each time it loads a model; we use no self-collision checks, so it is noise)."""
+    """Silence C++ writes to stderr (PlaCo warns on every load about frames of its own humanoid
+    conventions that the G1 does not have; they are not used here, so it is noise)."""
     sys.stderr.flush()
     saved = os.dup(2)
     try:

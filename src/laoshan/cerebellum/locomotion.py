@@ -7,7 +7,7 @@ divergent component of motion nears the edge of its feet (a push) steps on its o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pinocchio as pin
@@ -53,6 +53,7 @@ class LocomotionController:
         self.state: RobotState | None = None
         self._stand: WbcReferences | None = None
         self._capture: CaptureStep | None = None
+        self._hands: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # side -> (T_world_hand, v_world)
         self._last_capture: tuple[float, str] | None = None   # (landing time [s], foot) of the last capture step
 
     # --- commands -------------------------------------------------------------------------------
@@ -60,6 +61,20 @@ class LocomotionController:
     def set_velocity(self, vx_m_s: float = 0.0, vy_m_s: float = 0.0, yaw_rate_rad_s: float = 0.0) -> None:
         """Walk at this velocity (base heading frame); zeros stop after the steps in flight."""
         self.planner.set_velocity(VelocityCommand(vx_m_s, vy_m_s, yaw_rate_rad_s))
+
+    def set_hand_target(self, side: str, T_world_hand: np.ndarray | None,
+                        v_world_m_s: np.ndarray | None = None) -> None:
+        """Track this hand pose (4x4, world frame; ``v_world_m_s`` its velocity) while balancing;
+        None lets the arm go back to its posture."""
+        if side not in self.wbc.hand_task:
+            raise ValueError(f"{self.robot.name} has no hand {side!r}; it has {sorted(self.wbc.hand_task)}")
+        if T_world_hand is None:
+            self._hands.pop(side, None)
+            return
+        T = np.asarray(T_world_hand, dtype=float)
+        if T.shape != (4, 4) or not np.isfinite(T).all():
+            raise ValueError(f"hand target must be a finite 4x4 pose, got shape {T.shape}")
+        self._hands[side] = (T, np.zeros(3) if v_world_m_s is None else np.asarray(v_world_m_s, dtype=float))
 
     @property
     def walking(self) -> bool:
@@ -87,6 +102,9 @@ class LocomotionController:
         if self.status.category == StopCategory.STOP_2 and not self.planner.target.is_zero:
             self.set_velocity()
         ref = self._references(rs)
+        if self._hands:
+            ref = replace(ref, T_hand={s: T for s, (T, _) in self._hands.items()},
+                          v_hand={s: v for s, (_, v) in self._hands.items()})
         try:
             return self.wbc.command(rs, ref)
         except WbcError as exc:

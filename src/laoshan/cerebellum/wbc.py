@@ -42,6 +42,10 @@ class WbcConfig:
     friction: float = 0.7            # friction coefficient assumed at the soles
     torque_margin: float = 0.9       # use at most this fraction of each motor's peak torque
     joint_kd_Nms: float = 1.0        # driver damping toward the QP's joint velocity
+    hand_weight: float = 100.0       # a hand with a reference tracks it, well above the arm posture ...
+    hand_orientation_weight: float = 1.0
+    hand_kp: float = 400.0           # ... with these gains
+    hand_kd: float = 40.0
     limit_margin_rad: float = 0.03   # joints closer than this to a limit are pulled back ...
     limit_weight: float = 10.0       # ... by a firm soft task (a hard constraint makes torques chatter)
 
@@ -57,6 +61,8 @@ class WbcReferences:
     T_foot: dict[str, np.ndarray] = field(default_factory=dict)     # 4x4 per side
     v_foot: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) per side
     contact: dict[str, bool] = field(default_factory=lambda: {s: True for s in SIDES})
+    T_hand: dict[str, np.ndarray] = field(default_factory=dict)     # 4x4 per side that reaches
+    v_hand: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) per side that reaches
 
 
 class WholeBodyController:
@@ -96,6 +102,14 @@ class WholeBodyController:
                 contact.mu = c.friction
                 self.sole_task[side].append(point)
                 self.contact[side].append(contact)
+        self.hand_task = {}
+        for side in model.desc.hands:
+            task = s.add_frame_task(f"{side}_hand", np.eye(4))
+            task.configure(f"{side}_hand", "soft", 0.0, 0.0)
+            for sub in (task.position(), task.orientation()):
+                sub.kp, sub.kd = c.hand_kp, c.hand_kd
+            self.hand_task[side] = task
+        self._reaching: dict[str, bool] = {side: False for side in model.desc.hands}
         legs = set(model.leg_joints)
         self.posture_task = {}
         for name, weight, kp, kd, joints in (
@@ -139,6 +153,15 @@ class WholeBodyController:
                                              m.sole_points_m[side], strict=True):
                 point.target_world = p + R @ local
                 contact.active = bool(ref.contact[side])
+        for side, task in self.hand_task.items():
+            reaching = side in ref.T_hand
+            if reaching != self._reaching[side]:
+                self._reaching[side] = reaching
+                w = (self.config.hand_weight, self.config.hand_orientation_weight) if reaching else (0.0, 0.0)
+                task.configure(f"{side}_hand", "soft", *w)
+            if reaching:
+                task.T_world_frame = ref.T_hand[side]
+                task.position().dtarget_world = ref.v_hand.get(side, np.zeros(3))
         near = (state.q_rad < self._q_min) | (state.q_rad > self._q_max)
         back = np.clip(state.q_rad, self._q_min, self._q_max)   # the nearest point inside the margin
         self.limit_task.set_joints({m.desc.joint_names[i]: float(back[i]) for i in np.flatnonzero(near)})

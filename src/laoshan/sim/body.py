@@ -278,3 +278,15 @@ class SimBody:
             q_rad=d.qpos[self.qadr].copy(),
             dq_rad_s=d.qvel[self.dadr].copy(),
         )
+
+    def ground_truth_link_pose(self, link: str,
+                               offset_m: np.ndarray | tuple[float, ...] = (0.0, 0.0, 0.0)) -> FloatArray:
+        """Simulator truth (scoring only): 4x4 world pose of a point fixed in ``link``'s frame."""
+        try:
+            b = self.data.body(link)
+        except KeyError:
+            raise ValueError(f"{self.robot.name} has no link {link!r}") from None
+        T = np.eye(4)
+        T[:3, :3] = b.xmat.reshape(3, 3)
+        T[:3, 3] = b.xpos + T[:3, :3] @ np.asarray(offset_m, dtype=float)
+        return T

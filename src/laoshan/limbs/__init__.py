@@ -1,0 +1,1 @@
+"""Limbs: arm and hand kinematics, end-effector trajectories, reaching while balancing."""

@@ -1,0 +1,68 @@
+"""Reaching while balancing: ``LowState`` in, ``LowCmd`` out.
+
+The locomotion controller keeps the robot standing (or walking); each hand given a goal follows a
+minimum-jerk trajectory from where it is (estimated) to the goal, tracked by the whole-body QP. A
+goal is checked with whole-body IK first, so an unreachable one is refused before anything moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.limbs.ik import IkConfig, IkSolution, WholeBodyIk
+from laoshan.limbs.trajectory import MotionLimits, PoseTrajectory
+from laoshan.robot.description import RobotDescription
+from laoshan.sim.messages import LowCmd, LowState
+
+
+@dataclass(frozen=True)
+class ReachConfig:
+    limits: MotionLimits = field(default_factory=MotionLimits)
+    ik: IkConfig = field(default_factory=IkConfig)
+
+
+class ReachController:
+    """The locomotion controller with hands that go where they are sent."""
+
+    def __init__(self, robot: RobotDescription, locomotion: LocomotionController | None = None,
+                 config: ReachConfig | None = None) -> None:
+        self.config = c = config or ReachConfig()
+        self.locomotion = locomotion or LocomotionController(robot)
+        self.ik = WholeBodyIk(self.locomotion.model, c.ik)
+        self.motions: dict[str, PoseTrajectory] = {}
+
+    def hand_pose(self, side: str) -> np.ndarray:
+        """Estimated hand pose (4x4, world frame) from the last tick."""
+        return self.locomotion.model.robot.get_T_world_frame(f"{side}_hand").copy()
+
+    def reach(self, side: str, T_goal: np.ndarray, orientation: bool = True) -> IkSolution:
+        """Send a hand to ``T_goal`` (4x4, world; ``orientation=False`` keeps the hand's current
+        orientation). Raises UnreachableTarget (nothing moves) if no balanced posture gets there."""
+        rs = self.locomotion.state
+        if rs is None:
+            raise RuntimeError("reach() needs the robot's state: run the controller for one tick first")
+        start = self.hand_pose(side)
+        goal = np.array(T_goal, dtype=float)
+        if not orientation and goal.shape == (4, 4):
+            goal[:3, :3] = start[:3, :3]
+        solution = self.ik.solve({side: goal}, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, orientation=True)
+        self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
+        return solution
+
+    def release(self, side: str) -> None:
+        """Stop steering the hand: the arm returns to its posture."""
+        self.motions.pop(side, None)
+        self.locomotion.set_hand_target(side, None)
+
+    def arrived(self, side: str, t_s: float) -> bool:
+        """Whether the hand's trajectory has run its course (the hand keeps holding the goal)."""
+        return side in self.motions and self.motions[side].done(t_s)
+
+    def __call__(self, low_state: LowState) -> LowCmd:
+        for side, motion in self.motions.items():
+            T, v = motion.sample(low_state.time_s)
+            self.locomotion.set_hand_target(side, T, v)
+        return self.locomotion(low_state)

@@ -1,0 +1,63 @@
+"""Time-parameterized end-effector motion: a minimum-jerk straight line with slerped orientation.
+
+The duration is the shortest that keeps the peak linear and angular speed and acceleration under
+the limits (a minimum-jerk profile peaks at 1.875 d/T in speed and 5.77 d/T² in acceleration).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pinocchio as pin
+
+PEAK_SPEED = 1.875   # minimum jerk: peak speed = PEAK_SPEED * distance / duration
+PEAK_ACCEL = 5.7735  # minimum jerk: peak acceleration = PEAK_ACCEL * distance / duration^2
+
+
+@dataclass(frozen=True)
+class MotionLimits:
+    speed_m_s: float = 0.4
+    accel_m_s2: float = 1.5
+    angular_speed_rad_s: float = 1.5
+    angular_accel_rad_s2: float = 6.0
+    min_duration_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        for name in ("speed_m_s", "accel_m_s2", "angular_speed_rad_s", "angular_accel_rad_s2", "min_duration_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+
+
+def _min_jerk(s: float) -> tuple[float, float]:
+    """Profile 0→1 over s in [0, 1] and its derivative d/ds."""
+    s = min(max(s, 0.0), 1.0)
+    return s**3 * (10 - 15 * s + 6 * s * s), 30 * s * s * (1 - s) ** 2
+
+
+class PoseTrajectory:
+    """From ``T_start`` to ``T_goal`` (4x4, world frame) starting at ``t0_s``."""
+
+    def __init__(self, T_start: np.ndarray, T_goal: np.ndarray, t0_s: float,
+                 limits: MotionLimits | None = None) -> None:
+        lim = limits or MotionLimits()
+        self.T_start, self.T_goal, self.t0_s = T_start.copy(), T_goal.copy(), t0_s
+        self._dp = T_goal[:3, 3] - T_start[:3, 3]
+        self._dR = pin.log3(T_start[:3, :3].T @ T_goal[:3, :3])   # rotation vector, start frame
+        d, a = float(np.linalg.norm(self._dp)), float(np.linalg.norm(self._dR))
+        self.duration_s = max(lim.min_duration_s,
+                              PEAK_SPEED * d / lim.speed_m_s, math.sqrt(PEAK_ACCEL * d / lim.accel_m_s2),
+                              PEAK_SPEED * a / lim.angular_speed_rad_s,
+                              math.sqrt(PEAK_ACCEL * a / lim.angular_accel_rad_s2))
+
+    def done(self, t_s: float) -> bool:
+        return t_s >= self.t0_s + self.duration_s
+
+    def sample(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Pose (4x4) and linear velocity (3,) at ``t_s``."""
+        blend, dblend = _min_jerk((t_s - self.t0_s) / self.duration_s)
+        T = self.T_start.copy()
+        T[:3, 3] = self.T_start[:3, 3] + blend * self._dp
+        T[:3, :3] = self.T_start[:3, :3] @ pin.exp3(blend * self._dR)
+        return T, dblend / self.duration_s * self._dp

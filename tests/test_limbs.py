@@ -1,0 +1,122 @@
+"""Limbs: hand Jacobians, whole-body IK, trajectories, reaching while balancing (g1-functional)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pinocchio as pin
+import pytest
+
+from laoshan.cerebellum.control_model import ControlModel
+from laoshan.limbs.ik import UnreachableTarget, WholeBodyIk
+from laoshan.limbs.reach import ReachController
+from laoshan.limbs.trajectory import MotionLimits, PoseTrajectory
+from laoshan.robot.description import RobotDescription
+from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.body import SimBody
+
+STANDING = (np.array([0.0, 0.0, 0.78]), np.array([0.0, 0.0, 0.0, 1.0]))   # base position, quaternion xyzw
+
+
+@pytest.fixture(scope="module")
+def ik(g1_functional: RobotDescription) -> WholeBodyIk:
+    return WholeBodyIk(ControlModel(g1_functional))
+
+
+def test_hand_jacobians_match_finite_differences(ik: WholeBodyIk) -> None:
+    rng = np.random.default_rng(0)
+    model = ik.robot.model
+    for _ in range(3):
+        q = pin.randomConfiguration(model)
+        q[0:3] = rng.uniform(-0.5, 0.5, 3)
+        for side in ("left", "right"):
+            ik.robot.state.q = q
+            ik.robot.update_kinematics()
+            J = ik.hand_jacobian(side)
+            T0 = ik.hand_pose(side)
+            eps = 1e-6
+            J_fd = np.zeros_like(J)
+            for i in range(model.nv):
+                dv = np.zeros(model.nv)
+                dv[i] = eps
+                ik.robot.state.q = pin.integrate(model, q, dv)
+                ik.robot.update_kinematics()
+                T1 = ik.hand_pose(side)
+                J_fd[:3, i] = (T1[:3, 3] - T0[:3, 3]) / eps
+                J_fd[3:, i] = pin.log3(T1[:3, :3] @ T0[:3, :3].T) / eps     # world-aligned rotation
+            assert np.abs(J - J_fd).max() < 1e-4
+
+
+def test_ik_reaches_with_the_feet_still_and_the_com_over_them(ik: WholeBodyIk, g1_functional) -> None:
+    m = ik.model
+    ik.set_configuration(*STANDING, m.home_rad)
+    feet = {s: ik.robot.get_T_world_frame(f"{s}_foot").copy() for s in ("left", "right")}
+    goal = ik.hand_pose("right").copy()
+    goal[:3, 3] = [0.35, -0.2, 0.9]
+    sol = ik.solve({"right": goal}, *STANDING, m.home_rad)
+    assert sol.position_error_m["right"] < 0.01
+    assert np.linalg.norm(ik.hand_pose("right")[:3, 3] - goal[:3, 3]) < 0.01
+    for s in ("left", "right"):
+        assert np.allclose(ik.robot.get_T_world_frame(f"{s}_foot"), feet[s], atol=3e-3)   # 3 mm, 0.2°
+    com = ik.robot.com_world()
+    polygon = ik._support_polygon(feet)
+    assert polygon[:, 0].min() + 0.02 < com[0] < polygon[:, 0].max() - 0.02
+    pm = ik.robot.model
+    assert np.all(sol.q_rad >= pm.lowerPositionLimit[m.iq] - 1e-6)
+    assert np.all(sol.q_rad <= pm.upperPositionLimit[m.iq] + 1e-6)
+
+
+def test_an_unreachable_target_raises_a_clear_error(ik: WholeBodyIk) -> None:
+    goal = np.eye(4)
+    goal[:3, 3] = [1.5, -0.2, 0.9]                 # 1.5 m in front of a robot that keeps its feet
+    with pytest.raises(UnreachableTarget, match=r"right hand cannot reach \(1\.500, -0\.200, 0\.900\).*cm away"):
+        ik.solve({"right": goal}, *STANDING, ik.model.home_rad, orientation=False)
+    with pytest.raises(ValueError, match="no hand 'middle'"):
+        ik.solve({"middle": goal}, *STANDING, ik.model.home_rad)
+
+
+def test_trajectory_respects_its_limits() -> None:
+    limits = MotionLimits(speed_m_s=0.3, accel_m_s2=1.0)
+    start, goal = np.eye(4), np.eye(4)
+    goal[:3, 3] = [0.4, -0.1, 0.3]
+    goal[:3, :3] = pin.utils.rpyToMatrix(0.3, 0.0, 0.5)
+    traj = PoseTrajectory(start, goal, 1.0, limits)
+    t = np.linspace(1.0, 1.0 + traj.duration_s, 400)
+    p = np.array([traj.sample(s)[0][:3, 3] for s in t])
+    v = np.array([traj.sample(s)[1] for s in t])
+    speed = np.linalg.norm(v, axis=1)
+    assert speed.max() <= 0.3 + 1e-6
+    accel = np.linalg.norm(np.diff(v, axis=0), axis=1) / (t[1] - t[0])
+    assert accel.max() <= 1.0 * 1.02
+    assert np.allclose(p[-1], goal[:3, 3]) and np.allclose(traj.sample(t[-1])[0][:3, :3], goal[:3, :3])
+    assert np.allclose(np.gradient(p[:, 0], t), v[:, 0], atol=5e-3)    # the velocity is the position's
+
+
+def test_the_robot_reaches_a_point_while_balancing(g1_functional: RobotDescription) -> None:
+    body, ctl = SimBody(g1_functional), ReachController(g1_functional)
+    hand = g1_functional.hands["right"]
+    state = body.reset(0)
+    dt = body.loop.control_dt_s
+    goal = None
+    for k in range(int(4.0 / dt)):
+        if k == int(0.5 / dt):
+            goal = ctl.hand_pose("right")
+            goal[:3, 3] = [0.35, -0.2, 0.9]
+            ctl.reach("right", goal, orientation=False)
+        state = body.step(ctl(state))
+        assert not has_fallen(body.ground_truth())
+    assert goal is not None and ctl.arrived("right", body.time_s)
+    true_hand = body.ground_truth_link_pose(hand.link, hand.offset_m)     # scoring only
+    assert np.linalg.norm(true_hand[:3, 3] - goal[:3, 3]) < 0.01
+
+
+def test_an_unreachable_reach_moves_nothing(g1_functional: RobotDescription) -> None:
+    body, ctl = SimBody(g1_functional), ReachController(g1_functional)
+    with pytest.raises(RuntimeError, match="one tick first"):
+        ctl.reach("right", np.eye(4))
+    state = body.reset(0)
+    state = body.step(ctl(state))
+    goal = np.eye(4)
+    goal[:3, 3] = [0.0, -0.2, 2.5]
+    with pytest.raises(UnreachableTarget):
+        ctl.reach("right", goal)
+    assert not ctl.motions
