@@ -120,3 +120,20 @@ def test_an_unreachable_reach_moves_nothing(g1_functional: RobotDescription) -> 
     with pytest.raises(UnreachableTarget):
         ctl.reach("right", goal)
     assert not ctl.motions
+
+
+def test_pick_a_box_lift_it_10_cm_and_hold_it_3_s_by_friction() -> None:
+    from laoshan.scenarios.pick import PickScenario, run_pick
+
+    report = run_pick(PickScenario(seed=0))
+    assert report.success and not report.fell and report.failure is None
+    assert report.lift_m >= 0.10 and report.held_s >= 3.0
+
+
+def test_a_weak_grip_drops_the_box() -> None:
+    """The box is held by friction only: squeeze too lightly and it stays on the table."""
+    from laoshan.limbs.grasp import BoxPickConfig
+    from laoshan.scenarios.pick import PickScenario, run_pick
+
+    report = run_pick(PickScenario(seed=0), pick_config=BoxPickConfig(grip_force_N=10.0, press_m=-0.045))
+    assert not report.success and report.lift_m < 0.05

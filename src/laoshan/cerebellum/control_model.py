@@ -121,6 +121,10 @@ class ControlModel:
         # sole contact points in the foot frame (the foot frame is on the ground, mid-sole)
         self.sole_points_m = {side: self._sole_points(side) for side in desc.feet}
         self.leg_joints = self._leg_joints()
+        self.arm_joints = self._arm_joints()
+        body = set().union(*(self._chain(f"{side}_foot") for side in desc.feet),
+                           *(self._chain(f"{side}_hand") for side in desc.hands))
+        self.hand_joints = [m.joint for m in desc.motors if m.joint not in body]   # fingers: beyond the hands
 
     def _sole_points(self, side: str) -> np.ndarray:
         model = self.robot.model
@@ -130,16 +134,26 @@ class ControlModel:
         n = len(self.desc.feet[side].sole_points_m)
         return np.array([foot.actInv(data.oMf[model.getFrameId(f"{side}_sole_{k}")].translation) for k in range(n)])
 
-    def _leg_joints(self) -> list[str]:
-        """Joints between the base and either foot (the legs), by walking up the kinematic tree."""
+    def _chain(self, frame: str) -> set[str]:
+        """Joints between the base and a frame, by walking up the kinematic tree."""
         model = self.robot.model
-        legs = set()
-        for side in self.desc.feet:
-            joint = model.frames[model.getFrameId(f"{side}_foot")].parentJoint
-            while joint > 1:   # 0 is the universe, 1 the floating base
-                legs.add(model.names[joint])
-                joint = model.parents[joint]
+        joints, joint = set(), model.frames[model.getFrameId(frame)].parentJoint
+        while joint > 1:   # 0 is the universe, 1 the floating base
+            joints.add(model.names[joint])
+            joint = model.parents[joint]
+        return joints
+
+    def _leg_joints(self) -> list[str]:
+        """Joints between the base and either foot (the legs)."""
+        legs = set().union(*(self._chain(f"{side}_foot") for side in self.desc.feet))
         return [m.joint for m in self.desc.motors if m.joint in legs]
+
+    def _arm_joints(self) -> dict[str, list[str]]:
+        """Per hand, the joints that move it and not the other hand (the arm, not the waist)."""
+        chains = {side: self._chain(f"{side}_hand") for side in self.desc.hands}
+        shared = set.intersection(*chains.values()) if len(chains) > 1 else set()
+        return {side: [m.joint for m in self.desc.motors if m.joint in chain - shared]
+                for side, chain in chains.items()}
 
     def _home_stance(self) -> tuple[float, float]:
         """Lateral feet spacing [m] and base height above the soles [m] at the home posture."""

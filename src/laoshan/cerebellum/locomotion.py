@@ -47,13 +47,14 @@ class LocomotionController:
         self.planner = WalkPlanner(self.model, c.gait)
         pm = self.model.robot.model
         self.safety = SafetyMonitor(robot, pm.lowerPositionLimit[self.model.iq], pm.upperPositionLimit[self.model.iq],
-                                    standing_height_m=self.model.standing_height_m, config=c.safety)
+                                    standing_height_m=self.model.standing_height_m, config=c.safety,
+                                    finger_joints=tuple(self.model.hand_joints))
         self._pin_data = pm.createData()
         self.status = SafetyStatus(StopCategory.NONE)
         self.state: RobotState | None = None
         self._stand: WbcReferences | None = None
         self._capture: CaptureStep | None = None
-        self._hands: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # side -> (T_world_hand, v_world)
+        self._hands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}   # side -> (T, v, f)
         self._last_capture: tuple[float, str] | None = None   # (landing time [s], foot) of the last capture step
 
     # --- commands -------------------------------------------------------------------------------
@@ -63,9 +64,10 @@ class LocomotionController:
         self.planner.set_velocity(VelocityCommand(vx_m_s, vy_m_s, yaw_rate_rad_s))
 
     def set_hand_target(self, side: str, T_world_hand: np.ndarray | None,
-                        v_world_m_s: np.ndarray | None = None) -> None:
-        """Track this hand pose (4x4, world frame; ``v_world_m_s`` its velocity) while balancing;
-        None lets the arm go back to its posture."""
+                        v_world_m_s: np.ndarray | None = None, f_world_N: np.ndarray | None = None) -> None:
+        """Track this hand pose (4x4, world frame; ``v_world_m_s`` its velocity) while balancing,
+        with ``f_world_N`` the force the world is expected to put on the hand (a grip's reaction, a
+        held load); None lets the arm go back to its posture."""
         if side not in self.wbc.hand_task:
             raise ValueError(f"{self.robot.name} has no hand {side!r}; it has {sorted(self.wbc.hand_task)}")
         if T_world_hand is None:
@@ -74,7 +76,9 @@ class LocomotionController:
         T = np.asarray(T_world_hand, dtype=float)
         if T.shape != (4, 4) or not np.isfinite(T).all():
             raise ValueError(f"hand target must be a finite 4x4 pose, got shape {T.shape}")
-        self._hands[side] = (T, np.zeros(3) if v_world_m_s is None else np.asarray(v_world_m_s, dtype=float))
+        v = np.zeros(3) if v_world_m_s is None else np.asarray(v_world_m_s, dtype=float)
+        f = None if f_world_N is None else np.asarray(f_world_N, dtype=float)
+        self._hands[side] = (T, v, f)
 
     @property
     def walking(self) -> bool:
@@ -103,8 +107,9 @@ class LocomotionController:
             self.set_velocity()
         ref = self._references(rs)
         if self._hands:
-            ref = replace(ref, T_hand={s: T for s, (T, _) in self._hands.items()},
-                          v_hand={s: v for s, (_, v) in self._hands.items()})
+            ref = replace(ref, T_hand={s: T for s, (T, _, _) in self._hands.items()},
+                          v_hand={s: v for s, (_, v, _) in self._hands.items()},
+                          f_hand={s: f for s, (_, _, f) in self._hands.items() if f is not None})
         try:
             return self.wbc.command(rs, ref)
         except WbcError as exc:

@@ -52,12 +52,16 @@ class SafetyMonitor:
     """Checks every tick; a fall or a category 0/1 stop latches until :meth:`reset`."""
 
     def __init__(self, robot: RobotDescription, q_min_rad: np.ndarray, q_max_rad: np.ndarray,
-                 standing_height_m: float, config: SafetyConfig | None = None) -> None:
+                 standing_height_m: float, config: SafetyConfig | None = None,
+                 finger_joints: tuple[str, ...] = ()) -> None:
+        """``finger_joints`` may be pushed past their stops or knocked fast by what the hand holds:
+        that alone stops nothing."""
         self.config = config or SafetyConfig()
         self.standing_height_m = standing_height_m
         self.no_load_rad_s = np.array([s.no_load_speed_rad_s for s in robot.motor_specs()])
         self.names = robot.joint_names
         self.q_min, self.q_max = q_min_rad, q_max_rad
+        self.limb_joint = np.array([name not in finger_joints for name in self.names])
         self.latched: SafetyStatus | None = None
         self.fall_time_s: float | None = None
 
@@ -88,11 +92,12 @@ class SafetyMonitor:
             return SafetyStatus(StopCategory.STOP_0, f"battery fault: {state.bms.fault}")
         if state.bms.soc < c.battery_critical_soc:
             return SafetyStatus(StopCategory.STOP_1, f"battery critical ({state.bms.soc:.0%})")
-        over = (ms.q < self.q_min - c.joint_limit_margin_rad) | (ms.q > self.q_max + c.joint_limit_margin_rad)
+        over = self.limb_joint & ((ms.q < self.q_min - c.joint_limit_margin_rad)
+                                  | (ms.q > self.q_max + c.joint_limit_margin_rad))
         if over.any():
             i = int(np.argmax(over))
             return SafetyStatus(StopCategory.STOP_1, f"{self.names[i]} beyond its joint limit ({ms.q[i]:.3f} rad)")
-        fast = np.abs(ms.dq) > c.overspeed_fraction * self.no_load_rad_s
+        fast = self.limb_joint & (np.abs(ms.dq) > c.overspeed_fraction * self.no_load_rad_s)
         if fast.any():
             i = int(np.argmax(fast))
             return SafetyStatus(StopCategory.STOP_1, f"{self.names[i]} overspeed ({ms.dq[i]:.1f} rad/s)")

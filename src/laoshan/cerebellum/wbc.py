@@ -42,8 +42,9 @@ class WbcConfig:
     friction: float = 0.7            # friction coefficient assumed at the soles
     torque_margin: float = 0.9       # use at most this fraction of each motor's peak torque
     joint_kd_Nms: float = 1.0        # driver damping toward the QP's joint velocity
-    hand_weight: float = 100.0       # a hand with a reference tracks it, well above the arm posture ...
-    hand_orientation_weight: float = 1.0
+    hand_weight: float = 1.0         # a hand with a reference tracks it, as firmly as the CoM ...
+    hand_orientation_weight: float = 0.3
+    reaching_arm_posture_weight: float = 1e-3   # ... while its arm's posture task fades
     hand_kp: float = 400.0           # ... with these gains
     hand_kd: float = 40.0
     limit_margin_rad: float = 0.03   # joints closer than this to a limit are pulled back ...
@@ -63,6 +64,7 @@ class WbcReferences:
     contact: dict[str, bool] = field(default_factory=lambda: {s: True for s in SIDES})
     T_hand: dict[str, np.ndarray] = field(default_factory=dict)     # 4x4 per side that reaches
     v_hand: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) per side that reaches
+    f_hand: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) force the world puts on a hand [N]
 
 
 class WholeBodyController:
@@ -110,13 +112,22 @@ class WholeBodyController:
                 sub.kp, sub.kd = c.hand_kp, c.hand_kd
             self.hand_task[side] = task
         self._reaching: dict[str, bool] = {side: False for side in model.desc.hands}
+        # A hand pressing on something feels its reaction: the QP balances with it and the arm
+        # torques push back (force control through the dynamics).
+        self.hand_load = {side: s.add_external_wrench_contact(f"{side}_hand", "local")
+                          for side in model.desc.hands}
+        for load in self.hand_load.values():
+            load.active = False
         legs = set(model.leg_joints)
+        arms = {j for joints in model.arm_joints.values() for j in joints}
         self.posture_task = {}
         for name, weight, kp, kd, joints in (
             ("legs_posture", c.posture_weight, c.posture_kp, c.posture_kd,
              [m for m in model.desc.motors if m.joint in legs]),
             ("upper_body_posture", c.upper_body_weight, c.upper_body_kp, c.upper_body_kd,
-             [m for m in model.desc.motors if m.joint not in legs]),
+             [m for m in model.desc.motors if m.joint not in legs | arms]),
+            *((f"{side}_arm_posture", c.upper_body_weight, c.upper_body_kp, c.upper_body_kd,
+               [m for m in model.desc.motors if m.joint in set(joints)]) for side, joints in model.arm_joints.items()),
         ):
             task = s.add_joints_task()
             task.set_joints({m.joint: m.home_rad for m in joints})
@@ -155,13 +166,21 @@ class WholeBodyController:
                 contact.active = bool(ref.contact[side])
         for side, task in self.hand_task.items():
             reaching = side in ref.T_hand
-            if reaching != self._reaching[side]:
+            if reaching != self._reaching[side]:    # a reaching arm leaves its posture to the hand
                 self._reaching[side] = reaching
-                w = (self.config.hand_weight, self.config.hand_orientation_weight) if reaching else (0.0, 0.0)
-                task.configure(f"{side}_hand", "soft", *w)
+                c = self.config
+                task.configure(f"{side}_hand", "soft", *((c.hand_weight, c.hand_orientation_weight) if reaching
+                                                         else (0.0, 0.0)))
+                self.posture_task[f"{side}_arm_posture"].configure(
+                    f"{side}_arm_posture", "soft", c.reaching_arm_posture_weight if reaching else c.upper_body_weight)
             if reaching:
                 task.T_world_frame = ref.T_hand[side]
                 task.position().dtarget_world = ref.v_hand.get(side, np.zeros(3))
+            load = self.hand_load[side]
+            load.active = side in ref.f_hand
+            if load.active:
+                R = m.robot.get_T_world_frame(f"{side}_hand")[:3, :3]   # the wrench is in the hand frame
+                load.w_ext = np.concatenate([R.T @ ref.f_hand[side], np.zeros(3)])
         near = (state.q_rad < self._q_min) | (state.q_rad > self._q_max)
         back = np.clip(state.q_rad, self._q_min, self._q_max)   # the nearest point inside the margin
         self.limit_task.set_joints({m.desc.joint_names[i]: float(back[i]) for i in np.flatnonzero(near)})

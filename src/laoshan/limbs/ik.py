@@ -81,7 +81,9 @@ class WholeBodyIk:
 
     def set_configuration(self, p_world_base: np.ndarray, quat_xyzw: np.ndarray, q_rad: np.ndarray) -> None:
         q = np.zeros(self.robot.model.nq)
-        q[0:3], q[3:7], q[self.model.iq] = p_world_base, quat_xyzw, q_rad
+        pm = self.robot.model    # a joint pushed past its stop (a finger on an object) starts at the stop
+        q[0:3], q[3:7] = p_world_base, quat_xyzw
+        q[self.model.iq] = np.clip(q_rad, pm.lowerPositionLimit[self.model.iq], pm.upperPositionLimit[self.model.iq])
         self.robot.state.q = q
         self.robot.update_kinematics()
 

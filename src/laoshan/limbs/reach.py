@@ -33,6 +33,7 @@ class ReachController:
         self.locomotion = locomotion or LocomotionController(robot)
         self.ik = WholeBodyIk(self.locomotion.model, c.ik)
         self.motions: dict[str, PoseTrajectory] = {}
+        self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
 
     def hand_pose(self, side: str) -> np.ndarray:
         """Estimated hand pose (4x4, world frame) from the last tick."""
@@ -52,9 +53,21 @@ class ReachController:
         self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
         return solution
 
+    def set_load(self, side: str, f_world_N: np.ndarray | None) -> None:
+        """The force the world is expected to put on a hand (a grip's reaction, a carried load):
+        balance accounts for it and the arm pushes back. None: no load."""
+        if f_world_N is None:
+            self.loads.pop(side, None)
+        else:
+            f = np.asarray(f_world_N, dtype=float)
+            if f.shape != (3,) or not np.isfinite(f).all():
+                raise ValueError(f"hand load must be a finite 3-vector in newtons, got {f_world_N!r}")
+            self.loads[side] = f
+
     def release(self, side: str) -> None:
         """Stop steering the hand: the arm returns to its posture."""
         self.motions.pop(side, None)
+        self.loads.pop(side, None)
         self.locomotion.set_hand_target(side, None)
 
     def arrived(self, side: str, t_s: float) -> bool:
@@ -64,5 +77,5 @@ class ReachController:
     def __call__(self, low_state: LowState) -> LowCmd:
         for side, motion in self.motions.items():
             T, v = motion.sample(low_state.time_s)
-            self.locomotion.set_hand_target(side, T, v)
+            self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
         return self.locomotion(low_state)
