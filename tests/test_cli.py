@@ -35,3 +35,13 @@ def test_unknown_robot_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["stand", "--robot", "t800"])
     assert result.exit_code == 1
     assert "unknown robot 't800'" in result.output
+
+
+def test_pick_a_box_with_a_robot_without_two_hands_is_a_clear_error(tmp_path: Path) -> None:
+    robot = tmp_path / "one_handed.toml"
+    text = (Path(__file__).parents[1] / "src/laoshan/robot/robots/g1_functional.toml").read_text()
+    robot.write_text(text.split("[hands.right]")[0] + "[[cameras]]" + text.split("[[cameras]]", 1)[1]
+                     .replace('name = "g1-functional"', 'name = "one-handed"'))
+    result = CliRunner().invoke(main, ["pick", "--robot", str(robot)])
+    assert result.exit_code == 1
+    assert "needs two hands" in result.output
