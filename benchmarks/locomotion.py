@@ -8,14 +8,13 @@ Prints a table and writes JSON.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 
 import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
 import numpy as np
 
-from laoshan.bench.report import format_table, write_json
+from laoshan.bench.report import benchmark_args, format_table, write_json
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import load_description
 from laoshan.scenarios.episode import has_fallen
@@ -71,10 +70,7 @@ def control_timing(robot, seconds: float) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer speeds and push levels")
-    parser.add_argument("--out", default="benchmarks/results/locomotion.json")
-    args = parser.parse_args()
+    args = benchmark_args(__doc__, "locomotion", "fewer speeds and push levels")
     robot = load_description(ROBOT)
     results: dict = {"robot": ROBOT}
 

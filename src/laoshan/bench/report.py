@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -56,3 +57,11 @@ def write_json(path: str | Path, results: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": machine_info(), "results": results}, indent=2, default=float))
     return path
+
+
+def benchmark_args(doc: str, name: str, quick_help: str) -> argparse.Namespace:
+    """The command line every campaign benchmark takes: ``--quick`` and ``--out``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--out", default=f"benchmarks/results/{name}.json", help="JSON output path")
+    return parser.parse_args()

@@ -22,6 +22,8 @@ from laoshan.sim.messages import LowCmd, LowState
 class ReachConfig:
     limits: MotionLimits = field(default_factory=MotionLimits)
     ik: IkConfig = field(default_factory=IkConfig)
+    settle_gain_1_s: float = 3.0        # at the goal, the target creeps against the remaining error ...
+    max_settle_offset_m: float = 0.05   # ... by at most this much (the arm sags under the balance tasks)
 
 
 class ReachController:
@@ -34,6 +36,8 @@ class ReachController:
         self.ik = WholeBodyIk(self.locomotion.model, c.ik)
         self.motions: dict[str, PoseTrajectory] = {}
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
+        self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
+        self._t_s: float | None = None
 
     def hand_pose(self, side: str) -> np.ndarray:
         """Estimated hand pose (4x4, world frame) from the last tick."""
@@ -51,6 +55,7 @@ class ReachController:
             goal[:3, :3] = start[:3, :3]
         solution = self.ik.solve({side: goal}, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, orientation=True)
         self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
+        self._offset[side] = np.zeros(3)
         return solution
 
     def set_load(self, side: str, f_world_N: np.ndarray | None) -> None:
@@ -75,7 +80,17 @@ class ReachController:
         return side in self.motions and self.motions[side].done(t_s)
 
     def __call__(self, low_state: LowState) -> LowCmd:
+        t, c = low_state.time_s, self.config
+        dt = 0.0 if self._t_s is None else t - self._t_s
+        self._t_s = t
         for side, motion in self.motions.items():
-            T, v = motion.sample(low_state.time_s)
+            T, v = motion.sample(t)
+            if motion.done(t) and side not in self.loads:   # free hand: integral action, no steady sag
+                error = T[:3, 3] - self.hand_pose(side)[:3, 3]
+                offset = self._offset[side] + c.settle_gain_1_s * dt * error
+                norm = float(np.linalg.norm(offset))
+                self._offset[side] = offset * min(1.0, c.max_settle_offset_m / norm) if norm > 0 else offset
+                T = T.copy()
+                T[:3, 3] += self._offset[side]
             self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
         return self.locomotion(low_state)

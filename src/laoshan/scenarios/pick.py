@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig
-from laoshan.limbs.reach import ReachController
+from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode
 from laoshan.sim.body import GroundTruth, SimBody
@@ -74,7 +74,8 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     if not robot.hands or len(robot.hands) < 2:
         raise ValueError(f"{robot.name} needs two hands to pick a box")
     body = SimBody(robot, world=config.world(), seed=config.seed)
-    controller = ReachController(robot)
+    # No integral settling for the hands: pressed on the box, a hand must not wind up its target.
+    controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
     dt = body.loop.control_dt_s
     h = config.box_half_size_m
     T_box = np.eye(4)                                    # what the task says: the nominal pose

@@ -1,0 +1,130 @@
+"""Manipulation: whole-body IK speed and success, reach accuracy while balancing, two-hand box picks.
+
+All runs are sensor-only (estimated state, LowCmd out); ground truth only scores them.
+Prints tables and writes JSON.
+
+    python benchmarks/manipulation.py [--quick] [--out benchmarks/results/manipulation.json]
+"""
+
+from __future__ import annotations
+
+import time
+
+import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
+import numpy as np
+
+from laoshan.bench.report import benchmark_args, format_table, write_json
+from laoshan.cerebellum.control_model import ControlModel
+from laoshan.limbs.ik import UnreachableTarget, WholeBodyIk
+from laoshan.limbs.reach import ReachController
+from laoshan.robot.description import load_description
+from laoshan.scenarios.episode import has_fallen
+from laoshan.scenarios.pick import PickScenario, run_pick
+from laoshan.sim.body import SimBody
+
+ROBOT = "g1-functional"
+STANDING = (np.array([0.0, 0.0, 0.78]), np.array([0.0, 0.0, 0.0, 1.0]))
+WORKSPACE = ((0.20, 0.45), (-0.40, 0.0), (0.65, 1.05))   # right-hand targets: x, y, z ranges [m], world
+
+
+def random_targets(n: int, seed: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.array([rng.uniform(*r) for r in WORKSPACE]) for _ in range(n)]
+
+
+def ik_figures(robot, n: int) -> dict:
+    model = ControlModel(robot)
+    ik = WholeBodyIk(model)
+    ik.set_configuration(*STANDING, model.home_rad)
+    R = ik.hand_pose("right")[:3, :3].copy()
+    solve_ms, step_ms, reached, errors = [], [], 0, []
+    for p in random_targets(n, 0):
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = R, p
+        t0 = time.perf_counter()
+        try:
+            sol = ik.solve({"right": T}, *STANDING, model.home_rad, orientation=False)
+            reached += 1
+            errors.append(sol.position_error_m["right"])
+            iterations = sol.iterations
+        except UnreachableTarget:
+            iterations = ik.config.max_iterations
+        elapsed = (time.perf_counter() - t0) * 1e3
+        solve_ms.append(elapsed)
+        step_ms.append(elapsed / max(iterations, 1))
+    return {"ik_targets": n, "ik_reached": reached, "ik_error_median_mm": float(np.median(errors) * 1e3),
+            "ik_solve_median_ms": float(np.median(solve_ms)), "ik_solve_p95_ms": float(np.percentile(solve_ms, 95)),
+            "ik_step_median_ms": float(np.median(step_ms)), "ik_step_p95_ms": float(np.percentile(step_ms, 95))}
+
+
+def reach_figures(robot, n: int) -> dict:
+    """Reach random targets with the physics robot: true hand error after the motion, falls."""
+    hand = robot.hands["right"]
+    errors, falls, refused = [], 0, 0
+    for k, p in enumerate(random_targets(n, 1)):
+        body, ctl = SimBody(robot, seed=k), ReachController(robot)
+        state = body.reset(k)
+        dt = body.loop.control_dt_s
+        outcome = ""
+        for i in range(int(3.5 / dt)):
+            if i == int(0.5 / dt):
+                T = ctl.hand_pose("right")
+                T[:3, 3] = p
+                try:
+                    ctl.reach("right", T, orientation=False)
+                except UnreachableTarget:
+                    outcome = "refused: unreachable"
+                    refused += 1
+                    break
+            state = body.step(ctl(state))
+            if has_fallen(body.ground_truth()):
+                outcome = "fell"
+                falls += 1
+                break
+        if not outcome:
+            true_hand = body.ground_truth_link_pose(hand.link, hand.offset_m)
+            errors.append(float(np.linalg.norm(true_hand[:3, 3] - p)))
+            outcome = f"hand {errors[-1] * 1e3:.1f} mm from the target"
+        print(f"  reach {k} to {np.round(p, 2)}: {outcome}", flush=True)
+    return {"reach_targets": n, "reach_refused_unreachable": refused, "reach_falls": falls,
+            "reach_error_median_mm": float(np.median(errors) * 1e3) if errors else None,
+            "reach_error_p95_mm": float(np.percentile(errors, 95) * 1e3) if errors else None}
+
+
+def pick_figures(robot, n: int, jitter_m: float, mass_kg: float) -> dict:
+    runs = [run_pick(PickScenario(seed=s, jitter_m=jitter_m, box_mass_kg=mass_kg), robot=robot) for s in range(n)]
+    ok = [r.success for r in runs]
+    print(f"  pick jitter {jitter_m * 100:.0f} cm, {mass_kg} kg: {sum(ok)}/{n}", flush=True)
+    return {"runs": n, "jitter_m": jitter_m, "mass_kg": mass_kg, "success_rate": sum(ok) / n,
+            "falls": sum(r.fell for r in runs), "lift_median_m": float(np.median([r.lift_m for r in runs]))}
+
+
+def main() -> None:
+    args = benchmark_args(__doc__, "manipulation", "fewer targets and picks")
+    robot = load_description(ROBOT)
+    n_ik, n_reach, n_pick = (20, 4, 4) if args.quick else (200, 20, 50)
+    results: dict = {"robot": ROBOT}
+    results.update(ik_figures(robot, n_ik))
+    results.update(reach_figures(robot, n_reach))
+    results["picks"] = [pick_figures(robot, n_pick, j, m) for j, m in ((0.0, 0.5), (0.01, 0.5), (0.0, 0.8))]
+
+    rows = [
+        ["IK: targets reached (random right-hand workspace)", f"{results['ik_reached']}/{results['ik_targets']}", "-"],
+        ["IK: position error median [mm]", f"{results['ik_error_median_mm']:.2f}", "<= 10"],
+        ["IK: solve median / p95 [ms]", f"{results['ik_solve_median_ms']:.2f} / {results['ik_solve_p95_ms']:.2f}", "-"],
+        ["IK: step median / p95 [ms]", f"{results['ik_step_median_ms']:.3f} / {results['ik_step_p95_ms']:.3f}",
+         "<= 0.2"],
+        ["reach in physics: refused (unreachable) / falls",
+         f"{results['reach_refused_unreachable']} / {results['reach_falls']} of {results['reach_targets']}", "0 falls"],
+        ["reach in physics: true hand error median / p95 [mm]",
+         f"{results['reach_error_median_mm']:.1f} / {results['reach_error_p95_mm']:.1f}"
+         if results["reach_error_median_mm"] is not None else "-", "-"],
+        *[[f"pick box {p['mass_kg']} kg, jitter {p['jitter_m'] * 100:.0f} cm: success",
+           f"{p['success_rate']:.0%} of {p['runs']} (falls {p['falls']})", ">= 95%"] for p in results["picks"]],
+    ]
+    print(format_table(["figure", "measured", "goal"], rows))
+    print(f"wrote {write_json(args.out, results)}")
+
+
+if __name__ == "__main__":
+    main()
