@@ -1,4 +1,4 @@
-"""Manipulation: whole-body IK speed and success, reach accuracy while balancing, two-hand box picks.
+"""Manipulation: whole-body IK speed and success, reach accuracy while balancing, two-hand box pick and place.
 
 All runs are sensor-only (estimated state, LowCmd out); ground truth only scores them.
 Prints tables and writes JSON.
@@ -99,6 +99,19 @@ def pick_figures(robot, n: int, jitter_m: float, mass_kg: float) -> dict:
             "falls": sum(r.fell for r in runs), "lift_median_m": float(np.median([r.lift_m for r in runs]))}
 
 
+def place_figures(robot, n: int) -> dict:
+    """Pick the box and put it down at a seeded random place on the table, 0 to 12 cm to a side."""
+    rng = np.random.default_rng(7)
+    scenario = PickScenario()
+    places = [(scenario.box_x_m, float(rng.uniform(-0.12, 0.12))) for _ in range(n)]
+    runs = [run_pick(PickScenario(seed=s, seconds=12.0, place_xy_m=xy), robot=robot) for s, xy in enumerate(places)]
+    errors = [r.place_error_m for r in runs if r.phase == "placed" and not r.fell]
+    print(f"  place: {sum(r.success for r in runs)}/{n} within 1 cm", flush=True)
+    return {"runs": n, "success_rate": sum(r.success for r in runs) / n, "falls": sum(r.fell for r in runs),
+            "placed": len(errors), "error_median_mm": float(np.median(errors) * 1e3) if errors else None,
+            "error_p95_mm": float(np.percentile(errors, 95) * 1e3) if errors else None}
+
+
 def main() -> None:
     args = benchmark_args(__doc__, "manipulation", "fewer targets and picks")
     robot = load_description(ROBOT)
@@ -107,6 +120,7 @@ def main() -> None:
     results.update(ik_figures(robot, n_ik))
     results.update(reach_figures(robot, n_reach))
     results["picks"] = [pick_figures(robot, n_pick, j, m) for j, m in ((0.0, 0.5), (0.01, 0.5), (0.0, 0.8))]
+    results["place"] = place = place_figures(robot, n_pick)
 
     rows = [
         ["IK: targets reached (random right-hand workspace)", f"{results['ik_reached']}/{results['ik_targets']}", "-"],
@@ -121,6 +135,10 @@ def main() -> None:
          if results["reach_error_median_mm"] is not None else "-", "-"],
         *[[f"pick box {p['mass_kg']} kg, jitter {p['jitter_m'] * 100:.0f} cm: success",
            f"{p['success_rate']:.0%} of {p['runs']} (falls {p['falls']})", ">= 95%"] for p in results["picks"]],
+        ["place box 0-12 cm aside: within 1 cm",
+         f"{place['success_rate']:.0%} of {place['runs']} (falls {place['falls']})", "-"],
+        ["place error median / p95 [mm]", f"{place['error_median_mm']:.1f} / {place['error_p95_mm']:.1f}"
+         if place["error_median_mm"] is not None else "-", "<= 5"],
     ]
     print(format_table(["figure", "measured", "goal"], rows))
     print(f"wrote {write_json(args.out, results)}")

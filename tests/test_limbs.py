@@ -137,3 +137,13 @@ def test_a_weak_grip_drops_the_box() -> None:
 
     report = run_pick(PickScenario(seed=0), pick_config=BoxPickConfig(grip_force_N=10.0, press_m=-0.045))
     assert not report.success and report.lift_m < 0.05
+
+
+def test_place_the_box_within_1_cm_of_its_target() -> None:
+    from laoshan.scenarios.pick import PickScenario, run_pick
+
+    report = run_pick(PickScenario(seed=0, seconds=12.0, place_xy_m=(0.42, 0.05)))
+    assert report.phase == "placed" and not report.fell
+    assert report.place_error_m is not None and report.place_error_m <= 0.01
+    assert abs(report.lift_m) < 0.005                        # resting on the table again, let go
+    assert report.success

@@ -172,39 +172,69 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
     _summary("walk", rows, video, report.fell)
 
 
-@main.command()
-@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
-@click.option("--object", "shape", default="box", show_default=True, type=click.Choice(["box"]),
-              help="What to pick (two-hand squeeze).")
-@click.option("--mass", default=0.5, show_default=True, type=click.FloatRange(0.05, 5.0), help="Box mass [kg].")
-@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
-              help="The box lies up to this far off its nominal place [m] (seeded).")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement.")
-@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def pick(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
-    """Pick a box from a table with both hands, lift it 10 cm and hold it 3 s (friction only)."""
+def _box_options(f: Callable[..., None]) -> Callable[..., None]:
+    """The options the box commands share."""
+    for option in reversed((
+        click.option("--robot", default="g1-functional", show_default=True,
+                     help="Robot name or .toml path (two hands)."),
+        click.option("--object", "shape", default="box", show_default=True, type=click.Choice(["box"]),
+                     help="What to pick (two-hand squeeze)."),
+        click.option("--mass", default=0.5, show_default=True, type=click.FloatRange(0.05, 5.0), help="Box mass [kg]."),
+        click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
+                     help="The box lies up to this far off its nominal place [m] (seeded)."),
+        click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement."),
+        click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
+    )):
+        f = option(f)
+    return f
+
+
+def _run_box(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None,
+             place_xy_m: tuple[float, float] | None) -> None:
     from laoshan.scenarios.pick import PickScenario, run_pick
 
     desc = _robot(robot)
-    config = PickScenario(robot=robot, box_mass_kg=mass, jitter_m=jitter, seed=seed, video=video)
+    config = PickScenario(robot=robot, box_mass_kg=mass, jitter_m=jitter, seed=seed, video=video,
+                          place_xy_m=place_xy_m, seconds=9.0 if place_xy_m is None else 12.0)
+    label = f"picking a {shape}" if place_xy_m is None else f"placing a {shape}"
     try:
-        report = _with_progress(desc, f"picking a {shape}", config.seconds,
-                                lambda progress: run_pick(config, progress, desc))
+        report = _with_progress(desc, label, config.seconds, lambda progress: run_pick(config, progress, desc))
     except ValueError as exc:
         _fail(exc)
+    goal = ("placed within 1 cm" if place_xy_m is not None else "up >= 10 cm for >= 3 s")
     rows = [
         ["robot", report.robot],
         ["object", f"{shape}, {mass:g} kg, " + " x ".join(f"{h * 200:.0f}" for h in config.box_half_size_m) + " cm"],
-        ["success (up >= 10 cm for >= 3 s)", "yes" if report.success else "no"],
+        [f"success ({goal})", "yes" if report.success else "no"],
         ["box lift [m] / held up [s]", f"{report.lift_m:.3f} / {report.held_s:.2f}"],
+        ["place error [mm]", f"{report.place_error_m * 1e3:.1f}" if report.place_error_m is not None else "-"],
         ["reached phase", report.phase or "-"],
         ["stopped because", report.failure or "-"],
         ["fell", "yes" if report.fell else "no"],
         ["energy used [J]", report.energy_J],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
-    _summary("pick", rows, video, not report.success)
+    _summary("place" if place_xy_m is not None else "pick", rows, video, not report.success)
 
+
+@main.command()
+@_box_options
+def pick(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
+    """Pick a box from a table with both hands, lift it 10 cm and hold it 3 s (friction only)."""
+    _run_box(robot, shape, mass, jitter, seed, video, None)
+
+
+@main.command()
+@_box_options
+@click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
+              help="Where the box's centre goes on the table: x,y [m] (world; the box starts at 0.42,0).")
+def place(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None, to_xy: str) -> None:
+    """Pick a box, carry it to a place on the table, put it down and let go."""
+    try:
+        x, y = (float(v) for v in to_xy.split(","))
+    except ValueError:
+        _fail(ValueError(f"--to needs two numbers x,y in metres, got {to_xy!r}"))
+    _run_box(robot, shape, mass, jitter, seed, video, (x, y))
 
 if __name__ == "__main__":
     main()

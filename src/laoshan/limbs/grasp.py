@@ -30,6 +30,10 @@ class BoxPickConfig:
     press_m: float = -0.03        # hand frames this far inside the sides while squeezing (negative: outside;
                                   # the Dex3 palm face is about 4 cm beyond the hand frame)
     grip_force_N: float = 20.0    # squeeze per palm
+    ahead_m: float = -0.0175      # hand frames this far ahead of the box's centre (along its x); the Dex3
+                                  # palm and thumb close best a little behind it (measured over 10 seeds:
+                                  # -2.5 to -1 cm all succeed, 0 cm two in three, -3 cm none)
+    put_above_m: float = 0.01     # carried down to this high above the place, then set down
     lift_m: float = 0.15            # hands rise this much (the box, slipping a little, a bit less)
     settle_s: float = 0.3         # each step lasts at least this long
 
@@ -39,73 +43,90 @@ class BoxPickConfig:
 
 
 class BoxPick:
-    """Drives a :class:`ReachController` through a two-hand pick of a box of known pose and size.
+    """Drives a :class:`ReachController` through a two-hand pick of a box of known pose and size,
+    and, given ``T_world_place``, carries it there, puts it down and lets go.
 
     Call :meth:`update` before each control tick. ``phase`` goes approach → lower → squeeze →
-    lift → hold; ``failed`` holds the reason if a step cannot be reached (nothing moves then).
+    lift → hold, or with a place … → lift → carry → put → set down → release → retreat → placed;
+    ``failed`` holds the reason if a step cannot be reached (nothing moves then).
     """
 
-    PHASES = ("approach", "lower", "squeeze", "lift", "hold")
-
     def __init__(self, reach: ReachController, T_world_box: np.ndarray, half_size_m: tuple[float, float, float],
-                 mass_kg: float, config: BoxPickConfig | None = None) -> None:
+                 mass_kg: float, config: BoxPickConfig | None = None,
+                 T_world_place: np.ndarray | None = None) -> None:
         if not mass_kg > 0 or min(half_size_m) <= 0:
             raise ValueError("a box needs a positive mass and half sizes")
         self.reach, self.config = reach, config or BoxPickConfig()
         self.T_box, self.half, self.mass_kg = np.asarray(T_world_box, dtype=float), half_size_m, mass_kg
         yaw = math.atan2(self.T_box[1, 0], self.T_box[0, 0])
         self.R_hand = pin.utils.rpyToMatrix(0.0, 0.0, yaw)   # fingers along the box's x, palms facing its sides
+        c, w = self.config, half_size_m[1]
+        open_, grip = w + c.clearance_m, w - c.press_m
+        # (phase, box pose it is about, hands' distance from the box's mid-plane, height above it, hand loads)
+        self.steps: list[tuple[str, np.ndarray, float, float, str | None]] = [
+            ("approach", self.T_box, open_, c.above_m, None),
+            ("lower", self.T_box, open_, 0.0, None),
+            ("squeeze", self.T_box, grip, 0.0, "grip"),
+            ("lift", self.T_box, grip, c.lift_m, "carry"),
+        ]
+        if T_world_place is not None:
+            T_place = np.asarray(T_world_place, dtype=float)
+            self.steps += [
+                ("carry", T_place, grip, c.lift_m, "carry"),
+                ("put", T_place, grip, c.put_above_m, "carry"),
+                ("set down", T_place, grip, 0.0, "grip"),      # the table takes the weight
+                ("release", T_place, open_, 0.0, None),
+                ("retreat", T_place, open_, c.above_m, None),
+            ]
+        self.final_phase = "placed" if T_world_place is not None else "hold"
         self.phase: str | None = None
         self.failed: str | None = None
         self._since_s = 0.0
 
-    def _targets(self, lateral_m: float, dz_m: float) -> dict[str, np.ndarray]:
+    def _targets(self, T_at: np.ndarray, lateral_m: float, dz_m: float) -> dict[str, np.ndarray]:
         out = {}
         for side, sign in HANDS:
             T = np.eye(4)
             T[:3, :3] = self.R_hand
-            T[:3, 3] = self.T_box[:3, 3] + self.T_box[:3, 1] * sign * lateral_m + np.array([0.0, 0.0, dz_m])
+            x_axis, y_axis = T_at[:3, 0], T_at[:3, 1]
+            T[:3, 3] = (T_at[:3, 3] + y_axis * sign * lateral_m + x_axis * self.config.ahead_m
+                        + np.array([0.0, 0.0, dz_m]))
             out[side] = T
         return out
 
-    def _loads(self, carrying: bool) -> dict[str, np.ndarray]:
-        """Force the box puts on each palm: pushed out by the squeeze, and down by its weight."""
-        weight = -self.mass_kg * GRAVITY_M_S2 / 2 if carrying else 0.0
-        return {side: self.T_box[:3, 1] * sign * self.config.grip_force_N + np.array([0.0, 0.0, weight])
-                for side, sign in HANDS}
+    def _load(self, kind: str | None, sign: float) -> np.ndarray | None:
+        """Force the box puts on a palm: pushed out by the squeeze, and down by half its weight."""
+        if kind is None:
+            return None
+        weight = -self.mass_kg * GRAVITY_M_S2 / 2 if kind == "carry" else 0.0
+        return self.T_box[:3, 1] * sign * self.config.grip_force_N + np.array([0.0, 0.0, weight])
 
-    def _go(self, phase: str, t_s: float) -> None:
-        c, w = self.config, self.half[1]
-        lateral, dz, loads = {
-            "approach": (w + c.clearance_m, c.above_m, None),
-            "lower": (w + c.clearance_m, 0.0, None),
-            "squeeze": (w - c.press_m, 0.0, self._loads(False)),
-            "lift": (w - c.press_m, c.lift_m, self._loads(True)),
-        }[phase]
+    def _go(self, index: int, t_s: float) -> None:
+        phase, T_at, lateral, dz, load = self.steps[index]
         try:
-            for side, T in self._targets(lateral, dz).items():
+            for side, T in self._targets(T_at, lateral, dz).items():
                 self.reach.reach(side, T)
         except UnreachableTarget as exc:
             self.failed = f"{phase}: {exc}"
             return
-        for side, _ in HANDS:
-            self.reach.set_load(side, None if loads is None else loads[side])
+        for side, sign in HANDS:
+            self.reach.set_load(side, self._load(load, sign))
         self.phase, self._since_s = phase, t_s
 
     @property
     def done(self) -> bool:
-        return self.phase == "hold"
+        return self.phase == self.final_phase
 
     def update(self, t_s: float) -> None:
-        if self.failed or self.phase == "hold":
+        if self.failed or self.done:
             return
         if self.phase is None:
-            self._go("approach", t_s)
+            self._go(0, t_s)
             return
         arrived = all(self.reach.arrived(side, t_s) for side, _ in HANDS)
         if arrived and t_s - self._since_s >= self.config.settle_s:
-            following = self.PHASES[self.PHASES.index(self.phase) + 1]
-            if following == "hold":
-                self.phase = "hold"
+            index = [name for name, *_ in self.steps].index(self.phase) + 1
+            if index == len(self.steps):
+                self.phase = self.final_phase
             else:
-                self._go(following, t_s)
+                self._go(index, t_s)

@@ -1,4 +1,5 @@
-"""Pick: the functional G1 stands at a table, picks a box with both hands, lifts it and holds it.
+"""Pick (and place): the functional G1 stands at a table, picks a box with both hands, lifts it
+and holds it, or carries it to a place on the table, puts it down and lets go.
 
 The controller is told where the box should be (the task's nominal pose) and how big and heavy
 it is; the seed jitters where it really is. Ground truth scores the run (how high the box rose,
@@ -32,8 +33,10 @@ class PickScenario:
     box_x_m: float = 0.42             # nominal box centre in front of the robot (on the table)
     table_height_m: float = 0.70
     jitter_m: float = 0.0             # the real box is off its nominal place by up to this (seeded)
-    lift_goal_m: float = 0.10         # success: the box rises at least this much ...
+    lift_goal_m: float = 0.10         # pick success: the box rises at least this much ...
     hold_goal_s: float = 3.0          # ... and stays up this long
+    place_xy_m: tuple[float, float] | None = None   # put the box's centre here (world xy) and let go
+    place_tolerance_m: float = 0.01   # place success: the box ends this close to its place
     seconds: float = 9.0
     seed: int = 0
     video: Path | None = None
@@ -56,6 +59,7 @@ class PickReport:
     phase: str | None                 # how far the pick got
     lift_m: float                     # box height gained at the end
     held_s: float                     # time the box has been at least lift_goal_m up, at the end
+    place_error_m: float | None       # box centre to its place (xy) at the end, when placing
     energy_J: float
     wall_s: float
     seconds: float
@@ -80,7 +84,11 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     h = config.box_half_size_m
     T_box = np.eye(4)                                    # what the task says: the nominal pose
     T_box[:3, 3] = [config.box_x_m, 0.0, config.table_height_m + h[2]]
-    pick = BoxPick(controller, T_box, h, config.box_mass_kg, pick_config)
+    T_place = None
+    if config.place_xy_m is not None:
+        T_place = T_box.copy()
+        T_place[:2, 3] = config.place_xy_m
+    pick = BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
     state = body.reset(config.seed)
     z0 = float(body.data.body("box").xpos[2])            # scoring only
     lifted_since: list[float | None] = [None]
@@ -100,8 +108,14 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     episode = run_episode(body, state, int(round(config.seconds / dt)), act, observe, config.video, progress)
     held = body.time_s - lifted_since[0] if lifted_since[0] is not None else 0.0
     fell = episode.fall_time_s is not None
+    box = body.data.body("box").xpos
+    place_error = None if T_place is None else float(np.linalg.norm(box[:2] - T_place[:2, 3]))
+    if place_error is None:
+        success = not fell and held >= config.hold_goal_s
+    else:
+        success = not fell and pick.done and place_error <= config.place_tolerance_m
     return PickReport(
-        robot=robot.name, success=not fell and held >= config.hold_goal_s, fell=fell, failure=pick.failed,
-        phase=pick.phase, lift_m=float(body.data.body("box").xpos[2] - z0), held_s=held,
+        robot=robot.name, success=success, fell=fell, failure=pick.failed, phase=pick.phase,
+        lift_m=float(box[2] - z0), held_s=held, place_error_m=place_error,
         energy_J=body.energy_J, wall_s=episode.wall_s, seconds=config.seconds,
     )
