@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
-from laoshan.limbs.ik import UnreachableTarget
 from laoshan.limbs.reach import ReachController
+from laoshan.limbs.sequence import HandSequence, HandStep
 
 GRAVITY_M_S2 = 9.81
 HANDS = (("left", 1.0), ("right", -1.0))   # side, and which way (along the box's y axis) it lies
@@ -42,13 +42,12 @@ class BoxPickConfig:
             raise ValueError("grip_force_N, lift_m and clearance_m must be > 0")
 
 
-class BoxPick:
-    """Drives a :class:`ReachController` through a two-hand pick of a box of known pose and size,
-    and, given ``T_world_place``, carries it there, puts it down and lets go.
+class BoxPick(HandSequence):
+    """A two-hand pick of a box of known pose and size and, given ``T_world_place``, carrying it
+    there, putting it down and letting go.
 
-    Call :meth:`update` before each control tick. ``phase`` goes approach → lower → squeeze →
-    lift → hold, or with a place … → lift → carry → put → set down → release → retreat → placed;
-    ``failed`` holds the reason if a step cannot be reached (nothing moves then).
+    ``phase`` goes approach → lower → squeeze → lift → hold, or with a place … → lift → carry →
+    put → set down → release → retreat → placed.
     """
 
     def __init__(self, reach: ReachController, T_world_box: np.ndarray, half_size_m: tuple[float, float, float],
@@ -56,32 +55,27 @@ class BoxPick:
                  T_world_place: np.ndarray | None = None) -> None:
         if not mass_kg > 0 or min(half_size_m) <= 0:
             raise ValueError("a box needs a positive mass and half sizes")
-        self.reach, self.config = reach, config or BoxPickConfig()
+        self.config = c = config or BoxPickConfig()
         self.T_box, self.half, self.mass_kg = np.asarray(T_world_box, dtype=float), half_size_m, mass_kg
         yaw = math.atan2(self.T_box[1, 0], self.T_box[0, 0])
         self.R_hand = pin.utils.rpyToMatrix(0.0, 0.0, yaw)   # fingers along the box's x, palms facing its sides
-        c, w = self.config, half_size_m[1]
+        w = half_size_m[1]
         open_, grip = w + c.clearance_m, w - c.press_m
-        # (phase, box pose it is about, hands' distance from the box's mid-plane, height above it, hand loads)
-        self.steps: list[tuple[str, np.ndarray, float, float, str | None]] = [
-            ("approach", self.T_box, open_, c.above_m, None),
-            ("lower", self.T_box, open_, 0.0, None),
-            ("squeeze", self.T_box, grip, 0.0, "grip"),
-            ("lift", self.T_box, grip, c.lift_m, "carry"),
-        ]
+        plan = [("approach", self.T_box, open_, c.above_m, None),     # (phase, where, hands from the
+                ("lower", self.T_box, open_, 0.0, None),              # box's mid-plane, height above
+                ("squeeze", self.T_box, grip, 0.0, "grip"),           # grasp height, hand loads)
+                ("lift", self.T_box, grip, c.lift_m, "carry")]
         if T_world_place is not None:
             T_place = np.asarray(T_world_place, dtype=float)
-            self.steps += [
-                ("carry", T_place, grip, c.lift_m, "carry"),
-                ("put", T_place, grip, c.put_above_m, "carry"),
-                ("set down", T_place, grip, 0.0, "grip"),      # the table takes the weight
-                ("release", T_place, open_, 0.0, None),
-                ("retreat", T_place, open_, c.above_m, None),
-            ]
-        self.final_phase = "placed" if T_world_place is not None else "hold"
-        self.phase: str | None = None
-        self.failed: str | None = None
-        self._since_s = 0.0
+            plan += [("carry", T_place, grip, c.lift_m, "carry"),
+                     ("put", T_place, grip, c.put_above_m, "carry"),
+                     ("set down", T_place, grip, 0.0, "grip"),        # the table takes the weight
+                     ("release", T_place, open_, 0.0, None),
+                     ("retreat", T_place, open_, c.above_m, None)]
+        steps = [HandStep(phase, self._targets(T_at, lateral, dz),
+                          {side: self._load(load, sign) for side, sign in HANDS})
+                 for phase, T_at, lateral, dz, load in plan]
+        super().__init__(reach, steps, "placed" if T_world_place is not None else "hold", c.settle_s)
 
     def _targets(self, T_at: np.ndarray, lateral_m: float, dz_m: float) -> dict[str, np.ndarray]:
         out = {}
@@ -100,33 +94,3 @@ class BoxPick:
             return None
         weight = -self.mass_kg * GRAVITY_M_S2 / 2 if kind == "carry" else 0.0
         return self.T_box[:3, 1] * sign * self.config.grip_force_N + np.array([0.0, 0.0, weight])
-
-    def _go(self, index: int, t_s: float) -> None:
-        phase, T_at, lateral, dz, load = self.steps[index]
-        try:
-            for side, T in self._targets(T_at, lateral, dz).items():
-                self.reach.reach(side, T)
-        except UnreachableTarget as exc:
-            self.failed = f"{phase}: {exc}"
-            return
-        for side, sign in HANDS:
-            self.reach.set_load(side, self._load(load, sign))
-        self.phase, self._since_s = phase, t_s
-
-    @property
-    def done(self) -> bool:
-        return self.phase == self.final_phase
-
-    def update(self, t_s: float) -> None:
-        if self.failed or self.done:
-            return
-        if self.phase is None:
-            self._go(0, t_s)
-            return
-        arrived = all(self.reach.arrived(side, t_s) for side, _ in HANDS)
-        if arrived and t_s - self._since_s >= self.config.settle_s:
-            index = [name for name, *_ in self.steps].index(self.phase) + 1
-            if index == len(self.steps):
-                self.phase = self.final_phase
-            else:
-                self._go(index, t_s)

@@ -1,0 +1,64 @@
+"""A sequence of hand moves, each checked by whole-body IK and run to its end before the next.
+
+Each step names its phase, a goal pose for every hand it moves and the force the world is
+expected to put on each of them (a grip's reaction, a held load, a pulled handle).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from laoshan.limbs.ik import UnreachableTarget
+from laoshan.limbs.reach import ReachController
+
+
+@dataclass(frozen=True)
+class HandStep:
+    phase: str
+    targets: dict[str, np.ndarray]                 # side -> 4x4 goal (world)
+    loads: dict[str, np.ndarray | None]            # side -> expected force on the hand [N, world], or None
+
+
+class HandSequence:
+    """Call :meth:`update` before each control tick; ``phase`` names the step under way, then
+    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then)."""
+
+    def __init__(self, reach: ReachController, steps: list[HandStep], final_phase: str, settle_s: float) -> None:
+        if not steps:
+            raise ValueError("a hand sequence needs at least one step")
+        self.reach, self.steps, self.final_phase, self.settle_s = reach, steps, final_phase, settle_s
+        self.phase: str | None = None
+        self.failed: str | None = None
+        self._index = -1
+        self._since_s = 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.phase == self.final_phase
+
+    def _go(self, index: int, t_s: float) -> None:
+        step = self.steps[index]
+        try:
+            for side, T in step.targets.items():
+                self.reach.reach(side, T)
+        except UnreachableTarget as exc:
+            self.failed = f"{step.phase}: {exc}"
+            return
+        for side, load in step.loads.items():
+            self.reach.set_load(side, load)
+        self.phase, self._index, self._since_s = step.phase, index, t_s
+
+    def update(self, t_s: float) -> None:
+        if self.failed or self.done:
+            return
+        if self.phase is None:
+            self._go(0, t_s)
+            return
+        arrived = all(self.reach.arrived(side, t_s) for side in self.steps[self._index].targets)
+        if arrived and t_s - self._since_s >= self.settle_s:
+            if self._index + 1 == len(self.steps):
+                self.phase = self.final_phase
+            else:
+                self._go(self._index + 1, t_s)
