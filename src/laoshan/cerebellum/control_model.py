@@ -126,6 +126,15 @@ class ControlModel:
                            *(self._chain(f"{side}_hand") for side in desc.hands))
         self.hand_joints = [m.joint for m in desc.motors if m.joint not in body]   # fingers: beyond the hands
 
+    def support_points_xy(self, feet: dict[str, np.ndarray]) -> np.ndarray:
+        """The sole contact points (k, 2) in the world's xy plane, for feet at ``feet`` (4x4 each)."""
+        return np.array([T[:2, 3] + T[:2, :2] @ p[:2] for side, T in feet.items() for p in self.sole_points_m[side]])
+
+    @staticmethod
+    def feet_yaw_rad(feet: dict[str, np.ndarray]) -> float:
+        """Heading of the stance: the mean of the two feet's x axes, about the world z axis."""
+        return float(np.arctan2(feet["left"][1, 0] + feet["right"][1, 0], feet["left"][0, 0] + feet["right"][0, 0]))
+
     def _sole_points(self, side: str) -> np.ndarray:
         model = self.robot.model
         data = model.createData()

@@ -204,15 +204,13 @@ class LocomotionController:
         feet = self._feet_now()
         com = self.model.robot.com_world().copy()
         com[:2] = (feet["left"][:2, 3] + feet["right"][:2, 3]) / 2
-        yaw = np.arctan2(feet["left"][1, 0] + feet["right"][1, 0], feet["left"][0, 0] + feet["right"][0, 0])
-        R = pin.utils.rpyToMatrix(0.0, 0.0, float(yaw))
+        R = pin.utils.rpyToMatrix(0.0, 0.0, self.model.feet_yaw_rad(feet))
         return WbcReferences(p_com=com, R_trunk=R, T_foot=feet)
 
     def _dcm_near_edge(self, dcm: np.ndarray) -> bool:
         """Whether the DCM is within ``-capture_margin_m`` of the edge of the feet's bounding box
         (or beyond it): balance on the feet alone cannot be trusted to stop it any more."""
-        pts = np.array([T[:2, 3] + T[:2, :2] @ p[:2] for s, T in self._feet_now().items()
-                        for p in self.model.sole_points_m[s]])
+        pts = self.model.support_points_xy(self._feet_now())
         lo, hi = pts.min(axis=0) - self.config.capture_margin_m, pts.max(axis=0) + self.config.capture_margin_m
         return bool((dcm[:2] < lo).any() or (dcm[:2] > hi).any())
 

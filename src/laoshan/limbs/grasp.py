@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+from laoshan.cerebellum.recovery import GRAVITY_M_S2
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence, HandStep
 
-GRAVITY_M_S2 = 9.81
 HANDS = (("left", 1.0), ("right", -1.0))   # side, and which way (along the box's y axis) it lies
 
 
@@ -34,7 +34,7 @@ class BoxPickConfig:
                                   # palm and thumb close best a little behind it (measured over 10 seeds:
                                   # -2.5 to -1 cm all succeed, 0 cm two in three, -3 cm none)
     put_above_m: float = 0.01     # carried down to this high above the place, then set down
-    lift_m: float = 0.15            # hands rise this much (the box, slipping a little, a bit less)
+    lift_m: float = 0.15          # hands rise this much (the box, slipping a little, a bit less)
     settle_s: float = 0.3         # each step lasts at least this long
 
     def __post_init__(self) -> None:
@@ -56,7 +56,7 @@ class BoxPick(HandSequence):
         if not mass_kg > 0 or min(half_size_m) <= 0:
             raise ValueError("a box needs a positive mass and half sizes")
         self.config = c = config or BoxPickConfig()
-        self.T_box, self.half, self.mass_kg = np.asarray(T_world_box, dtype=float), half_size_m, mass_kg
+        self.T_box, self.mass_kg = np.asarray(T_world_box, dtype=float), mass_kg
         yaw = math.atan2(self.T_box[1, 0], self.T_box[0, 0])
         self.R_hand = pin.utils.rpyToMatrix(0.0, 0.0, yaw)   # fingers along the box's x, palms facing its sides
         w = half_size_m[1]

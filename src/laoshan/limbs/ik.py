@@ -102,8 +102,7 @@ class WholeBodyIk:
         for side, task in self.foot_task.items():
             task.T_world_frame = feet[side]
         self.com_constraint.polygon = self._support_polygon(feet)
-        yaw = np.arctan2(feet["left"][1, 0] + feet["right"][1, 0], feet["left"][0, 0] + feet["right"][0, 0])
-        self.trunk_task.R_world_frame = pin.utils.rpyToMatrix(0.0, 0.0, float(yaw))
+        self.trunk_task.R_world_frame = pin.utils.rpyToMatrix(0.0, 0.0, self.model.feet_yaw_rad(feet))
         for side, task in self.hand_task.items():
             if side in targets:
                 task.T_world_frame = targets[side]
@@ -149,6 +148,5 @@ class WholeBodyIk:
 
     def _support_polygon(self, feet: dict[str, np.ndarray]) -> np.ndarray:
         """Convex hull of the sole contact points (world xy), clockwise (PlaCo's convention)."""
-        pts = np.array([T[:2, 3] + T[:2, :2] @ p[:2] for side, T in feet.items()
-                        for p in self.model.sole_points_m[side]])
+        pts = self.model.support_points_xy(feet)
         return pts[ConvexHull(pts).vertices][::-1]

@@ -94,7 +94,7 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     lifted_since: list[float | None] = [None]
 
     def act(k: int, state: LowState) -> LowCmd:
-        if body.time_s >= START_S:
+        if state.time_s >= START_S:
             pick.update(state.time_s)
         return controller(state)
 
