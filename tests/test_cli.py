@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from laoshan.cli import main
@@ -37,11 +38,23 @@ def test_unknown_robot_is_a_clear_error() -> None:
     assert "unknown robot 't800'" in result.output
 
 
-def test_pick_a_box_with_a_robot_without_two_hands_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.fixture
+def one_handed_robot(tmp_path: Path) -> Path:
+    """The functional G1's description without its right hand."""
     robot = tmp_path / "one_handed.toml"
     text = (Path(__file__).parents[1] / "src/laoshan/robot/robots/g1_functional.toml").read_text()
     robot.write_text(text.split("[hands.right]")[0] + "[[cameras]]" + text.split("[[cameras]]", 1)[1]
                      .replace('name = "g1-functional"', 'name = "one-handed"'))
-    result = CliRunner().invoke(main, ["pick", "--robot", str(robot)])
+    return robot
+
+
+def test_pick_a_box_with_a_robot_without_two_hands_is_a_clear_error(one_handed_robot: Path) -> None:
+    result = CliRunner().invoke(main, ["pick", "--robot", str(one_handed_robot)])
     assert result.exit_code == 1
     assert "needs two hands" in result.output
+
+
+def test_open_with_a_hand_the_robot_lacks_is_a_clear_error(one_handed_robot: Path) -> None:
+    result = CliRunner().invoke(main, ["open", "--robot", str(one_handed_robot), "--hand", "right"])
+    assert result.exit_code == 1
+    assert "no right hand" in result.output

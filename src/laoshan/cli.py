@@ -236,5 +236,44 @@ def place(robot: str, shape: str, mass: float, jitter: float, seed: int, video: 
         _fail(ValueError(f"--to needs two numbers x,y in metres, got {to_xy!r}"))
     _run_box(robot, shape, mass, jitter, seed, video, (x, y))
 
+
+@main.command("open")
+@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (with hands).")
+@click.option("--object", "thing", default="drawer", show_default=True, type=click.Choice(["drawer"]),
+              help="What to open.")
+@click.option("--hand", default="right", show_default=True, type=click.Choice(["left", "right"]),
+              help="The hand that pulls.")
+@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.05),
+              help="The cabinet stands up to this far off its nominal place [m] (seeded).")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and cabinet placement.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Path | None) -> None:
+    """Open a drawer: hook the fingers behind its handle bar and pull it out (contact only)."""
+    from dataclasses import replace
+
+    from laoshan.scenarios.drawer import DrawerScenario, run_drawer
+
+    desc = _robot(robot)
+    config = DrawerScenario(robot=robot, side=hand, jitter_m=jitter, seed=seed, video=video)
+    if hand == "left":     # the cabinet stands in front of the pulling hand
+        config = replace(config, drawer=replace(config.drawer, center_y_m=-config.drawer.center_y_m))
+    try:
+        report = _with_progress(desc, f"opening a {thing}", config.seconds,
+                                lambda progress: run_drawer(config, progress, desc))
+    except ValueError as exc:
+        _fail(exc)
+    rows = [
+        ["robot", report.robot],
+        [f"success (opened >= {config.open_goal_m * 100:.0f} cm)", "yes" if report.success else "no"],
+        ["opened [cm]", f"{report.opened_m * 100:.1f}"],
+        ["reached phase", report.phase or "-"],
+        ["stopped because", report.failure or "-"],
+        ["fell", "yes" if report.fell else "no"],
+        ["energy used [J]", report.energy_J],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    _summary("open", rows, video, not report.success)
+
+
 if __name__ == "__main__":
     main()

@@ -109,7 +109,7 @@ class WholeBodyIk:
                 task.configure(f"{side}_hand", "soft", 1.0, c.orientation_weight if orientation else 0.0)
             else:
                 task.T_world_frame = self.hand_pose(side)     # the other hand stays put (softly)
-                task.configure(f"{side}_hand", "soft", 1e-2, 1e-3)
+                task.configure(f"{side}_hand", "soft", 1e-4, 1e-5)
         pos_err, ori_err = self._errors(targets)
         iterations = 0
         while iterations < c.max_iterations:

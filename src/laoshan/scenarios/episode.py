@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from laoshan.limbs.reach import ReachController
+from laoshan.limbs.sequence import HandSequence
 from laoshan.sim.body import GroundTruth, SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
@@ -18,6 +20,24 @@ FALL_TILT_RAD = 1.0
 def has_fallen(truth: GroundTruth) -> bool:
     """Scoring: pelvis too low or body tipped over (uses ground truth)."""
     return bool(truth.p_world_base_m[2] < FALL_HEIGHT_M or truth.tilt_rad > FALL_TILT_RAD)
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """What every manipulation task reports; tasks add their own scores."""
+
+    robot: str
+    success: bool
+    fell: bool
+    failure: str | None               # why the hand sequence stopped, if it did
+    phase: str | None                 # how far it got
+    energy_J: float
+    wall_s: float
+    seconds: float
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.seconds / self.wall_s if self.wall_s > 0 else float("inf")
 
 
 @dataclass(frozen=True)
@@ -51,3 +71,19 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
         if recorder:
             recorder.close()
     return Episode(state=state, fall_time_s=fall_time, wall_s=time.perf_counter() - start)
+
+
+def run_hand_sequence(body: SimBody, state: LowState, controller: ReachController, sequence: HandSequence,
+                      seconds: float, start_s: float, observe: Callable[[GroundTruth], None] | None = None,
+                      video: Path | None = None, progress: Callable[[int], None] | None = None) -> Episode:
+    """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` for the rest
+    of ``seconds``."""
+    if not seconds > start_s:
+        raise ValueError(f"seconds must be > {start_s}, got {seconds}")
+
+    def act(k: int, state: LowState) -> LowCmd:
+        if state.time_s >= start_s:
+            sequence.update(state.time_s)
+        return controller(state)
+
+    return run_episode(body, state, int(round(seconds / body.loop.control_dt_s)), act, observe, video, progress)

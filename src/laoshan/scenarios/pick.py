@@ -17,9 +17,8 @@ import numpy as np
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import run_episode
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
 
 START_S = 0.5   # stand this long before picking
@@ -51,36 +50,21 @@ class PickScenario:
 
 
 @dataclass(frozen=True)
-class PickReport:
-    robot: str
-    success: bool
-    fell: bool
-    failure: str | None               # why the pick stopped, if it did
-    phase: str | None                 # how far the pick got
+class PickReport(TaskReport):
     lift_m: float                     # box height gained at the end
     held_s: float                     # time the box has been at least lift_goal_m up, at the end
     place_error_m: float | None       # box centre to its place (xy) at the end, when placing
-    energy_J: float
-    wall_s: float
-    seconds: float
-
-    @property
-    def real_time_factor(self) -> float:
-        return self.seconds / self.wall_s if self.wall_s > 0 else float("inf")
 
 
 def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None,
              robot: RobotDescription | None = None, pick_config: BoxPickConfig | None = None) -> PickReport:
     """Run the pick; ``progress(ticks)`` is called every 100 control ticks."""
-    if not config.seconds > START_S:
-        raise ValueError(f"seconds must be > {START_S}, got {config.seconds}")
     robot = robot or load_description(config.robot)
     if not robot.hands or len(robot.hands) < 2:
         raise ValueError(f"{robot.name} needs two hands to pick a box")
     body = SimBody(robot, world=config.world(), seed=config.seed)
     # No integral settling for the hands: pressed on the box, a hand must not wind up its target.
     controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
-    dt = body.loop.control_dt_s
     h = config.box_half_size_m
     T_box = np.eye(4)                                    # what the task says: the nominal pose
     T_box[:3, 3] = [config.box_x_m, 0.0, config.table_height_m + h[2]]
@@ -93,11 +77,6 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     z0 = float(body.data.body("box").xpos[2])            # scoring only
     lifted_since: list[float | None] = [None]
 
-    def act(k: int, state: LowState) -> LowCmd:
-        if state.time_s >= START_S:
-            pick.update(state.time_s)
-        return controller(state)
-
     def observe(truth: GroundTruth) -> None:
         up = body.data.body("box").xpos[2] - z0 >= config.lift_goal_m
         if up and lifted_since[0] is None:
@@ -105,7 +84,8 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
         elif not up:
             lifted_since[0] = None
 
-    episode = run_episode(body, state, int(round(config.seconds / dt)), act, observe, config.video, progress)
+    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, observe, config.video,
+                                progress)
     held = body.time_s - lifted_since[0] if lifted_since[0] is not None else 0.0
     fell = episode.fall_time_s is not None
     box = body.data.body("box").xpos

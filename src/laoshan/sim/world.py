@@ -1,7 +1,9 @@
-"""Worlds: floor and terrain, tables, free objects — from a typed, seeded description.
+"""Worlds: floor and terrain, tables, cabinets with drawers, free objects — from a typed, seeded
+description.
 
 Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
-tables and floors by contact, and are moved only by contact forces.
+tables and floors by contact, drawers slide on a damped rail, and all are moved only by contact
+forces.
 """
 
 from __future__ import annotations
@@ -63,6 +65,43 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Drawer:
+    """A cabinet facing -x (toward a robot at the origin) with one drawer at the top, on a rail.
+
+    The drawer's handle is a horizontal bar standing ``handle_gap_m`` off its front; the slide
+    joint ``{name}_slide`` reads 0 closed and -opening [m] when pulled out.
+    """
+
+    name: str
+    front_x_m: float                    # cabinet front face
+    center_y_m: float
+    handle_height_m: float = 0.80       # handle bar axis above the floor
+    width_m: float = 0.40
+    depth_m: float = 0.40
+    handle_gap_m: float = 0.06          # clear space between the bar and the drawer front
+    handle_radius_m: float = 0.01
+    handle_length_m: float = 0.16
+    travel_m: float = 0.30              # the rail's stop
+    mass_kg: float = 2.0
+    damping_Ns_m: float = 5.0           # rail damping ...
+    friction_N: float = 3.0             # ... and dry friction
+
+    def __post_init__(self) -> None:
+        if not 0.3 <= self.handle_height_m <= 1.5:
+            raise WorldError(f"drawer '{self.name}': handle_height_m={self.handle_height_m} must be in [0.3, 1.5] m")
+        if min(self.width_m, self.depth_m, self.handle_gap_m, self.travel_m, self.mass_kg) <= 0:
+            raise WorldError(f"drawer '{self.name}': sizes, travel and mass must be > 0")
+        if not self.handle_length_m < self.width_m:
+            raise WorldError(f"drawer '{self.name}': the handle must be shorter than the drawer is wide")
+
+    @property
+    def handle_xyz_m(self) -> np.ndarray:
+        """The handle bar's centre with the drawer closed (world)."""
+        return np.array([self.front_x_m - self.handle_gap_m - self.handle_radius_m,
+                         self.center_y_m, self.handle_height_m])
+
+
+@dataclass(frozen=True)
 class Thing:
     """A free rigid object (box, cylinder or sphere)."""
 
@@ -96,6 +135,7 @@ class WorldSpec:
 
     terrain: Terrain = field(default_factory=Terrain)
     tables: tuple[Table, ...] = ()
+    drawers: tuple[Drawer, ...] = ()
     things: tuple[Thing, ...] = ()
     seed: int = 0
 
@@ -127,6 +167,8 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_rough(spec, t, rng)
     for table in world.tables:
         _add_table(wb, table)
+    for drawer in world.drawers:
+        _add_drawer(wb, drawer)
     for thing in world.things:
         _add_thing(wb, thing, rng)
 
@@ -193,6 +235,44 @@ def _add_table(wb: mujoco.MjsBody, table: Table) -> None:
             _static(body, type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.025, 0.025, (table.height_m - top) / 2],
                     pos=[sx * (lx / 2 - 0.04), sy * (ly / 2 - 0.04), (table.height_m - top) / 2],
                     rgba=[0.4, 0.3, 0.2, 1])
+
+
+def _add_drawer(wb: mujoco.MjsBody, d: Drawer) -> None:
+    """Carcass (static) with the drawer as its child body: parent and child do not collide, the
+    rail alone guides the drawer."""
+    wall, front_h = 0.02, 0.16
+    top_z = d.handle_height_m + front_h / 2 + wall
+    hx, hy = d.depth_m / 2, d.width_m / 2
+    cabinet = wb.add_body(name=d.name + "_cabinet", pos=[d.front_x_m + hx, d.center_y_m, 0])
+    wood = [0.55, 0.5, 0.45, 1]
+    for name, size, pos in (("top", [hx, hy, wall / 2], [0, 0, top_z - wall / 2]),
+                            ("back", [wall / 2, hy, top_z / 2], [hx - wall / 2, 0, top_z / 2]),
+                            ("left", [hx, wall / 2, top_z / 2], [0, hy - wall / 2, top_z / 2]),
+                            ("right", [hx, wall / 2, top_z / 2], [0, -hy + wall / 2, top_z / 2]),
+                            ("base", [hx, hy, (top_z - front_h - wall) / 2], [0, 0, (top_z - front_h - wall) / 2])):
+        _static(cabinet, name=f"{d.name}_{name}", type=mujoco.mjtGeom.mjGEOM_BOX, size=size, pos=pos, rgba=wood)
+    drawer = cabinet.add_body(name=d.name, pos=[0, 0, d.handle_height_m])
+    drawer.add_joint(name=d.name + "_slide", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[1, 0, 0],
+                     range=[-d.travel_m, 0.0], limited=mujoco.mjtLimited.mjLIMITED_TRUE,
+                     damping=d.damping_Ns_m, frictionloss=d.friction_N)
+    inner_y = hy - wall - 0.005
+    box = mujoco.mjtGeom.mjGEOM_BOX
+    parts = [("front", box, [wall / 2, inner_y, front_h / 2 - 0.005], [-hx + wall / 2, 0, 0]),
+             ("floor", box, [hx - wall, inner_y, 0.005], [0, 0, -front_h / 2 + 0.01]),
+             ("rear", box, [0.005, inner_y, front_h / 3], [hx - 2 * wall, 0, -front_h / 6])]
+    gap = d.handle_gap_m + d.handle_radius_m
+    for k, sy in enumerate((-1, 1)):
+        parts.append((f"post{k}", box, [gap / 2, 0.008, 0.008], [-hx - gap / 2, sy * d.handle_length_m / 2, 0]))
+    parts.append(("handle", mujoco.mjtGeom.mjGEOM_CAPSULE, [d.handle_radius_m, d.handle_length_m / 2, 0],
+                  [-hx - gap, 0, 0]))
+    mass = d.mass_kg / len(parts)
+    for name, kind, size, pos in parts:
+        geom = drawer.add_geom(name=f"{d.name}_{name}", type=kind, size=size, pos=pos, mass=mass,
+                               rgba=[0.7, 0.65, 0.55, 1] if name != "handle" else [0.3, 0.3, 0.35, 1],
+                               contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
+        if name == "handle":
+            geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
+        geom.friction = [0.8, 0.01, 0.001]
 
 
 def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> None:
