@@ -58,3 +58,9 @@ def test_open_with_a_hand_the_robot_lacks_is_a_clear_error(one_handed_robot: Pat
     result = CliRunner().invoke(main, ["open", "--robot", str(one_handed_robot), "--hand", "right"])
     assert result.exit_code == 1
     assert "no right hand" in result.output
+
+
+def test_demo_tabletop_with_a_malformed_place_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["demo", "tabletop", "--to", "0.4"])
+    assert result.exit_code == 1
+    assert "x,y in metres" in result.output

@@ -230,11 +230,16 @@ def pick(robot: str, shape: str, mass: float, jitter: float, seed: int, video: P
               help="Where the box's centre goes on the table: x,y [m] (world; the box starts at 0.42,0).")
 def place(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None, to_xy: str) -> None:
     """Pick a box, carry it to a place on the table, put it down and let go."""
+    _run_box(robot, shape, mass, jitter, seed, video, _xy(to_xy))
+
+
+def _xy(text: str) -> tuple[float, float]:
+    """``x,y`` in metres."""
     try:
-        x, y = (float(v) for v in to_xy.split(","))
+        x, y = (float(v) for v in text.split(","))
     except ValueError:
-        _fail(ValueError(f"--to needs two numbers x,y in metres, got {to_xy!r}"))
-    _run_box(robot, shape, mass, jitter, seed, video, (x, y))
+        _fail(ValueError(f"--to needs two numbers x,y in metres, got {text!r}"))
+    return x, y
 
 
 @main.command("open")
@@ -273,6 +278,47 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
     _summary("open", rows, video, not report.success)
+
+
+@main.group()
+def demo() -> None:
+    """Demonstrations that string skills together."""
+
+
+@demo.command()
+@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
+@click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
+              help="Where the box goes on the table: x,y [m] (world; it starts at 0.42,0).")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def tabletop(robot: str, to_xy: str, seed: int, video: Path | None) -> None:
+    """Pick a box from a table with both hands, carry it to a place, set it down and let go;
+    print each phase's start time, then success, errors, time and energy."""
+    from laoshan.scenarios.pick import START_S, PickScenario, run_pick
+
+    place = _xy(to_xy)
+    desc = _robot(robot)
+    config = PickScenario(robot=robot, seed=seed, video=video, place_xy_m=place, seconds=12.0)
+    try:
+        report = _with_progress(desc, "tabletop pick and place", config.seconds,
+                                lambda progress: run_pick(config, progress, desc))
+    except ValueError as exc:
+        _fail(exc)
+    click.echo(format_table(["phase", "starts at [s]"], [[phase, f"{t:.2f}"] for t, phase in report.timeline]))
+    finished = next((t for t, phase in report.timeline if phase == "placed"), None)
+    rows = [
+        ["robot", report.robot],
+        [f"success (placed within {config.place_tolerance_m * 100:.0f} cm, let go, no fall)",
+         "yes" if report.success else "no"],
+        ["place error [mm]", f"{report.place_error_m * 1e3:.1f}" if report.place_error_m is not None else "-"],
+        ["box height left above the table [mm]", f"{report.lift_m * 1e3:.1f}"],
+        ["task time [s]", f"{finished - START_S:.2f}" if finished is not None else "-"],
+        ["stopped because", report.failure or "-"],
+        ["fell", "yes" if report.fell else "no"],
+        ["energy used [J]", report.energy_J],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    _summary("tabletop", rows, video, not report.success)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ class HandStep:
 
 class HandSequence:
     """Call :meth:`update` before each control tick; ``phase`` names the step under way, then
-    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then)."""
+    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then);
+    ``timeline`` lists (start time [s], phase) of every phase begun."""
 
     def __init__(self, reach: ReachController, steps: list[HandStep], final_phase: str, settle_s: float) -> None:
         if not steps:
@@ -31,6 +32,7 @@ class HandSequence:
         self.reach, self.steps, self.final_phase, self.settle_s = reach, steps, final_phase, settle_s
         self.phase: str | None = None
         self.failed: str | None = None
+        self.timeline: list[tuple[float, str]] = []
         self._index = -1
         self._since_s = 0.0
 
@@ -49,6 +51,7 @@ class HandSequence:
         for side, load in step.loads.items():
             self.reach.set_load(side, load)
         self.phase, self._index, self._since_s = step.phase, index, t_s
+        self.timeline.append((t_s, step.phase))
 
     def update(self, t_s: float) -> None:
         if self.failed or self.done:
@@ -60,5 +63,6 @@ class HandSequence:
         if arrived and t_s - self._since_s >= self.settle_s:
             if self._index + 1 == len(self.steps):
                 self.phase = self.final_phase
+                self.timeline.append((t_s, self.final_phase))
             else:
                 self._go(self._index + 1, t_s)

@@ -66,5 +66,6 @@ def run_drawer(config: DrawerScenario, progress: Callable[[int], None] | None = 
     fell = episode.fall_time_s is not None
     return DrawerReport(
         robot=robot.name, success=not fell and opened >= config.open_goal_m, fell=fell, failure=task.failed,
-        phase=task.phase, energy_J=body.energy_J, wall_s=episode.wall_s, seconds=config.seconds, opened_m=opened,
+        phase=task.phase, timeline=tuple(task.timeline), energy_J=body.energy_J, wall_s=episode.wall_s,
+        seconds=config.seconds, opened_m=opened,
     )

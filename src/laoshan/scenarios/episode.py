@@ -31,6 +31,7 @@ class TaskReport:
     fell: bool
     failure: str | None               # why the hand sequence stopped, if it did
     phase: str | None                 # how far it got
+    timeline: tuple[tuple[float, str], ...]   # (start time [s], phase) of each phase begun
     energy_J: float
     wall_s: float
     seconds: float
