@@ -1,5 +1,5 @@
 """Manipulation: whole-body IK speed and success, reach accuracy while balancing, two-hand box pick and
-place, opening a drawer.
+place, opening a drawer, carrying a 2 kg box 5 m while walking.
 
 All runs are sensor-only (estimated state, LowCmd out); ground truth only scores them.
 Prints tables and writes JSON.
@@ -20,6 +20,7 @@ from laoshan.limbs.ik import UnreachableTarget, WholeBodyIk
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import load_description
 from laoshan.scenarios.episode import has_fallen
+from laoshan.scenarios.carry import CarryScenario, run_carry
 from laoshan.scenarios.drawer import DrawerScenario, run_drawer
 from laoshan.scenarios.pick import PickScenario, run_pick
 from laoshan.sim.body import SimBody
@@ -130,6 +131,17 @@ def drawer_figures(robot, n: int) -> dict:
             "opened_median_m": float(np.median([r.opened_m for r in runs]))}
 
 
+def carry_figures(robot, n: int) -> dict:
+    """Pick a 2 kg box and walk 5 m backward with it (seeds change sensor noise)."""
+    runs = [run_carry(CarryScenario(seed=s), robot=robot) for s in range(n)]
+    ok = [r.success for r in runs]
+    print(f"  carry: {sum(ok)}/{n} carried 5 m", flush=True)
+    return {"runs": n, "mass_kg": CarryScenario().table.box_mass_kg, "distance_m": CarryScenario().distance_m,
+            "success_rate": sum(ok) / n, "falls": sum(r.fell for r in runs),
+            "dropped": sum(not r.box_held for r in runs),
+            "walked_median_m": float(np.median([r.walked_m for r in runs]))}
+
+
 def main() -> None:
     args = benchmark_args(__doc__, "manipulation", "fewer targets and picks")
     robot = load_description(ROBOT)
@@ -140,6 +152,7 @@ def main() -> None:
     results["picks"] = [pick_figures(robot, n_pick, j, m) for j, m in ((0.0, 0.5), (0.01, 0.5), (0.0, 0.8))]
     results["place"] = place = place_figures(robot, n_pick)
     results["drawer"] = drawer = drawer_figures(robot, n_pick)
+    results["carry"] = carry = carry_figures(robot, n_pick)
 
     rows = [
         ["IK: targets reached (random right-hand workspace)", f"{results['ik_reached']}/{results['ik_targets']}", "-"],
@@ -162,6 +175,9 @@ def main() -> None:
          f"{drawer['success_rate']:.0%} of {drawer['runs']} (falls {drawer['falls']}, "
          f"refused {drawer['refused']})", "-"],
         ["drawer opened, median [cm]", f"{drawer['opened_median_m'] * 100:.1f}", ">= 10"],
+        [f"carry {carry['mass_kg']:g} kg {carry['distance_m']:g} m walking (backward): success",
+         f"{carry['success_rate']:.0%} of {carry['runs']} (falls {carry['falls']}, dropped {carry['dropped']})", "-"],
+        ["carry: distance really walked, median [m]", f"{carry['walked_median_m']:.2f}", ">= 5"],
     ]
     print(format_table(["figure", "measured", "goal"], rows))
     print(f"wrote {write_json(args.out, results)}")

@@ -167,3 +167,13 @@ def test_a_hand_that_misses_the_handle_opens_nothing() -> None:
     report = run_drawer(scenario, open_config=DrawerOpenConfig(tip_inset_m=in_front))
     assert report.phase == "opened" and not report.fell
     assert report.opened_m < 0.01 and not report.success
+
+
+def test_carry_a_2_kg_box_5_m_while_walking() -> None:
+    from laoshan.scenarios.carry import CarryScenario, run_carry
+
+    scenario = CarryScenario(seed=0)
+    assert scenario.table.box_mass_kg == 2.0
+    report = run_carry(scenario)
+    assert report.phase == "hold" and not report.fell and report.box_held    # still in the hands, by friction
+    assert report.walked_m >= 4.75 and report.success

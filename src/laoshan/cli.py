@@ -280,6 +280,43 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
     _summary("open", rows, video, not report.success)
 
 
+@main.command()
+@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
+@click.option("--mass", default=2.0, show_default=True, type=click.FloatRange(0.1, 3.0), help="Box mass [kg].")
+@click.option("--distance", default=5.0, show_default=True, type=click.FloatRange(0.5, 20.0),
+              help="How far to walk with it [m].")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def carry(robot: str, mass: float, distance: float, seed: int, video: Path | None) -> None:
+    """Pick a box from a table with both hands and carry it while walking (backward, away from the table)."""
+    from dataclasses import replace
+
+    from laoshan.scenarios.carry import CarryScenario, run_carry
+
+    desc = _robot(robot)
+    config = CarryScenario(table=replace(CarryScenario().table, box_mass_kg=mass), distance_m=distance, seed=seed,
+                           video=video)
+    try:
+        report = _with_progress(desc, f"carrying a {mass:g} kg box", config.seconds,
+                                lambda progress: run_carry(config, progress, desc))
+    except ValueError as exc:
+        _fail(exc)
+    rows = [
+        ["robot", report.robot],
+        [f"success (walked >= {config.min_walked_fraction * distance:.2f} m, box still held)",
+         "yes" if report.success else "no"],
+        ["distance walked [m]", f"{report.walked_m:.2f}"],
+        ["walking time [s]", f"{report.walk_s:.1f}" if report.walk_s is not None else "-"],
+        ["box still held", "yes" if report.box_held else "no"],
+        ["reached phase", report.phase or "-"],
+        ["stopped because", report.failure or "-"],
+        ["fell", "yes" if report.fell else "no"],
+        ["energy used [J]", report.energy_J],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    _summary("carry", rows, video, not report.success)
+
+
 @main.group()
 def demo() -> None:
     """Demonstrations that string skills together."""

@@ -57,6 +57,7 @@ class BoxPick(HandSequence):
             raise ValueError("a box needs a positive mass and half sizes")
         self.config = c = config or BoxPickConfig()
         self.T_box, self.mass_kg = np.asarray(T_world_box, dtype=float), mass_kg
+        self.T_place = None if T_world_place is None else np.asarray(T_world_place, dtype=float)
         yaw = math.atan2(self.T_box[1, 0], self.T_box[0, 0])
         self.R_hand = pin.utils.rpyToMatrix(0.0, 0.0, yaw)   # fingers along the box's x, palms facing its sides
         w = half_size_m[1]
@@ -65,8 +66,8 @@ class BoxPick(HandSequence):
                 ("lower", self.T_box, open_, 0.0, None),              # box's mid-plane, height above
                 ("squeeze", self.T_box, grip, 0.0, "grip"),           # grasp height, hand loads)
                 ("lift", self.T_box, grip, c.lift_m, "carry")]
-        if T_world_place is not None:
-            T_place = np.asarray(T_world_place, dtype=float)
+        if self.T_place is not None:
+            T_place = self.T_place
             plan += [("carry", T_place, grip, c.lift_m, "carry"),
                      ("put", T_place, grip, c.put_above_m, "carry"),
                      ("set down", T_place, grip, 0.0, "grip"),        # the table takes the weight

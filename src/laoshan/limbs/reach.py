@@ -3,6 +3,8 @@
 The locomotion controller keeps the robot standing (or walking); each hand given a goal follows a
 minimum-jerk trajectory from where it is (estimated) to the goal, tracked by the whole-body QP. A
 goal is checked with whole-body IK first, so an unreachable one is refused before anything moves.
+A hand that carries something can be tied to the body instead: it then rides along as the robot
+walks and turns.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class ReachController:
         self.motions: dict[str, PoseTrajectory] = {}
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
+        self.carried: dict[str, np.ndarray] = {}  # side -> X_heading_hand (4x4): the hand rides with the body
         self._t_s: float | None = None
 
     def hand_pose(self, side: str) -> np.ndarray:
@@ -56,7 +59,29 @@ class ReachController:
         solution = self.ik.solve({side: goal}, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, orientation=True)
         self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
         self._offset[side] = np.zeros(3)
+        self.carried.pop(side, None)
         return solution
+
+    def heading_frame(self) -> np.ndarray:
+        """X_world_heading (4x4): at the estimated base, turned by its yaw only."""
+        rs = self.locomotion.state
+        if rs is None:
+            raise RuntimeError("the robot's state is not known yet: run the controller for one tick first")
+        R = rs.R_world_base
+        yaw = float(np.arctan2(R[1, 0], R[0, 0]))
+        T = np.eye(4)
+        T[:2, :2] = [[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]]
+        T[:3, 3] = rs.p_world_base_m
+        return T
+
+    def carry(self, sides: tuple[str, ...]) -> None:
+        """Tie these hands to the body where their goals are now (in the base's heading frame), so
+        they ride along as the robot walks and turns; reach() or release() unties a hand."""
+        X_heading_world = np.linalg.inv(self.heading_frame())
+        for side in sides:
+            if side not in self.motions:
+                raise ValueError(f"the {side} hand has no goal to carry; reach() first")
+            self.carried[side] = X_heading_world @ self.motions.pop(side).T_goal
 
     def set_load(self, side: str, f_world_N: np.ndarray | None) -> None:
         """The force the world is expected to put on a hand (a grip's reaction, a carried load):
@@ -72,6 +97,7 @@ class ReachController:
     def release(self, side: str) -> None:
         """Stop steering the hand: the arm returns to its posture."""
         self.motions.pop(side, None)
+        self.carried.pop(side, None)
         self.loads.pop(side, None)
         self.locomotion.set_hand_target(side, None)
 
@@ -93,4 +119,13 @@ class ReachController:
                 T = T.copy()
                 T[:3, 3] += self._offset[side]
             self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
+        if self.carried:
+            rs = self.locomotion.state
+            assert rs is not None
+            X_world_heading = self.heading_frame()
+            for side, X_heading_hand in self.carried.items():
+                T = X_world_heading @ X_heading_hand
+                r = T[:3, 3] - X_world_heading[:3, 3]
+                v = rs.v_world_base_m_s + np.cross(rs.R_world_base @ rs.w_base_rad_s * [0, 0, 1], r)
+                self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
         return self.locomotion(low_state)

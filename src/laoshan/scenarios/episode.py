@@ -76,15 +76,18 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
 
 def run_hand_sequence(body: SimBody, state: LowState, controller: ReachController, sequence: HandSequence,
                       seconds: float, start_s: float, observe: Callable[[GroundTruth], None] | None = None,
-                      video: Path | None = None, progress: Callable[[int], None] | None = None) -> Episode:
+                      video: Path | None = None, progress: Callable[[int], None] | None = None,
+                      then: Callable[[LowState], None] | None = None) -> Episode:
     """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` for the rest
-    of ``seconds``."""
+    of ``seconds``; once it is done, ``then(state)`` runs before every tick (what comes next)."""
     if not seconds > start_s:
         raise ValueError(f"seconds must be > {start_s}, got {seconds}")
 
     def act(k: int, state: LowState) -> LowCmd:
         if state.time_s >= start_s:
             sequence.update(state.time_s)
+            if then is not None and sequence.done:
+                then(state)
         return controller(state)
 
     return run_episode(body, state, int(round(seconds / body.loop.control_dt_s)), act, observe, video, progress)

@@ -56,9 +56,9 @@ class PickReport(TaskReport):
     place_error_m: float | None       # box centre to its place (xy) at the end, when placing
 
 
-def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None,
-             robot: RobotDescription | None = None, pick_config: BoxPickConfig | None = None) -> PickReport:
-    """Run the pick; ``progress(ticks)`` is called every 100 control ticks."""
+def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
+                pick_config: BoxPickConfig | None = None) -> tuple[SimBody, ReachController, BoxPick]:
+    """The world, the robot's controller and its pick (and place) of the box the task describes."""
     robot = robot or load_description(config.robot)
     if not robot.hands or len(robot.hands) < 2:
         raise ValueError(f"{robot.name} needs two hands to pick a box")
@@ -72,7 +72,14 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     if config.place_xy_m is not None:
         T_place = T_box.copy()
         T_place[:2, 3] = config.place_xy_m
-    pick = BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
+    return body, controller, BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
+
+
+def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None,
+             robot: RobotDescription | None = None, pick_config: BoxPickConfig | None = None) -> PickReport:
+    """Run the pick; ``progress(ticks)`` is called every 100 control ticks."""
+    body, controller, pick = set_up_pick(config, robot, pick_config)
+    T_place = pick.T_place
     state = body.reset(config.seed)
     z0 = float(body.data.body("box").xpos[2])            # scoring only
     lifted_since: list[float | None] = [None]

@@ -1,0 +1,113 @@
+"""Carry: the functional G1 picks a box from a table with both hands and carries it while walking.
+
+The pick is the two-hand squeeze of ``pick``; then the box comes in close to the body, the hands
+are tied to the body and the robot walks backward, away from the table, until its own odometry
+says it has gone ``distance_m``, and stops. The box is held by the palms' friction all the way.
+Ground truth scores the run (distance really walked, whether the box is still in the hands, falls)
+and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from laoshan.limbs.grasp import BoxPickConfig
+from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.robot.description import RobotDescription
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence
+from laoshan.scenarios.pick import START_S, PickScenario, set_up_pick
+from laoshan.sim.messages import LowState
+
+
+@dataclass(frozen=True)
+class CarryScenario:
+    table: PickScenario = field(default_factory=lambda: PickScenario(box_mass_kg=2.0))   # where the box starts
+    grip: BoxPickConfig = field(default_factory=lambda: BoxPickConfig(grip_force_N=30.0, lift_m=0.2))
+    distance_m: float = 5.0           # walk this far (by the robot's odometry) with the box
+    speed_m_s: float = 0.3            # backward, away from the table
+    tuck_m: float = 0.10              # before walking, the box comes this much closer to the body (less
+                                      # torque on the waist)
+    held_above_m: float = 0.05        # the box counts as held while its centre is this far above the table top ...
+    held_within_m: float = 0.7        # ... and this close to the base (horizontally)
+    min_walked_fraction: float = 0.95  # success: the true distance walked is at least this fraction of
+                                       # distance_m (the robot goes by its odometry, which drifts)
+    other_s: float = 8.0              # time for the pick, bringing the box in, and stopping
+    seed: int = 0
+    video: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.distance_m <= 50.0 or not 0.0 < self.speed_m_s <= 0.5:
+            raise ValueError("distance_m must be in (0, 50] m and speed_m_s in (0, 0.5] m/s")
+
+
+    @property
+    def seconds(self) -> float:
+        return self.other_s + self.distance_m / self.speed_m_s
+
+
+@dataclass(frozen=True)
+class CarryReport(TaskReport):
+    walked_m: float                   # true base displacement since the walk began
+    box_held: bool                    # the box is still in the hands at the end
+    walk_s: float | None              # time from the first step to the stop
+
+
+@dataclass
+class _Walk:
+    tuck: HandSequence | None = None         # bringing the box in before walking
+    start: np.ndarray | None = None          # estimated base position when the walk began
+    start_true: np.ndarray | None = None     # the same, true (scoring only)
+    t0_s: float = 0.0
+    stop_s: float | None = None
+
+
+def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = None,
+              robot: RobotDescription | None = None) -> CarryReport:
+    """Run the pick and the carry; ``progress(ticks)`` is called every 100 control ticks."""
+    table = replace(config.table, seed=config.seed)
+    body, controller, pick = set_up_pick(table, robot, config.grip)
+    loco = controller.locomotion
+    walk = _Walk()
+
+    def then(state: LowState) -> None:
+        rs = loco.state
+        assert rs is not None
+        if walk.tuck is None:                               # first the box comes in close to the body
+            back = -config.tuck_m * controller.heading_frame()[:3, 0]
+            targets = {side: motion.T_goal.copy() for side, motion in controller.motions.items()}
+            for T in targets.values():
+                T[:3, 3] += back
+            walk.tuck = HandSequence(controller, [HandStep("tuck", targets, dict(controller.loads))], "tucked",
+                                     pick.settle_s)
+        if not walk.tuck.done:
+            walk.tuck.update(state.time_s)
+            return
+        if walk.start is None:
+            controller.carry(tuple(controller.motions))     # the hands holding the box ride along
+            loco.set_velocity(-config.speed_m_s)
+            walk.start, walk.t0_s = rs.p_world_base_m.copy(), state.time_s
+            walk.start_true = body.ground_truth().p_world_base_m.copy()        # scoring only
+        elif walk.stop_s is None and np.linalg.norm(rs.p_world_base_m[:2] - walk.start[:2]) >= config.distance_m:
+            loco.set_velocity()
+            walk.stop_s = state.time_s
+
+    state = body.reset(config.seed)
+    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, None, config.video,
+                                progress, then)
+    truth = body.ground_truth()
+    walked = 0.0 if walk.start_true is None else float(np.linalg.norm(truth.p_world_base_m[:2] - walk.start_true[:2]))
+    box = body.data.body("box").xpos                                              # scoring only
+    held = bool(box[2] - table.table_height_m >= config.held_above_m
+                and np.linalg.norm(box[:2] - truth.p_world_base_m[:2]) <= config.held_within_m)
+    fell = episode.fall_time_s is not None
+    far_enough = walked >= config.min_walked_fraction * config.distance_m
+    return CarryReport(
+        robot=body.robot.name, success=not fell and held and far_enough, fell=fell,
+        failure=pick.failed, phase=pick.phase, timeline=tuple(pick.timeline), energy_J=body.energy_J,
+        wall_s=episode.wall_s, seconds=config.seconds, walked_m=walked, box_held=held,
+        walk_s=None if walk.stop_s is None else walk.stop_s - walk.t0_s,
+    )
