@@ -102,7 +102,7 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     else:
         success = not fell and pick.done and place_error <= config.place_tolerance_m
     return PickReport(
-        robot=robot.name, success=success, fell=fell, failure=pick.failed, phase=pick.phase,
+        robot=body.robot.name, success=success, fell=fell, failure=pick.failed, phase=pick.phase,
         timeline=tuple(pick.timeline),
         lift_m=float(box[2] - z0), held_s=held, place_error_m=place_error,
         energy_J=body.energy_J, wall_s=episode.wall_s, seconds=config.seconds,
