@@ -150,23 +150,31 @@ def test_place_the_box_within_1_cm_of_its_target() -> None:
 
 
 def test_open_a_drawer_at_least_10_cm_by_hooking_its_handle() -> None:
-    from laoshan.scenarios.drawer import DrawerScenario, run_drawer
+    from laoshan.scenarios.articulated import DrawerScenario, run_open
 
-    report = run_drawer(DrawerScenario(seed=3, jitter_m=0.01))     # the cabinet is a little off its place
+    report = run_open(DrawerScenario(seed=3, jitter_m=0.01))     # the cabinet is a little off its place
     assert report.phase == "opened" and report.failure is None and not report.fell
-    assert report.opened_m >= 0.10 and report.success
+    assert report.opened >= 0.10 and report.success
+
+
+def test_open_a_door_at_least_30_degrees_by_hooking_its_handle() -> None:
+    from laoshan.scenarios.articulated import DoorScenario, run_open
+
+    report = run_open(DoorScenario(seed=2, jitter_m=0.01))
+    assert report.phase == "opened" and report.failure is None and not report.fell
+    assert report.opened >= np.radians(30) and report.success
 
 
 def test_a_hand_that_misses_the_handle_opens_nothing() -> None:
     """Only contact moves the drawer: fingers lowered in front of the bar pull on air."""
-    from laoshan.limbs.articulated import DrawerOpenConfig
-    from laoshan.scenarios.drawer import DrawerScenario, run_drawer
+    from laoshan.limbs.articulated import HookConfig
+    from laoshan.scenarios.articulated import DrawerScenario, run_open
 
     scenario = DrawerScenario(seed=0)
     in_front = scenario.drawer.handle_gap_m + 2 * scenario.drawer.handle_radius_m + 0.03
-    report = run_drawer(scenario, open_config=DrawerOpenConfig(tip_inset_m=in_front))
+    report = run_open(scenario, hook=HookConfig(tip_inset_m=in_front))
     assert report.phase == "opened" and not report.fell
-    assert report.opened_m < 0.01 and not report.success
+    assert report.opened < 0.01 and not report.success
 
 
 def test_carry_a_2_kg_box_5_m_while_walking() -> None:

@@ -244,33 +244,41 @@ def _xy(text: str) -> tuple[float, float]:
 
 @main.command("open")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (with hands).")
-@click.option("--object", "thing", default="drawer", show_default=True, type=click.Choice(["drawer"]),
-              help="What to open.")
+@click.option("--object", "thing", default="drawer", show_default=True, type=click.Choice(["drawer", "door"]),
+              help="What to open: a drawer (pulled 15 cm along its rail) or a cabinet door (swung 45° on its hinge).")
 @click.option("--hand", default="right", show_default=True, type=click.Choice(["left", "right"]),
-              help="The hand that pulls.")
+              help="The hand that pulls (drawer; a door is hinged for the right hand).")
 @click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.05),
               help="The cabinet stands up to this far off its nominal place [m] (seeded).")
 @click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and cabinet placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Path | None) -> None:
-    """Open a drawer: hook the fingers behind its handle bar and pull it out (contact only)."""
+    """Open a drawer or a door: hook the fingers behind its handle bar and pull (contact only)."""
     from dataclasses import replace
 
-    from laoshan.scenarios.drawer import DrawerScenario, run_drawer
+    from laoshan.scenarios.articulated import DoorScenario, DrawerScenario, run_open
 
     desc = _robot(robot)
-    config = DrawerScenario(robot=robot, side=hand, jitter_m=jitter, seed=seed, video=video)
-    if hand == "left":     # the cabinet stands in front of the pulling hand
-        config = replace(config, drawer=replace(config.drawer, center_y_m=-config.drawer.center_y_m))
+    config: DrawerScenario | DoorScenario
+    if thing == "door":
+        if hand != "right":
+            _fail(ValueError("the cabinet door is hinged on its left edge: open it with the right hand"))
+        config = DoorScenario(robot=robot, jitter_m=jitter, seed=seed, video=video)
+        goal, opened = f"{math.degrees(config.open_goal):.0f}°", "opened [deg]"
+    else:
+        config = DrawerScenario(robot=robot, side=hand, jitter_m=jitter, seed=seed, video=video)
+        if hand == "left":     # the cabinet stands in front of the pulling hand
+            config = replace(config, drawer=replace(config.drawer, center_y_m=-config.drawer.center_y_m))
+        goal, opened = f"{config.open_goal * 100:.0f} cm", "opened [cm]"
     try:
         report = _with_progress(desc, f"opening a {thing}", config.seconds,
-                                lambda progress: run_drawer(config, progress, desc))
+                                lambda progress: run_open(config, progress, desc))
     except ValueError as exc:
         _fail(exc)
     rows = [
         ["robot", report.robot],
-        [f"success (opened >= {config.open_goal_m * 100:.0f} cm)", "yes" if report.success else "no"],
-        ["opened [cm]", f"{report.opened_m * 100:.1f}"],
+        [f"success (opened >= {goal})", "yes" if report.success else "no"],
+        [opened, f"{math.degrees(report.opened):.0f}" if thing == "door" else f"{report.opened * 100:.1f}"],
         ["reached phase", report.phase or "-"],
         ["stopped because", report.failure or "-"],
         ["fell", "yes" if report.fell else "no"],

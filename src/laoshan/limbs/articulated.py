@@ -1,11 +1,11 @@
-"""Opening a drawer with one hand: hook the fingers behind its handle bar and pull.
+"""Opening drawers and doors with one hand: hook the fingers behind a handle bar and pull.
 
-The hand turns fingers-down (tilted a little toward the drawer, which the wrist reaches more
+The hand turns fingers-down (tilted a little toward the furniture, which the wrist reaches more
 easily) with its thumb toward the robot, rises in front of the handle, goes over it, lowers its
-fingertips into the gap between the bar and the drawer front, and pulls along the drawer's rail.
-Nothing attaches the hand: the bar is pulled only by pressing on the fingers. The whole-body QP is
-told the reaction the hand will feel (the drawer's resistance), balances with it and the arm pulls
-against it.
+fingertips into the gap between the bar and the front, and pulls the handle along its path: a
+straight line for a drawer on its rail, an arc about the hinge for a door. Nothing attaches the
+hand: the bar moves only by pressing on the fingers. The whole-body QP is told the reaction the
+hand will feel (the resistance, against the pull), balances with it and the arm pulls against it.
 """
 
 from __future__ import annotations
@@ -20,24 +20,23 @@ from laoshan.limbs.sequence import HandSequence, HandStep
 
 
 @dataclass(frozen=True)
-class DrawerOpenConfig:
+class HookConfig:
     side: str = "right"
     finger_reach_m: float = 0.12     # hand frame to fingertips (Dex3, fingers straight)
-    tilt_rad: float = 0.30           # fingers tilted this much from straight down, toward the drawer
-    tip_inset_m: float = 0.025       # fingertip centres this far off the drawer front (the gap's middle, a
-                                     # little toward the front: the tilted fingers lean toward the bar)
+    tilt_rad: float = 0.30           # fingers tilted this much from straight down, away from the robot
+    tip_inset_m: float = 0.025       # fingertip centres this far off the front behind the bar (the gap's middle,
+                                     # a little toward the front: the tilted fingers lean toward the bar)
     clear_m: float = 0.04            # fingertips this far above the bar while going over it
     hook_depth_m: float = 0.035      # fingertips this far below the bar's axis while pulling
     front_m: float = 0.10            # the fingertips rise this far in front of the bar, toward the robot
-    pull_m: float = 0.15             # how far to pull along the rail
-    pull_force_N: float = 15.0       # expected resistance of the drawer
+    pull_force_N: float = 15.0       # expected resistance
     settle_s: float = 0.3            # each step lasts at least this long
 
     def __post_init__(self) -> None:
         if self.side not in ("left", "right"):
             raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
-        if min(self.finger_reach_m, self.clear_m, self.hook_depth_m, self.pull_m) <= 0 or self.pull_force_N < 0:
-            raise ValueError("reach, clearance, hook depth and pull must be > 0, the force >= 0")
+        if min(self.finger_reach_m, self.clear_m, self.hook_depth_m) <= 0 or self.pull_force_N < 0:
+            raise ValueError("reach, clearance and hook depth must be > 0, the force >= 0")
 
 
 def fingers_down(toward_robot: np.ndarray, side: str, tilt_rad: float = 0.0) -> np.ndarray:
@@ -53,34 +52,68 @@ def fingers_down(toward_robot: np.ndarray, side: str, tilt_rad: float = 0.0) -> 
     return np.column_stack([fingers, thumb, np.cross(fingers, thumb)])
 
 
-class DrawerOpen(HandSequence):
-    """Pull a drawer open by its handle bar, given the bar's centre (world, m), the rail's
-    direction toward the robot, the clear gap behind the bar and the bar's radius [m].
+def straight_pull(toward_robot: np.ndarray, distance_m: float) -> list[np.ndarray]:
+    """A drawer's handle path: ``distance_m`` along its rail toward the robot, as the handle's
+    motion X_world (4x4, world) at its one waypoint."""
+    X = np.eye(4)
+    X[:3, 3] = np.asarray(toward_robot, dtype=float) * distance_m
+    return [X]
 
-    ``phase`` goes raise → over → hook → pull → unhook → opened."""
 
-    def __init__(self, reach: ReachController, p_world_handle: np.ndarray, pull_direction: np.ndarray,
-                 gap_m: float, bar_radius_m: float, config: DrawerOpenConfig | None = None) -> None:
-        self.config = c = config or DrawerOpenConfig()
-        u = np.asarray(pull_direction, dtype=float).copy()
+def arc_pull(p_hinge: np.ndarray, angle_rad: float, steps: int) -> list[np.ndarray]:
+    """A door's handle path: swung about the vertical hinge axis through ``p_hinge`` (world, m) by
+    ``angle_rad`` (positive: counter-clockwise seen from above) in ``steps`` equal turns, as the
+    handle's motion X_world (4x4, world) at each waypoint."""
+    if steps < 1:
+        raise ValueError(f"an arc needs at least one step, got {steps}")
+    hinge = np.asarray(p_hinge, dtype=float)
+    out = []
+    for k in range(1, steps + 1):
+        a = angle_rad * k / steps
+        X = np.eye(4)
+        X[:2, :2] = [[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]
+        X[:3, 3] = hinge - X[:3, :3] @ hinge
+        out.append(X)
+    return out
+
+
+class HookAndPull(HandSequence):
+    """Pull a handle bar along a path, given the bar's centre (world, m), the horizontal direction
+    toward the robot, the clear gap behind the bar, the bar's radius [m] and the path as the
+    handle's rigid motions from where it is (4x4, world) at each waypoint: the hooked fingertips
+    and the hand's orientation move with it.
+
+    ``phase`` goes raise → over → hook → pull (once per path point) → unhook → opened."""
+
+    def __init__(self, reach: ReachController, p_world_handle: np.ndarray, toward_robot: np.ndarray,
+                 gap_m: float, bar_radius_m: float, path: list[np.ndarray], config: HookConfig | None = None) -> None:
+        self.config = c = config or HookConfig()
+        u = np.asarray(toward_robot, dtype=float).copy()
         u[2] = 0.0
-        if not np.linalg.norm(u) > 0 or gap_m <= 0:
-            raise ValueError("the pull direction needs a horizontal part and the gap must be > 0")
+        if not np.linalg.norm(u) > 0 or gap_m <= 0 or not path:
+            raise ValueError("the direction toward the robot needs a horizontal part, the gap must be > 0 "
+                             "and the path must have a point")
         u /= np.linalg.norm(u)
         bar = np.asarray(p_world_handle, dtype=float)
         behind = bar - u * (bar_radius_m + gap_m - c.tip_inset_m)   # fingertips in the gap, near the front
         up = np.array([0.0, 0.0, 1.0])
         over, hook = up * (bar_radius_m + c.clear_m), -up * c.hook_depth_m
-        pull = -u * c.pull_force_N              # the drawer holds the hand back
-        tips = [("raise", bar + u * c.front_m + over, None),     # (phase, fingertips, hand load)
-                ("over", behind + over, None),
-                ("hook", behind + hook, None),
-                ("pull", behind + hook + u * c.pull_m, pull),
-                ("unhook", behind + over + u * c.pull_m, None)]
         R = fingers_down(u, c.side, c.tilt_rad)
+        tips: list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]] = [   # (phase, fingertips, hand
+            ("raise", bar + u * c.front_m + over, R, None),                   # orientation, hand load)
+            ("over", behind + over, R, None),
+            ("hook", behind + hook, R, None)]
+        last = behind + hook
+        for X in path:
+            tip = X[:3, :3] @ (behind + hook) + X[:3, 3]
+            step = tip - last
+            pull = -step / np.linalg.norm(step) * c.pull_force_N if np.linalg.norm(step) > 0 else None
+            tips.append(("pull", tip, X[:3, :3] @ R, pull))        # the handle holds the hand back
+            last = tip
+        tips.append(("unhook", last + over - hook, tips[-1][2], None))
         steps = []
-        for phase, tip, load in tips:
+        for phase, tip, R_hand, load in tips:
             T = np.eye(4)
-            T[:3, :3], T[:3, 3] = R, tip - c.finger_reach_m * R[:, 0]
+            T[:3, :3], T[:3, 3] = R_hand, tip - c.finger_reach_m * R_hand[:, 0]
             steps.append(HandStep(phase, {c.side: T}, {c.side: load}))
         super().__init__(reach, steps, "opened", c.settle_s)

@@ -1,9 +1,9 @@
-"""Worlds: floor and terrain, tables, cabinets with drawers, free objects — from a typed, seeded
-description.
+"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, free objects — from a typed,
+seeded description.
 
 Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
-tables and floors by contact, drawers slide on a damped rail, and all are moved only by contact
-forces.
+tables and floors by contact, drawers slide on a damped rail, doors swing on a damped hinge, and
+all are moved only by contact forces.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from laoshan.robot.mujoco_model import ENV_CONAFFINITY, ENV_CONTYPE
 TerrainKind = Literal["flat", "slope", "steps", "rough"]
 TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "rough")
 SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere")
+DOOR_THICKNESS_M = 0.02
 
 
 class WorldError(ValueError):
@@ -102,6 +103,51 @@ class Drawer:
 
 
 @dataclass(frozen=True)
+class Door:
+    """A cabinet facing -x (toward a robot at the origin) with a door hinged on its left edge (+y,
+    seen from the robot), like an appliance door.
+
+    A horizontal handle bar stands ``handle_gap_m`` off the door near its free edge; the hinge
+    joint ``{name}_hinge`` reads 0 closed and the opening angle [rad] as the door swings toward
+    the robot.
+    """
+
+    name: str
+    front_x_m: float                    # cabinet front face (the closed door's inner face)
+    center_y_m: float
+    handle_height_m: float = 0.75       # handle bar axis above the floor
+    width_m: float = 0.40
+    depth_m: float = 0.40
+    handle_inset_m: float = 0.09        # handle centre this far in from the door's free edge
+    handle_gap_m: float = 0.06
+    handle_radius_m: float = 0.01
+    handle_length_m: float = 0.12
+    max_open_rad: float = 2.0
+    mass_kg: float = 2.0
+    damping_Nms_rad: float = 0.5        # hinge damping ...
+    friction_Nm: float = 0.3            # ... and dry friction
+
+    def __post_init__(self) -> None:
+        if not 0.3 <= self.handle_height_m <= 1.5:
+            raise WorldError(f"door '{self.name}': handle_height_m={self.handle_height_m} must be in [0.3, 1.5] m")
+        if min(self.width_m, self.depth_m, self.handle_gap_m, self.max_open_rad, self.mass_kg) <= 0:
+            raise WorldError(f"door '{self.name}': sizes, opening and mass must be > 0")
+        if not self.handle_inset_m + self.handle_length_m / 2 < self.width_m:
+            raise WorldError(f"door '{self.name}': the handle must lie on the door")
+
+    @property
+    def hinge_xyz_m(self) -> np.ndarray:
+        """A point on the hinge axis (world)."""
+        return np.array([self.front_x_m - DOOR_THICKNESS_M, self.center_y_m + self.width_m / 2, self.handle_height_m])
+
+    @property
+    def handle_xyz_m(self) -> np.ndarray:
+        """The handle bar's centre with the door closed (world)."""
+        return np.array([self.front_x_m - DOOR_THICKNESS_M - self.handle_gap_m - self.handle_radius_m,
+                         self.center_y_m - self.width_m / 2 + self.handle_inset_m, self.handle_height_m])
+
+
+@dataclass(frozen=True)
 class Thing:
     """A free rigid object (box, cylinder or sphere)."""
 
@@ -136,6 +182,7 @@ class WorldSpec:
     terrain: Terrain = field(default_factory=Terrain)
     tables: tuple[Table, ...] = ()
     drawers: tuple[Drawer, ...] = ()
+    doors: tuple[Door, ...] = ()
     things: tuple[Thing, ...] = ()
     seed: int = 0
 
@@ -169,6 +216,8 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_table(wb, table)
     for drawer in world.drawers:
         _add_drawer(wb, drawer)
+    for door in world.doors:
+        _add_door(wb, door)
     for thing in world.things:
         _add_thing(wb, thing, rng)
 
@@ -270,6 +319,45 @@ def _add_drawer(wb: mujoco.MjsBody, d: Drawer) -> None:
         geom = drawer.add_geom(name=f"{d.name}_{name}", type=kind, size=size, pos=pos, mass=mass,
                                rgba=[0.7, 0.65, 0.55, 1] if name != "handle" else [0.3, 0.3, 0.35, 1],
                                contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
+        if name == "handle":
+            geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
+        geom.friction = [0.8, 0.01, 0.001]
+
+
+def _add_door(wb: mujoco.MjsBody, d: Door) -> None:
+    """Carcass (static, open at the front) with the door as its child body: parent and child do not
+    collide, the hinge alone guides the door."""
+    wall, t = 0.02, DOOR_THICKNESS_M
+    top_z = d.handle_height_m + 0.15
+    hx, hy = d.depth_m / 2, d.width_m / 2
+    cabinet = wb.add_body(name=d.name + "_cabinet", pos=[d.front_x_m + hx, d.center_y_m, 0])
+    wood = [0.85, 0.85, 0.82, 1]
+    for name, size, pos in (("top", [hx, hy, wall / 2], [0, 0, top_z - wall / 2]),
+                            ("back", [wall / 2, hy, top_z / 2], [hx - wall / 2, 0, top_z / 2]),
+                            ("left", [hx, wall / 2, top_z / 2], [0, hy - wall / 2, top_z / 2]),
+                            ("right", [hx, wall / 2, top_z / 2], [0, -hy + wall / 2, top_z / 2]),
+                            ("base", [hx, hy, 0.05], [0, 0, 0.05])):
+        _static(cabinet, name=f"{d.name}_{name}", type=mujoco.mjtGeom.mjGEOM_BOX, size=size, pos=pos, rgba=wood)
+    # the door's frame sits on the hinge axis: its panel spans -y from there
+    door = cabinet.add_body(name=d.name, pos=[-hx - t, hy, 0])
+    door.add_joint(name=d.name + "_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, -1],
+                   range=[0.0, d.max_open_rad], limited=mujoco.mjtLimited.mjLIMITED_TRUE,
+                   damping=d.damping_Nms_rad, frictionloss=d.friction_Nm)
+    box = mujoco.mjtGeom.mjGEOM_BOX
+    panel_h = top_z - 0.1
+    y_handle = -d.width_m + d.handle_inset_m
+    gap = d.handle_gap_m + d.handle_radius_m
+    parts = [("panel", box, [t / 2, hy - 0.002, panel_h / 2], [t / 2, -hy, 0.1 + panel_h / 2])]
+    for k, sy in enumerate((-1, 1)):
+        parts.append((f"post{k}", box, [gap / 2, 0.008, 0.008],
+                      [-gap / 2, y_handle + sy * d.handle_length_m / 2, d.handle_height_m]))
+    parts.append(("handle", mujoco.mjtGeom.mjGEOM_CAPSULE, [d.handle_radius_m, d.handle_length_m / 2, 0],
+                  [-gap, y_handle, d.handle_height_m]))
+    mass = d.mass_kg / len(parts)
+    for name, kind, size, pos in parts:
+        geom = door.add_geom(name=f"{d.name}_{name}", type=kind, size=size, pos=pos, mass=mass,
+                             rgba=[0.9, 0.9, 0.88, 1] if name != "handle" else [0.3, 0.3, 0.35, 1],
+                             contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
         if name == "handle":
             geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
         geom.friction = [0.8, 0.01, 0.001]
