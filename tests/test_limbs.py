@@ -185,3 +185,19 @@ def test_carry_a_2_kg_box_5_m_while_walking() -> None:
     report = run_carry(scenario)
     assert report.phase == "hold" and not report.fell and report.box_held    # still in the hands, by friction
     assert report.walked_m >= 4.75 and report.success
+
+
+def test_a_dex3_hand_wraps_a_can_and_lifts_it_by_friction() -> None:
+    from laoshan.scenarios.grasp import GraspScenario, run_grasp
+
+    report = run_grasp(GraspScenario(seed=1, jitter_m=0.01))
+    assert report.phase == "hold" and report.failure is None and not report.fell
+    assert report.lift_m >= 0.08 and report.held_s >= 2.0 and report.success
+
+
+def test_fingers_that_barely_close_leave_the_can_on_the_table() -> None:
+    from laoshan.limbs.grasp import PowerGraspConfig
+    from laoshan.scenarios.grasp import GraspScenario, run_grasp
+
+    report = run_grasp(GraspScenario(seed=1), grasp=PowerGraspConfig(finger_torque_Nm=0.03))
+    assert not report.success and report.lift_m < 0.02

@@ -172,21 +172,50 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
     _summary("walk", rows, video, report.fell)
 
 
-def _box_options(f: Callable[..., None]) -> Callable[..., None]:
-    """The options the box commands share."""
-    for option in reversed((
-        click.option("--robot", default="g1-functional", show_default=True,
-                     help="Robot name or .toml path (two hands)."),
-        click.option("--object", "shape", default="box", show_default=True, type=click.Choice(["box"]),
-                     help="What to pick (two-hand squeeze)."),
-        click.option("--mass", default=0.5, show_default=True, type=click.FloatRange(0.05, 5.0), help="Box mass [kg]."),
-        click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
-                     help="The box lies up to this far off its nominal place [m] (seeded)."),
-        click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement."),
-        click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
-    )):
-        f = option(f)
-    return f
+def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options the pick and place commands share; ``shapes`` are the objects offered."""
+    def decorate(f: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed((
+            click.option("--robot", default="g1-functional", show_default=True,
+                         help="Robot name or .toml path (with hands)."),
+            click.option("--object", "shape", default="box", show_default=True, type=click.Choice(shapes),
+                         help="What to pick: a box (two-hand squeeze) or a can-sized cylinder (one Dex3 hand)."),
+            click.option("--mass", default=0.5, show_default=True, type=click.FloatRange(0.05, 5.0),
+                         help="Object mass [kg]."),
+            click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
+                         help="The object lies up to this far off its nominal place [m] (seeded)."),
+            click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement."),
+            click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
+        )):
+            f = option(f)
+        return f
+    return decorate
+
+
+def _run_cylinder(robot: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
+    from laoshan.scenarios.grasp import GraspScenario, run_grasp
+
+    desc = _robot(robot)
+    config = GraspScenario(robot=robot, mass_kg=mass, jitter_m=jitter, seed=seed, video=video)
+    try:
+        report = _with_progress(desc, "grasping a cylinder", config.seconds,
+                                lambda progress: run_grasp(config, progress, desc))
+    except ValueError as exc:
+        _fail(exc)
+    rows = [
+        ["robot", report.robot],
+        ["object", f"cylinder, {mass:g} kg, {config.radius_m * 200:.1f} cm across, "
+                   f"{config.half_height_m * 200:.0f} cm tall"],
+        [f"success (up >= {config.lift_goal_m * 100:.0f} cm for >= {config.hold_goal_s:g} s)",
+         "yes" if report.success else "no"],
+        ["lift [m] / held up [s]", f"{report.lift_m:.3f} / {report.held_s:.2f}"],
+        ["reached phase", report.phase or "-"],
+        ["stopped because", report.failure or "-"],
+        ["fell", "yes" if report.fell else "no"],
+        ["energy used [J]", report.energy_J],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    _summary("pick", rows, video, not report.success)
 
 
 def _run_box(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None,
@@ -218,14 +247,18 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, seed: int, vide
 
 
 @main.command()
-@_box_options
+@_object_options("box", "cylinder")
 def pick(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
-    """Pick a box from a table with both hands, lift it 10 cm and hold it 3 s (friction only)."""
-    _run_box(robot, shape, mass, jitter, seed, video, None)
+    """Pick a box from a table with both hands and lift it 10 cm for 3 s, or wrap a cylinder with
+    the right Dex3 hand and lift it 8 cm for 2 s (friction only)."""
+    if shape == "cylinder":
+        _run_cylinder(robot, mass, jitter, seed, video)
+    else:
+        _run_box(robot, shape, mass, jitter, seed, video, None)
 
 
 @main.command()
-@_box_options
+@_object_options("box")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box's centre goes on the table: x,y [m] (world; the box starts at 0.42,0).")
 def place(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None, to_xy: str) -> None:

@@ -1,11 +1,17 @@
-"""Two-hand box pick: the palms squeeze the box's sides and friction holds it.
+"""Grasps held by friction: a two-hand box pick (the palms squeeze the box's sides) and a one-hand
+power grasp of an upright cylinder (the Dex3 fingers and thumb wrap it under torque control).
 
-The sequence, each step a reach checked by whole-body IK: hands above the box and outside its
+The box pick, each step a reach checked by whole-body IK: hands above the box and outside its
 sides; down to grasp height; in against the sides with a grip force; up. The grip is force
 control through the dynamics: the whole-body QP is told the reaction each palm will feel (the
 squeeze, then also half the box's weight), balances with it, and the arms push back with it,
-while the hand targets sit just inside the sides. Nothing attaches the box: it rises only if
-the palms' friction carries it.
+while the hand targets sit just inside the sides.
+
+The power grasp: the hand comes in from the side with its palm toward the object, the fingers
+and thumb close with a set torque on each joint (force control in the drivers: kp = 0) and stop
+on the object, and the arm lifts with the weight as the hand's expected load.
+
+Nothing attaches an object: it rises only if friction carries it.
 """
 
 from __future__ import annotations
@@ -95,3 +101,58 @@ class BoxPick(HandSequence):
             return None
         weight = -self.mass_kg * GRAVITY_M_S2 / 2 if kind == "carry" else 0.0
         return self.T_box[:3, 1] * sign * self.config.grip_force_N + np.array([0.0, 0.0, weight])
+
+
+@dataclass(frozen=True)
+class PowerGraspConfig:
+    side: str = "right"
+    palm_m: float = 0.022          # the object's surface lies this far from the hand frame, on the palm side
+    ahead_m: float = 0.03          # object axis this far ahead of the hand frame, along the fingers
+    clearance_m: float = 0.08      # the hand comes in from this far out to the side ...
+    above_m: float = 0.08          # ... and from this high above, after rising with the fingertips
+    finger_m: float = 0.12         # this far back (the fingers' length: they clear a table's edge)
+    finger_torque_Nm: float = 0.6  # closing torque on each finger joint
+    close_s: float = 0.6           # time the fingers get to close
+    lift_m: float = 0.12
+    settle_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.side not in ("left", "right"):
+            raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
+        if not 0.0 < self.finger_torque_Nm <= 5.0 or self.lift_m <= 0:
+            raise ValueError("finger_torque_Nm must be in (0, 5] N·m and lift_m > 0")
+
+
+class PowerGrasp(HandSequence):
+    """One hand wraps an upright cylinder of known axis position (world, m), radius and mass, from
+    the side, at the height ``p_world_grasp`` gives, and lifts it.
+
+    The hand keeps the fingers level and pointing along ``yaw_rad`` (world); the object sits on the
+    palm side, between the fingers and the thumb. ``phase`` goes raise → approach → beside → in →
+    close → lift → hold.
+    """
+
+    def __init__(self, reach: ReachController, p_world_grasp: np.ndarray, radius_m: float, mass_kg: float,
+                 yaw_rad: float = 0.0, config: PowerGraspConfig | None = None) -> None:
+        if not radius_m > 0 or not mass_kg > 0:
+            raise ValueError("the object needs a positive radius and mass")
+        self.config = c = config or PowerGraspConfig()
+        R = pin.utils.rpyToMatrix(0.0, 0.0, yaw_rad)
+        palm_side = R[:, 1] * (1.0 if c.side == "right" else -1.0)   # the Dex3 palm faces +y (right), -y (left)
+        grasp = np.asarray(p_world_grasp, dtype=float) - R[:, 0] * c.ahead_m - palm_side * (radius_m + c.palm_m)
+        out, up = -palm_side * c.clearance_m, np.array([0.0, 0.0, 1.0])
+        weight = np.array([0.0, 0.0, -mass_kg * GRAVITY_M_S2])
+        high = grasp + out + up * c.above_m
+        plan = [("raise", high - R[:, 0] * c.finger_m, None, {}, None),     # (phase, hand, load, grips, dwell):
+                ("approach", high, None, {}, None),                          # up first, fingers short of the
+                ("beside", grasp + out, None, {}, None),                     # object, then over to it
+
+                ("in", grasp, None, {}, None),
+                ("close", grasp, None, {c.side: c.finger_torque_Nm}, c.close_s),
+                ("lift", grasp + up * c.lift_m, weight, {}, None)]
+        steps = []
+        for phase, p, load, grips, dwell in plan:
+            T = np.eye(4)
+            T[:3, :3], T[:3, 3] = R, p
+            steps.append(HandStep(phase, {c.side: T}, {c.side: load}, grips, dwell))
+        super().__init__(reach, steps, "hold", c.settle_s)

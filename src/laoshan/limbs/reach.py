@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.cerebellum.safety import StopCategory
 from laoshan.limbs.ik import IkConfig, IkSolution, WholeBodyIk
 from laoshan.limbs.trajectory import MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
@@ -24,6 +25,7 @@ from laoshan.sim.messages import LowCmd, LowState
 class ReachConfig:
     limits: MotionLimits = field(default_factory=MotionLimits)
     ik: IkConfig = field(default_factory=IkConfig)
+    finger_kd_Nms: float = 0.02         # damping of fingers closing under torque control
     settle_gain_1_s: float = 3.0        # at the goal, the target creeps against the remaining error ...
     max_settle_offset_m: float = 0.05   # ... by at most this much (the arm sags under the balance tasks)
 
@@ -40,6 +42,12 @@ class ReachController:
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
         self.carried: dict[str, np.ndarray] = {}  # side -> X_heading_hand (4x4): the hand rides with the body
+        self.grips: dict[str, float] = {}         # side -> finger closing torque [N·m]
+        names = robot.joint_names
+        self._closing = {side: [(names.index(j), sign) for j, sign in hand.closing.items()]
+                         for side, hand in robot.hands.items()}
+        model = self.locomotion.model
+        self._q_range = (model.robot.model.lowerPositionLimit[model.iq], model.robot.model.upperPositionLimit[model.iq])
         self._t_s: float | None = None
 
     def hand_pose(self, side: str) -> np.ndarray:
@@ -94,6 +102,18 @@ class ReachController:
                 raise ValueError(f"hand load must be a finite 3-vector in newtons, got {f_world_N!r}")
             self.loads[side] = f
 
+    def close_hand(self, side: str, torque_Nm: float | None) -> None:
+        """Close the hand's fingers with this torque on each closing joint (force control: they stop
+        on what they wrap); None opens them again (back to their posture)."""
+        if side not in self._closing or not self._closing[side]:
+            raise ValueError(f"the {side} hand has no fingers that close (hands.{side}.closing)")
+        if torque_Nm is None:
+            self.grips.pop(side, None)
+        elif not 0.0 < torque_Nm <= 5.0:
+            raise ValueError(f"finger torque must be in (0, 5] N·m, got {torque_Nm}")
+        else:
+            self.grips[side] = torque_Nm
+
     def release(self, side: str) -> None:
         """Stop steering the hand: the arm returns to its posture."""
         self.motions.pop(side, None)
@@ -128,4 +148,12 @@ class ReachController:
                 r = T[:3, 3] - X_world_heading[:3, 3]
                 v = rs.v_world_base_m_s + np.cross(rs.R_world_base @ rs.w_base_rad_s * [0, 0, 1], r)
                 self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
-        return self.locomotion(low_state)
+        cmd = self.locomotion(low_state)
+        if self.locomotion.status.ok or self.locomotion.status.category == StopCategory.STOP_2:
+            for side, torque in self.grips.items():
+                for i, sign in self._closing[side]:
+                    m = cmd.motor_cmd
+                    q = float(np.clip(low_state.motor_state.q[i], self._q_range[0][i], self._q_range[1][i]))
+                    m.kp[i], m.q[i], m.dq[i] = 0.0, q, 0.0     # torque only: the position is for the record
+                    m.kd[i], m.tau[i] = c.finger_kd_Nms, sign * torque
+        return cmd

@@ -1,12 +1,13 @@
 """A sequence of hand moves, each checked by whole-body IK and run to its end before the next.
 
-Each step names its phase, a goal pose for every hand it moves and the force the world is
-expected to put on each of them (a grip's reaction, a held load, a pulled handle).
+Each step names its phase, a goal pose for every hand it moves, the force the world is expected
+to put on each of them (a grip's reaction, a held load, a pulled handle) and, for hands with
+fingers, whether they close.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +20,9 @@ class HandStep:
     phase: str
     targets: dict[str, np.ndarray]                 # side -> 4x4 goal (world)
     loads: dict[str, np.ndarray | None]            # side -> expected force on the hand [N, world], or None
+    grips: dict[str, float | None] = field(default_factory=dict)   # side -> finger closing torque [N·m],
+                                                                   # None opens; unlisted hands keep theirs
+    dwell_s: float | None = None                   # the step lasts at least this long (default: the settle time)
 
 
 class HandSequence:
@@ -50,6 +54,8 @@ class HandSequence:
             return
         for side, load in step.loads.items():
             self.reach.set_load(side, load)
+        for side, torque in step.grips.items():
+            self.reach.close_hand(side, torque)
         self.phase, self._index, self._since_s = step.phase, index, t_s
         self.timeline.append((t_s, step.phase))
 
@@ -59,8 +65,9 @@ class HandSequence:
         if self.phase is None:
             self._go(0, t_s)
             return
-        arrived = all(self.reach.arrived(side, t_s) for side in self.steps[self._index].targets)
-        if arrived and t_s - self._since_s >= self.settle_s:
+        step = self.steps[self._index]
+        arrived = all(self.reach.arrived(side, t_s) for side in step.targets)
+        if arrived and t_s - self._since_s >= (self.settle_s if step.dwell_s is None else step.dwell_s):
             if self._index + 1 == len(self.steps):
                 self.phase = self.final_phase
                 self.timeline.append((t_s, self.final_phase))

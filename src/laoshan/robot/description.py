@@ -44,6 +44,8 @@ class FootSpec:
 class HandSpec:
     link: str                             # URDF link of the hand (palm or wrist flange)
     offset_m: tuple[float, float, float]  # grasp centre in that link's frame
+    closing: dict[str, float] = field(default_factory=dict)   # finger joint -> +1 or -1: the way it
+                                                              # turns to close the hand; others hold
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,15 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
     hands = {}
     for side, raw in top.sub("hands").items():
         t = _Table(raw, f"{source.name}.hands.{side}")
-        hands[side] = HandSpec(link=link(t), offset_m=t.vec3("offset_m", 0.5, "m", default=[0, 0, 0]))
+        closing = t.sub("closing", required=False)
+        motor_joints = {m.joint for m in motors}
+        for joint, sign in closing.items():
+            if joint not in motor_joints:
+                raise RobotConfigError(f"{t.where}.closing: {joint!r} is not a motor joint")
+            if sign not in (-1, 1):
+                raise RobotConfigError(f"{t.where}.closing.{joint}={sign!r} must be 1 or -1")
+        hands[side] = HandSpec(link=link(t), offset_m=t.vec3("offset_m", 0.5, "m", default=[0, 0, 0]),
+                               closing={joint: float(sign) for joint, sign in closing.items()})
         t.done()
 
     ti = _Table(top.sub("imu"), f"{source.name}.imu")
