@@ -97,12 +97,16 @@ def reach_figures(robot, n: int) -> dict:
             "reach_error_p95_mm": float(np.percentile(errors, 95) * 1e3) if errors else None}
 
 
-def pick_figures(robot, n: int, jitter_m: float, mass_kg: float) -> dict:
-    runs = [run_pick(PickScenario(seed=s, jitter_m=jitter_m, box_mass_kg=mass_kg), robot=robot) for s in range(n)]
+def pick_figures(robot, n: int, jitter_m: float, mass_kg: float, perceive: bool = False) -> dict:
+    runs = [run_pick(PickScenario(seed=s, jitter_m=jitter_m, box_mass_kg=mass_kg, perceive=perceive), robot=robot)
+            for s in range(n)]
     ok = [r.success for r in runs]
-    print(f"  pick jitter {jitter_m * 100:.0f} cm, {mass_kg} kg: {sum(ok)}/{n}", flush=True)
-    return {"runs": n, "jitter_m": jitter_m, "mass_kg": mass_kg, "success_rate": sum(ok) / n,
-            "falls": sum(r.fell for r in runs), "lift_median_m": float(np.median([r.lift_m for r in runs]))}
+    seen = [r.perception_error_m for r in runs if r.perception_error_m is not None]
+    seen_note = ", seen" if perceive else ""
+    print(f"  pick jitter {jitter_m * 100:.0f} cm, {mass_kg} kg{seen_note}: {sum(ok)}/{n}", flush=True)
+    return {"runs": n, "jitter_m": jitter_m, "mass_kg": mass_kg, "perceive": perceive, "success_rate": sum(ok) / n,
+            "falls": sum(r.fell for r in runs), "lift_median_m": float(np.median([r.lift_m for r in runs])),
+            "perception_error_median_mm": float(np.median(seen) * 1e3) if seen else None}
 
 
 def place_figures(robot, n: int) -> dict:
@@ -185,7 +189,8 @@ def main() -> None:
     results: dict = {"robot": ROBOT}
     results.update(ik_figures(robot, n_ik))
     results.update(reach_figures(robot, n_reach))
-    results["picks"] = [pick_figures(robot, n_pick, j, m) for j, m in ((0.0, 0.5), (0.01, 0.5), (0.0, 0.8))]
+    picks = ((0.0, 0.5, False), (0.01, 0.5, False), (0.0, 0.8, False), (0.01, 0.5, True), (0.02, 0.5, True))
+    results["picks"] = [pick_figures(robot, n_pick, j, m, look) for j, m, look in picks]
     results["place"] = place = place_figures(robot, n_pick)
     results["grasp"] = grasp = grasp_figures(robot, n_pick)
     results["drawer"] = drawer = drawer_figures(robot, n_pick)
@@ -203,7 +208,8 @@ def main() -> None:
         ["reach in physics: true hand error median / p95 [mm]",
          f"{results['reach_error_median_mm']:.1f} / {results['reach_error_p95_mm']:.1f}"
          if results["reach_error_median_mm"] is not None else "-", "-"],
-        *[[f"pick box {p['mass_kg']} kg, jitter {p['jitter_m'] * 100:.0f} cm: success",
+        *[[f"pick box {p['mass_kg']} kg, jitter {p['jitter_m'] * 100:.0f} cm"
+           f"{', seen by the head camera' if p['perceive'] else ', blind'}: success",
            f"{p['success_rate']:.0%} of {p['runs']} (falls {p['falls']})", ">= 95%"] for p in results["picks"]],
         ["place box 0-12 cm aside: within 1 cm",
          f"{place['success_rate']:.0%} of {place['runs']} (falls {place['falls']})", "-"],

@@ -201,3 +201,12 @@ def test_fingers_that_barely_close_leave_the_can_on_the_table() -> None:
 
     report = run_grasp(GraspScenario(seed=1), grasp=PowerGraspConfig(finger_torque_Nm=0.03))
     assert not report.success and report.lift_m < 0.02
+
+
+def test_pick_a_box_found_with_the_head_camera() -> None:
+    """The box lies 2 cm off its nominal place: picked where the head camera sees it, it comes up."""
+    from laoshan.scenarios.pick import PickScenario, run_pick
+
+    report = run_pick(PickScenario(seed=4, jitter_m=0.02, perceive=True))   # blind, seed 4 drops it
+    assert report.perception_error_m is not None and report.perception_error_m < 0.01
+    assert report.success and not report.fell

@@ -184,6 +184,8 @@ def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..
                          help="Object mass [kg]."),
             click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
                          help="The object lies up to this far off its nominal place [m] (seeded)."),
+            click.option("--look", is_flag=True,
+                         help="Find the box with the head camera first (else: take its nominal place)."),
             click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement."),
             click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
         )):
@@ -218,12 +220,12 @@ def _run_cylinder(robot: str, mass: float, jitter: float, seed: int, video: Path
     _summary("pick", rows, video, not report.success)
 
 
-def _run_box(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None,
+def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None,
              place_xy_m: tuple[float, float] | None) -> None:
     from laoshan.scenarios.pick import PickScenario, run_pick
 
     desc = _robot(robot)
-    config = PickScenario(robot=robot, box_mass_kg=mass, jitter_m=jitter, seed=seed, video=video,
+    config = PickScenario(robot=robot, box_mass_kg=mass, jitter_m=jitter, perceive=look, seed=seed, video=video,
                           place_xy_m=place_xy_m, seconds=9.0 if place_xy_m is None else 12.0)
     label = f"picking a {shape}" if place_xy_m is None else f"placing a {shape}"
     try:
@@ -237,6 +239,8 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, seed: int, vide
         [f"success ({goal})", "yes" if report.success else "no"],
         ["box lift [m] / held up [s]", f"{report.lift_m:.3f} / {report.held_s:.2f}"],
         ["place error [mm]", f"{report.place_error_m * 1e3:.1f}" if report.place_error_m is not None else "-"],
+        ["box seen by the head camera, off by [mm]",
+         f"{report.perception_error_m * 1e3:.1f}" if report.perception_error_m is not None else "- (not looking)"],
         ["reached phase", report.phase or "-"],
         ["stopped because", report.failure or "-"],
         ["fell", "yes" if report.fell else "no"],
@@ -248,22 +252,25 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, seed: int, vide
 
 @main.command()
 @_object_options("box", "cylinder")
-def pick(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
+def pick(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None) -> None:
     """Pick a box from a table with both hands and lift it 10 cm for 3 s, or wrap a cylinder with
     the right Dex3 hand and lift it 8 cm for 2 s (friction only)."""
     if shape == "cylinder":
+        if look:
+            _fail(ValueError("--look finds the box only, for now"))
         _run_cylinder(robot, mass, jitter, seed, video)
     else:
-        _run_box(robot, shape, mass, jitter, seed, video, None)
+        _run_box(robot, shape, mass, jitter, look, seed, video, None)
 
 
 @main.command()
 @_object_options("box")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box's centre goes on the table: x,y [m] (world; the box starts at 0.42,0).")
-def place(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None, to_xy: str) -> None:
+def place(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None,
+          to_xy: str) -> None:
     """Pick a box, carry it to a place on the table, put it down and let go."""
-    _run_box(robot, shape, mass, jitter, seed, video, _xy(to_xy))
+    _run_box(robot, shape, mass, jitter, look, seed, video, _xy(to_xy))
 
 
 def _xy(text: str) -> tuple[float, float]:

@@ -69,7 +69,7 @@ def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = No
               robot: RobotDescription | None = None) -> CarryReport:
     """Run the pick and the carry; ``progress(ticks)`` is called every 100 control ticks."""
     table = replace(config.table, seed=config.seed)
-    body, controller, pick = set_up_pick(table, robot, config.grip)
+    body, controller, state, pick = set_up_pick(table, robot, config.grip)
     loco = controller.locomotion
     walk = _Walk()
 
@@ -95,7 +95,6 @@ def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = No
             loco.set_velocity()
             walk.stop_s = state.time_s
 
-    state = body.reset(config.seed)
     episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, None, config.video,
                                 progress, then)
     truth = body.ground_truth()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from laoshan.brain.perception import Detection, detect_objects
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.sim.body import GroundTruth, SimBody
@@ -78,8 +79,8 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
                       seconds: float, start_s: float, observe: Callable[[GroundTruth], None] | None = None,
                       video: Path | None = None, progress: Callable[[int], None] | None = None,
                       then: Callable[[LowState], None] | None = None) -> Episode:
-    """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` for the rest
-    of ``seconds``; once it is done, ``then(state)`` runs before every tick (what comes next)."""
+    """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` until the clock
+    reads ``seconds``; once it is done, ``then(state)`` runs before every tick (what comes next)."""
     if not seconds > start_s:
         raise ValueError(f"seconds must be > {start_s}, got {seconds}")
 
@@ -90,4 +91,17 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
                 then(state)
         return controller(state)
 
-    return run_episode(body, state, int(round(seconds / body.loop.control_dt_s)), act, observe, video, progress)
+    ticks = int(round((seconds - state.time_s) / body.loop.control_dt_s))   # to ``seconds`` on the sensor clock
+    return run_episode(body, state, ticks, act, observe, video, progress)
+
+
+def stand_and_look(body: SimBody, controller: ReachController, state: LowState, until_s: float, camera: str,
+                   camera_link: str) -> tuple[LowState, list[Detection]]:
+    """Stand until ``until_s`` (sensor clock) and a frame from ``camera`` has come, then detect the
+    objects in the latest frame, placed in the world by the robot's own pose estimate."""
+    while state.time_s < until_s or camera not in state.rgbd:
+        state = body.step(controller(state))
+        if state.time_s > until_s + 1.0:
+            raise RuntimeError(f"camera {camera!r} sent no frame in 1 s")
+    X_world_link = controller.locomotion.model.robot.get_T_world_frame(camera_link)
+    return state, detect_objects(state.rgbd[camera], X_world_link)

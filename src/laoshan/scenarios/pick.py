@@ -2,7 +2,8 @@
 and holds it, or carries it to a place on the table, puts it down and lets go.
 
 The controller is told where the box should be (the task's nominal pose) and how big and heavy
-it is; the seed jitters where it really is. Ground truth scores the run (how high the box rose,
+it is; the seed jitters where it really is. With ``perceive`` the robot first looks with its head
+camera and picks the box where it sees it. Ground truth scores the run (how high the box rose,
 how long it stayed up, falls) and nothing else.
 """
 
@@ -17,8 +18,9 @@ import numpy as np
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import TaskReport, run_hand_sequence
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence, stand_and_look
 from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.sim.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
 
 START_S = 0.5   # stand this long before picking
@@ -36,6 +38,8 @@ class PickScenario:
     hold_goal_s: float = 3.0          # ... and stays up this long
     place_xy_m: tuple[float, float] | None = None   # put the box's centre here (world xy) and let go
     place_tolerance_m: float = 0.01   # place success: the box ends this close to its place
+    perceive: bool = False            # find the box with the head camera instead of taking the nominal place
+    box_colour: str = "red"
     seconds: float = 9.0
     seed: int = 0
     video: Path | None = None
@@ -54,15 +58,19 @@ class PickReport(TaskReport):
     lift_m: float                     # box height gained at the end
     held_s: float                     # time the box has been at least lift_goal_m up, at the end
     place_error_m: float | None       # box centre to its place (xy) at the end, when placing
+    perception_error_m: float | None  # where the robot saw the box against where it was (when perceiving)
 
 
 def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
-                pick_config: BoxPickConfig | None = None) -> tuple[SimBody, ReachController, BoxPick]:
-    """The world, the robot's controller and its pick (and place) of the box the task describes."""
+                pick_config: BoxPickConfig | None = None) -> tuple[SimBody, ReachController, LowState, BoxPick]:
+    """The world, the robot's controller, its state after reset (and, when it perceives, after
+    standing until ``START_S`` and looking) and its pick (and place) of the box."""
     robot = robot or load_description(config.robot)
     if not robot.hands or len(robot.hands) < 2:
         raise ValueError(f"{robot.name} needs two hands to pick a box")
-    body = SimBody(robot, world=config.world(), seed=config.seed)
+    if config.perceive and not robot.cameras:
+        raise ValueError(f"{robot.name} has no camera to see the box with")
+    body = SimBody(robot, world=config.world(), seed=config.seed, cameras=config.perceive)
     # No integral settling for the hands: pressed on the box, a hand must not wind up its target.
     controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
     h = config.box_half_size_m
@@ -72,16 +80,25 @@ def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
     if config.place_xy_m is not None:
         T_place = T_box.copy()
         T_place[:2, 3] = config.place_xy_m
-    return body, controller, BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
+    state = body.reset(config.seed)
+    if config.perceive:
+        state, seen = stand_and_look(body, controller, state, START_S, robot.cameras[0].name, robot.cameras[0].link)
+        body.close()                                      # one look is all it needs: stop rendering
+        box = min((d for d in seen if d.colour == config.box_colour), default=None,
+                  key=lambda d: float(np.linalg.norm(d.p_world_m - T_box[:3, 3])))
+        if box is not None:
+            T_box[:3, 3] = box.p_world_m                  # the box's orientation stays the nominal one
+    return body, controller, state, BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
 
 
 def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None,
              robot: RobotDescription | None = None, pick_config: BoxPickConfig | None = None) -> PickReport:
     """Run the pick; ``progress(ticks)`` is called every 100 control ticks."""
-    body, controller, pick = set_up_pick(config, robot, pick_config)
+    body, controller, state, pick = set_up_pick(config, robot, pick_config)
     T_place = pick.T_place
-    state = body.reset(config.seed)
     z0 = float(body.data.body("box").xpos[2])            # scoring only
+    seen_error = (float(np.linalg.norm(pick.T_box[:3, 3] - body.data.body("box").xpos))  # scoring only
+                  if config.perceive else None)
     lifted_since: list[float | None] = [None]
 
     def observe(truth: GroundTruth) -> None:
@@ -104,6 +121,6 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     return PickReport(
         robot=body.robot.name, success=success, fell=fell, failure=pick.failed, phase=pick.phase,
         timeline=tuple(pick.timeline),
-        lift_m=float(box[2] - z0), held_s=held, place_error_m=place_error,
+        lift_m=float(box[2] - z0), held_s=held, place_error_m=place_error, perception_error_m=seen_error,
         energy_J=body.energy_J, wall_s=episode.wall_s, seconds=config.seconds,
     )

@@ -1,0 +1,1 @@
+"""The brain: perception, world model, skills, task planning and dialogue."""

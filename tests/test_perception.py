@@ -1,0 +1,41 @@
+"""Perception from the head camera only: objects found and placed in the world within 3 cm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from laoshan.brain.perception import detect_objects, hue_saturation_value
+from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.robot.description import RobotDescription
+from laoshan.sim.body import SimBody
+from laoshan.sim.world import Table, Thing, WorldSpec
+
+
+def test_hue_of_pure_colours() -> None:
+    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [128, 128, 128]]], dtype=np.uint8)
+    h, s, v = hue_saturation_value(rgb)
+    assert np.allclose(h[0, :4], [0, 120, 240, 60])
+    assert s[0, 4] == 0 and np.isclose(v[0, 4], 128 / 255)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_objects_are_found_within_3_cm_from_the_camera_alone(g1_functional: RobotDescription, seed: int) -> None:
+    things = (Thing("box", "box", (0.07, 0.14, 0.09), 0.5, (0.42, 0.0, 0.79), jitter_m=0.03),
+              Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.40, -0.2, 0.76), rgba=(0.2, 0.5, 0.9, 1), jitter_m=0.03),
+              Thing("ball", "sphere", (0.04,), 0.2, (0.45, 0.22, 0.74), rgba=(0.2, 0.8, 0.3, 1), jitter_m=0.03))
+    world = WorldSpec(tables=(Table("table", (0.55, 0.0), (0.4, 0.8), 0.70),), things=things, seed=seed)
+    body = SimBody(g1_functional, world=world, cameras=True, seed=seed)
+    ctl = LocomotionController(g1_functional)
+    state = body.reset(seed)
+    for _ in range(300):
+        state = body.step(ctl(state))
+    seen = detect_objects(state.rgbd["head"], ctl.model.robot.get_T_world_frame(g1_functional.cameras[0].link))
+    body.close()
+    assert sorted(d.colour for d in seen) == ["blue", "green", "red"]
+    truth = {"red": "box", "blue": "can", "green": "ball"}             # scoring only
+    for d in seen:
+        error = np.linalg.norm(d.p_world_m - body.data.body(truth[d.colour]).xpos)
+        assert error <= 0.03, f"{d.colour}: {error * 100:.1f} cm off"
+    red = next(d for d in seen if d.colour == "red")
+    assert np.allclose(red.size_m, [0.14, 0.28, 0.18], atol=0.02)     # the box's size, seen
