@@ -123,20 +123,24 @@ def place_figures(robot, n: int) -> dict:
 
 
 def grasp_figures(robot, n: int) -> dict:
-    """Wrap and lift seeded random upright cylinders with the right Dex3 hand: radius 2.5-4 cm,
-    height 10-16 cm, mass 0.2-0.5 kg, axis 0.37-0.45 m ahead and 0.06-0.22 m to the right; the
-    real object is up to 1 cm off the place the robot is told."""
+    """Wrap and lift seeded random objects with the right Dex3 hand: every other one an upright
+    cylinder (radius 2.5-4 cm, height 10-16 cm, 0.2-0.5 kg) or a sphere (radius 3.5-4 cm,
+    0.1-0.3 kg), at 0.37-0.45 m ahead and 0.06-0.22 m to the right; the real object is up to 1 cm
+    off the place the robot is told."""
     rng = np.random.default_rng(17)
     runs = []
     for s in range(n):
-        r, h, m = rng.uniform(0.025, 0.04), rng.uniform(0.05, 0.08), rng.uniform(0.2, 0.5)
         xy = (float(rng.uniform(0.37, 0.45)), float(rng.uniform(-0.22, -0.06)))
-        runs.append(run_grasp(GraspScenario(radius_m=r, half_height_m=h, mass_kg=m, xy_m=xy, jitter_m=0.01, seed=s),
-                              robot=robot))
+        if s % 2 == 0:
+            shape = dict(shape="cylinder", radius_m=rng.uniform(0.025, 0.04), half_height_m=rng.uniform(0.05, 0.08),
+                         mass_kg=rng.uniform(0.2, 0.5))
+        else:
+            shape = dict(shape="sphere", radius_m=rng.uniform(0.035, 0.04), mass_kg=rng.uniform(0.1, 0.3))
+        runs.append(run_grasp(GraspScenario(xy_m=xy, jitter_m=0.01, seed=s, **shape), robot=robot))
     ok = [r.success for r in runs]
     print(f"  power grasp: {sum(ok)}/{n} lifted", flush=True)
-    return {"runs": n, "success_rate": sum(ok) / n, "falls": sum(r.fell for r in runs),
-            "refused": sum(r.failure is not None for r in runs),
+    return {"runs": n, "success_rate": sum(ok) / n, "cylinders_ok": sum(ok[0::2]), "spheres_ok": sum(ok[1::2]),
+            "falls": sum(r.fell for r in runs), "refused": sum(r.failure is not None for r in runs),
             "lift_median_m": float(np.median([r.lift_m for r in runs]))}
 
 
@@ -215,8 +219,9 @@ def main() -> None:
          f"{place['success_rate']:.0%} of {place['runs']} (falls {place['falls']})", "-"],
         ["place error median / p95 [mm]", f"{place['error_median_mm']:.1f} / {place['error_p95_mm']:.1f}"
          if place["error_median_mm"] is not None else "-", "<= 5"],
-        ["Dex3 power grasp, random cylinders and places: lifted >= 8 cm for 2 s",
-         f"{grasp['success_rate']:.0%} of {grasp['runs']} (falls {grasp['falls']}, refused {grasp['refused']})",
+        ["Dex3 power grasp, random cylinders/spheres and places: lifted >= 8 cm for 2 s",
+         f"{grasp['success_rate']:.0%} of {grasp['runs']} (cylinders {grasp['cylinders_ok']}, spheres "
+         f"{grasp['spheres_ok']}; falls {grasp['falls']}, refused {grasp['refused']})",
          ">= 95%"],
         ["open a drawer >= 10 cm (random places): success",
          f"{drawer['success_rate']:.0%} of {drawer['runs']} (falls {drawer['falls']}, "

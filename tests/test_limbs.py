@@ -195,6 +195,13 @@ def test_a_dex3_hand_wraps_a_can_and_lifts_it_by_friction() -> None:
     assert report.lift_m >= 0.08 and report.held_s >= 2.0 and report.success
 
 
+def test_a_dex3_hand_wraps_a_ball_and_lifts_it_by_friction() -> None:
+    from laoshan.scenarios.grasp import GraspScenario, run_grasp
+
+    report = run_grasp(GraspScenario(shape="sphere", radius_m=0.04, mass_kg=0.2, seed=2, jitter_m=0.01))
+    assert report.lift_m >= 0.08 and report.success and not report.fell
+
+
 def test_fingers_that_barely_close_leave_the_can_on_the_table() -> None:
     from laoshan.limbs.grasp import PowerGraspConfig
     from laoshan.scenarios.grasp import GraspScenario, run_grasp

@@ -179,7 +179,8 @@ def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..
             click.option("--robot", default="g1-functional", show_default=True,
                          help="Robot name or .toml path (with hands)."),
             click.option("--object", "shape", default="box", show_default=True, type=click.Choice(shapes),
-                         help="What to pick: a box (two-hand squeeze) or a can-sized cylinder (one Dex3 hand)."),
+                         help="What to pick: a box (two-hand squeeze), or a can-sized cylinder or a ball "
+                              "(one Dex3 hand)."),
             click.option("--mass", default=0.5, show_default=True, type=click.FloatRange(0.05, 5.0),
                          help="Object mass [kg]."),
             click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
@@ -194,20 +195,21 @@ def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..
     return decorate
 
 
-def _run_cylinder(robot: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
+def _run_one_hand(robot: str, shape: str, mass: float, jitter: float, seed: int, video: Path | None) -> None:
     from laoshan.scenarios.grasp import GraspScenario, run_grasp
 
     desc = _robot(robot)
-    config = GraspScenario(robot=robot, mass_kg=mass, jitter_m=jitter, seed=seed, video=video)
+    config = GraspScenario(robot=robot, shape=shape, radius_m=0.033 if shape == "cylinder" else 0.04, mass_kg=mass,
+                           jitter_m=jitter, seed=seed, video=video)
     try:
-        report = _with_progress(desc, "grasping a cylinder", config.seconds,
+        report = _with_progress(desc, f"grasping a {shape}", config.seconds,
                                 lambda progress: run_grasp(config, progress, desc))
     except ValueError as exc:
         _fail(exc)
     rows = [
         ["robot", report.robot],
-        ["object", f"cylinder, {mass:g} kg, {config.radius_m * 200:.1f} cm across, "
-                   f"{config.half_height_m * 200:.0f} cm tall"],
+        ["object", f"{shape}, {mass:g} kg, {config.radius_m * 200:.1f} cm across, "
+                   f"{config.half_z_m * 200:.0f} cm tall"],
         [f"success (up >= {config.lift_goal_m * 100:.0f} cm for >= {config.hold_goal_s:g} s)",
          "yes" if report.success else "no"],
         ["lift [m] / held up [s]", f"{report.lift_m:.3f} / {report.held_s:.2f}"],
@@ -251,14 +253,14 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, see
 
 
 @main.command()
-@_object_options("box", "cylinder")
+@_object_options("box", "cylinder", "sphere")
 def pick(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None) -> None:
-    """Pick a box from a table with both hands and lift it 10 cm for 3 s, or wrap a cylinder with
-    the right Dex3 hand and lift it 8 cm for 2 s (friction only)."""
-    if shape == "cylinder":
+    """Pick a box from a table with both hands and lift it 10 cm for 3 s, or wrap a cylinder or a
+    ball with the right Dex3 hand and lift it 8 cm for 2 s (friction only)."""
+    if shape != "box":
         if look:
             _fail(ValueError("--look finds the box only, for now"))
-        _run_cylinder(robot, mass, jitter, seed, video)
+        _run_one_hand(robot, shape, mass, jitter, seed, video)
     else:
         _run_box(robot, shape, mass, jitter, look, seed, video, None)
 
@@ -374,16 +376,20 @@ def demo() -> None:
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box goes on the table: x,y [m] (world; it starts at 0.42,0).")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.05),
+              help="The box lies up to this far off its nominal place [m] (seeded).")
+@click.option("--look", is_flag=True, help="Find the box with the head camera first (else: its nominal place).")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and box placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def tabletop(robot: str, to_xy: str, seed: int, video: Path | None) -> None:
+def tabletop(robot: str, to_xy: str, jitter: float, look: bool, seed: int, video: Path | None) -> None:
     """Pick a box from a table with both hands, carry it to a place, set it down and let go;
     print each phase's start time, then success, errors, time and energy."""
     from laoshan.scenarios.pick import START_S, PickScenario, run_pick
 
     place = _xy(to_xy)
     desc = _robot(robot)
-    config = PickScenario(robot=robot, seed=seed, video=video, place_xy_m=place, seconds=12.0)
+    config = PickScenario(robot=robot, jitter_m=jitter, perceive=look, seed=seed, video=video, place_xy_m=place,
+                          seconds=12.0)
     try:
         report = _with_progress(desc, "tabletop pick and place", config.seconds,
                                 lambda progress: run_pick(config, progress, desc))
@@ -396,6 +402,8 @@ def tabletop(robot: str, to_xy: str, seed: int, video: Path | None) -> None:
         [f"success (placed within {config.place_tolerance_m * 100:.0f} cm, let go, no fall)",
          "yes" if report.success else "no"],
         ["place error [mm]", f"{report.place_error_m * 1e3:.1f}" if report.place_error_m is not None else "-"],
+        ["box seen by the head camera, off by [mm]",
+         f"{report.perception_error_m * 1e3:.1f}" if report.perception_error_m is not None else "- (not looking)"],
         ["box height left above the table [mm]", f"{report.lift_m * 1e3:.1f}"],
         ["task time [s]", f"{finished - START_S:.2f}" if finished is not None else "-"],
         ["stopped because", report.failure or "-"],

@@ -27,6 +27,7 @@ START_S = 0.5
 class GraspScenario:
     robot: str = "g1-functional"
     side: str = "right"
+    shape: str = "cylinder"          # or "sphere" (then half_height_m is not used)
     radius_m: float = 0.033          # a drinks can
     half_height_m: float = 0.06
     mass_kg: float = 0.3
@@ -39,13 +40,21 @@ class GraspScenario:
     seed: int = 0
     video: Path | None = None
 
+    def __post_init__(self) -> None:
+        if self.shape not in ("cylinder", "sphere"):
+            raise ValueError(f"shape must be 'cylinder' or 'sphere', got {self.shape!r}")
+
+    @property
+    def half_z_m(self) -> float:
+        return self.radius_m if self.shape == "sphere" else self.half_height_m
+
     def world(self) -> WorldSpec:
         x, y = self.xy_m
+        size = (self.radius_m,) if self.shape == "sphere" else (self.radius_m, self.half_height_m)
         return WorldSpec(
             tables=(Table("table", (0.55, 0.0), (0.4, 0.8), self.table_height_m),),
-            things=(Thing("object", "cylinder", (self.radius_m, self.half_height_m), self.mass_kg,
-                          (x, y, self.table_height_m + self.half_height_m), rgba=(0.2, 0.5, 0.9, 1.0),
-                          jitter_m=self.jitter_m),),
+            things=(Thing("object", self.shape, size, self.mass_kg, (x, y, self.table_height_m + self.half_z_m),
+                          rgba=(0.2, 0.5, 0.9, 1.0), jitter_m=self.jitter_m),),
             seed=self.seed)
 
 
@@ -64,7 +73,7 @@ def run_grasp(config: GraspScenario, progress: Callable[[int], None] | None = No
         raise ValueError(f"{robot.name} has no {config.side} hand with fingers to grasp with")
     body = SimBody(robot, world=config.world(), seed=config.seed)
     controller = ReachController(robot)
-    centre = np.array([*config.xy_m, config.table_height_m + config.half_height_m])   # the nominal pose
+    centre = np.array([*config.xy_m, config.table_height_m + config.half_z_m])   # the nominal pose
     task = PowerGrasp(controller, centre, config.radius_m, config.mass_kg,
                       config=replace(grasp or PowerGraspConfig(), side=config.side))
     state = body.reset(config.seed)
