@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from laoshan.bench.report import format_table
 from laoshan.components.catalog import CatalogError, load_catalog
 from laoshan.robot.description import RobotConfigError, RobotDescription, load_description, robot_files
+
+if TYPE_CHECKING:
+    from laoshan.scenarios.episode import TaskReport
 
 T = TypeVar("T")
 
@@ -40,6 +43,17 @@ def _summary(title: str, rows: list[list[object]], video: Path | None, failed: b
     click.echo(format_table([title, "value"], rows))
     if failed:
         raise SystemExit(1)
+
+
+def _task_rows(report: TaskReport) -> list[list[object]]:
+    """The rows every manipulation task's summary ends with."""
+    return [
+        ["reached phase", report.phase or "-"],
+        ["stopped because", report.failure or "-"],
+        ["fell", "yes" if report.fell else "no"],
+        ["energy used [J]", report.energy_J],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
 
 
 def _with_progress(desc: RobotDescription, label: str, seconds: float, run: Callable[[Callable[[int], None]], T]) -> T:
@@ -213,11 +227,7 @@ def _run_one_hand(robot: str, shape: str, mass: float, jitter: float, seed: int,
         [f"success (up >= {config.lift_goal_m * 100:.0f} cm for >= {config.hold_goal_s:g} s)",
          "yes" if report.success else "no"],
         ["lift [m] / held up [s]", f"{report.lift_m:.3f} / {report.held_s:.2f}"],
-        ["reached phase", report.phase or "-"],
-        ["stopped because", report.failure or "-"],
-        ["fell", "yes" if report.fell else "no"],
-        ["energy used [J]", report.energy_J],
-        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+        *_task_rows(report),
     ]
     _summary("pick", rows, video, not report.success)
 
@@ -243,11 +253,7 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, see
         ["place error [mm]", f"{report.place_error_m * 1e3:.1f}" if report.place_error_m is not None else "-"],
         ["box seen by the head camera, off by [mm]",
          f"{report.perception_error_m * 1e3:.1f}" if report.perception_error_m is not None else "- (not looking)"],
-        ["reached phase", report.phase or "-"],
-        ["stopped because", report.failure or "-"],
-        ["fell", "yes" if report.fell else "no"],
-        ["energy used [J]", report.energy_J],
-        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+        *_task_rows(report),
     ]
     _summary("place" if place_xy_m is not None else "pick", rows, video, not report.success)
 
@@ -321,11 +327,7 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
         ["robot", report.robot],
         [f"success (opened >= {goal})", "yes" if report.success else "no"],
         [opened, f"{math.degrees(report.opened):.0f}" if thing == "door" else f"{report.opened * 100:.1f}"],
-        ["reached phase", report.phase or "-"],
-        ["stopped because", report.failure or "-"],
-        ["fell", "yes" if report.fell else "no"],
-        ["energy used [J]", report.energy_J],
-        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+        *_task_rows(report),
     ]
     _summary("open", rows, video, not report.success)
 
@@ -358,11 +360,7 @@ def carry(robot: str, mass: float, distance: float, seed: int, video: Path | Non
         ["distance walked [m]", f"{report.walked_m:.2f}"],
         ["walking time [s]", f"{report.walk_s:.1f}" if report.walk_s is not None else "-"],
         ["box still held", "yes" if report.box_held else "no"],
-        ["reached phase", report.phase or "-"],
-        ["stopped because", report.failure or "-"],
-        ["fell", "yes" if report.fell else "no"],
-        ["energy used [J]", report.energy_J],
-        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+        *_task_rows(report),
     ]
     _summary("carry", rows, video, not report.success)
 
@@ -406,10 +404,7 @@ def tabletop(robot: str, to_xy: str, jitter: float, look: bool, seed: int, video
          f"{report.perception_error_m * 1e3:.1f}" if report.perception_error_m is not None else "- (not looking)"],
         ["box height left above the table [mm]", f"{report.lift_m * 1e3:.1f}"],
         ["task time [s]", f"{finished - START_S:.2f}" if finished is not None else "-"],
-        ["stopped because", report.failure or "-"],
-        ["fell", "yes" if report.fell else "no"],
-        ["energy used [J]", report.energy_J],
-        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+        *_task_rows(report),
     ]
     _summary("tabletop", rows, video, not report.success)
 

@@ -42,6 +42,30 @@ class TaskReport:
         return self.seconds / self.wall_s if self.wall_s > 0 else float("inf")
 
 
+class HeldUp:
+    """Scoring (ground truth): how high a free body has risen from where it started, and for how
+    long it has been at least ``goal_m`` up."""
+
+    def __init__(self, body: SimBody, name: str, goal_m: float) -> None:
+        self.body, self.name, self.goal_m = body, name, goal_m
+        self.z0_m = float(body.data.body(name).xpos[2])
+        self._since_s: float | None = None
+
+    @property
+    def lift_m(self) -> float:
+        return float(self.body.data.body(self.name).xpos[2]) - self.z0_m
+
+    def __call__(self, truth: GroundTruth) -> None:
+        up = self.lift_m >= self.goal_m
+        if up and self._since_s is None:
+            self._since_s = truth.time_s
+        elif not up:
+            self._since_s = None
+
+    def held_s(self) -> float:
+        return self.body.time_s - self._since_s if self._since_s is not None else 0.0
+
+
 @dataclass(frozen=True)
 class Episode:
     state: LowState               # the last LowState

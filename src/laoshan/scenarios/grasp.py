@@ -16,8 +16,8 @@ import numpy as np
 from laoshan.limbs.grasp import PowerGrasp, PowerGraspConfig
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import TaskReport, run_hand_sequence
-from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.scenarios.episode import HeldUp, TaskReport, run_hand_sequence
+from laoshan.sim.body import SimBody
 from laoshan.sim.world import Table, Thing, WorldSpec
 
 START_S = 0.5
@@ -77,22 +77,13 @@ def run_grasp(config: GraspScenario, progress: Callable[[int], None] | None = No
     task = PowerGrasp(controller, centre, config.radius_m, config.mass_kg,
                       config=replace(grasp or PowerGraspConfig(), side=config.side))
     state = body.reset(config.seed)
-    z0 = float(body.data.body("object").xpos[2])                 # scoring only
-    up_since: list[float | None] = [None]
-
-    def observe(truth: GroundTruth) -> None:
-        up = body.data.body("object").xpos[2] - z0 >= config.lift_goal_m
-        if up and up_since[0] is None:
-            up_since[0] = truth.time_s
-        elif not up:
-            up_since[0] = None
-
-    episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, observe, config.video,
+    watch = HeldUp(body, "object", config.lift_goal_m)
+    episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, watch, config.video,
                                 progress)
-    held = body.time_s - up_since[0] if up_since[0] is not None else 0.0
+    held = watch.held_s()
     fell = episode.fall_time_s is not None
     return GraspReport(
         robot=robot.name, success=not fell and held >= config.hold_goal_s, fell=fell, failure=task.failed,
         phase=task.phase, timeline=tuple(task.timeline), energy_J=body.energy_J, wall_s=episode.wall_s,
-        seconds=config.seconds, lift_m=float(body.data.body("object").xpos[2] - z0), held_s=held,
+        seconds=config.seconds, lift_m=watch.lift_m, held_s=held,
     )

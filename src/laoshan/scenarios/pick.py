@@ -18,8 +18,8 @@ import numpy as np
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import TaskReport, run_hand_sequence, stand_and_look
-from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.scenarios.episode import HeldUp, TaskReport, run_hand_sequence, stand_and_look
+from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
 
@@ -96,21 +96,12 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     """Run the pick; ``progress(ticks)`` is called every 100 control ticks."""
     body, controller, state, pick = set_up_pick(config, robot, pick_config)
     T_place = pick.T_place
-    z0 = float(body.data.body("box").xpos[2])            # scoring only
     seen_error = (float(np.linalg.norm(pick.T_box[:3, 3] - body.data.body("box").xpos))  # scoring only
                   if config.perceive else None)
-    lifted_since: list[float | None] = [None]
-
-    def observe(truth: GroundTruth) -> None:
-        up = body.data.body("box").xpos[2] - z0 >= config.lift_goal_m
-        if up and lifted_since[0] is None:
-            lifted_since[0] = truth.time_s
-        elif not up:
-            lifted_since[0] = None
-
-    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, observe, config.video,
+    watch = HeldUp(body, "box", config.lift_goal_m)
+    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, watch, config.video,
                                 progress)
-    held = body.time_s - lifted_since[0] if lifted_since[0] is not None else 0.0
+    held = watch.held_s()
     fell = episode.fall_time_s is not None
     box = body.data.body("box").xpos
     place_error = None if T_place is None else float(np.linalg.norm(box[:2] - T_place[:2, 3]))
@@ -121,6 +112,6 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     return PickReport(
         robot=body.robot.name, success=success, fell=fell, failure=pick.failed, phase=pick.phase,
         timeline=tuple(pick.timeline),
-        lift_m=float(box[2] - z0), held_s=held, place_error_m=place_error, perception_error_m=seen_error,
+        lift_m=watch.lift_m, held_s=held, place_error_m=place_error, perception_error_m=seen_error,
         energy_J=body.energy_J, wall_s=episode.wall_s, seconds=config.seconds,
     )
