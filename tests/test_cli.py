@@ -64,3 +64,9 @@ def test_demo_tabletop_with_a_malformed_place_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["demo", "tabletop", "--to", "0.4"])
     assert result.exit_code == 1
     assert "x,y in metres" in result.output
+
+
+def test_do_refuses_an_impossible_instruction_after_looking() -> None:
+    result = CliRunner().invoke(main, ["do", "put the purple box on station 2"])
+    assert result.exit_code == 1
+    assert "seen: red-1 box" in result.output and "I see no purple box" in result.output

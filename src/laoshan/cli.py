@@ -365,6 +365,43 @@ def carry(robot: str, mass: float, distance: float, seed: int, video: Path | Non
     _summary("carry", rows, video, not report.success)
 
 
+@main.command("do")
+@click.argument("instruction")
+@click.option("--scene", default="table", show_default=True, type=click.Choice(["table"]),
+              help="Where: a work table with a red box, a blue can and a green ball, stations 1 and 2.")
+@click.option("--llm", "llm_url", metavar="URL",
+              help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
+@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int, video: Path | None) -> None:
+    """Follow an instruction in Chinese or English, e.g. "把红色的盒子放到二号工位上" or "put the red
+    box on station 2": look, plan, act; print the plan, each step's outcome, time and energy."""
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    desc = _robot(robot)
+    config = InstructionScenario(instruction=instruction, robot=robot, llm_url=llm_url, seed=seed, video=video)
+    try:
+        report = _with_progress(desc, "following the instruction", config.seconds,
+                                lambda progress: run_instruction(config, progress, desc))
+    except ValueError as exc:
+        _fail(exc)
+    click.echo("seen: " + "; ".join(report.seen))
+    if report.plan is None:
+        click.echo(f"no plan: {report.answer}")
+        raise SystemExit(1)
+    click.echo(f"plan ({report.plan_ms:.1f} ms): {report.plan.to_json()}")
+    rows = [[f"{k + 1}. {step}", outcome] for k, (step, outcome) in enumerate(report.steps)]
+    rows += [
+        ["success", "yes" if report.success else "no" + (f" ({report.answer})" if report.answer else "")],
+        ["placed off by [mm]", f"{report.error_m * 1e3:.1f}" if report.error_m is not None else "-"],
+        ["fell", "yes" if report.fell else "no"],
+        ["time (simulated) [s]", f"{report.seconds:.1f}"],
+        ["energy used [J]", report.energy_J],
+    ]
+    _summary("do", rows, video, not report.success)
+
+
 @main.group()
 def demo() -> None:
     """Demonstrations that string skills together."""

@@ -46,6 +46,7 @@ class Detection:
     colour: str
     p_world_m: NDArray[np.float64]     # centre (world frame)
     size_m: NDArray[np.float64]        # extent of the seen points in x and y (world), and height
+    top_size_m: NDArray[np.float64]    # extent of its top band in x and y (a ball's top is a small cap)
     support_z_m: float                 # height of the surface under it (world)
     pixels: int
     time_s: float                      # when the image was taken
@@ -97,10 +98,11 @@ def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
             top_z = float(np.percentile(points[:, 2], 95))
             top = points[points[:, 2] >= top_z - c.top_band_m]
             below = around[around[:, 2] < top_z - c.top_band_m]        # the table, not the wall behind
-            support = float(np.median(below[:, 2])) if len(below) else float(points[:, 2].min())
+            # it rests on the highest surface around it (a table's edge may show the floor too)
+            support = float(np.percentile(below[:, 2], 90)) if len(below) else float(points[:, 2].min())
             lo, hi = np.percentile(top[:, :2], 2, axis=0), np.percentile(top[:, :2], 98, axis=0)
             centre = np.array([*(lo + hi) / 2, (top_z + support) / 2])
             extent = np.ptp(points[:, :2], axis=0)
-            found.append(Detection(colour, centre, np.array([*extent, top_z - support]), support, int(blob.sum()),
-                                   frame.time_s))
+            found.append(Detection(colour, centre, np.array([*extent, top_z - support]), hi - lo, support,
+                                   int(blob.sum()), frame.time_s))
     return sorted(found, key=lambda d: -d.pixels)

@@ -1,0 +1,81 @@
+"""Instructions in Chinese and English at a work table: success rate, plan latency and perception
+error, each instruction run in physics from a seeded scene (the box up to 1 cm off its place).
+
+An instruction succeeds when the outcome is the expected one: done (the box placed within 2 cm of
+its station, or picked and held up) or, for an impossible one, refused before anything moves.
+Prints a table and writes JSON.
+
+    python benchmarks/instructions.py [--quick] [--out benchmarks/results/instructions.json]
+"""
+
+from __future__ import annotations
+
+import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
+import numpy as np
+
+from laoshan.bench.report import benchmark_args, format_table, write_json
+from laoshan.robot.description import load_description
+from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+ROBOT = "g1-functional"
+DONE, REFUSED = "done", "refused"
+INSTRUCTIONS = [
+    ("把红色的盒子放到二号工位上", DONE), ("把红色的盒子放到一号工位上", DONE), ("把红盒子放到2号工位", DONE),
+    ("把红色的箱子搬到一号工位", DONE), ("先拿起红色的盒子，再放到二号工位", DONE),
+    ("先拿起红色的盒子，再放到一号工位", DONE),
+    ("拿起红色的盒子", DONE), ("把红色的盒子放到左边", DONE), ("把红色的盒子放到右边", DONE),
+    ("请把红色的盒子移到工位1", DONE),
+    ("put the red box on station 2", DONE), ("put the red box on station 1", DONE),
+    ("place the red box at station 2", DONE), ("move the red box to station 1", DONE),
+    ("pick up the red box, then put it on station 2", DONE), ("pick up the red box then put it on the left", DONE),
+    ("pick up the red box", DONE), ("take the red box and put it on the right", DONE),
+    ("grab the red box", DONE), ("set the red box on station 1", DONE),
+    ("把红色的盒子放到二号工位上", DONE), ("put the red box on station 1", DONE), ("拿起红色的盒子", DONE),
+    ("move the red box to station 2", DONE), ("把红色的盒子放到一号工位上", DONE),
+    ("把紫色的盒子放到二号工位上", REFUSED), ("put the purple box on station 2", REFUSED),
+    ("把红色的盒子放到七号工位", REFUSED), ("put the red box on station 9", REFUSED), ("跳个舞", REFUSED),
+    ("dance for me", REFUSED), ("拿起黄色的球", REFUSED), ("pick up the white cup", REFUSED),
+    ("put it on station 1", REFUSED), ("放到二号工位", REFUSED), ("把黑色的箱子搬到左边", REFUSED),
+    ("pick up the blue can", REFUSED), ("拿起绿色的球", REFUSED),                 # seen, but out of reach
+    ("", REFUSED), ("put the red box on the moon", REFUSED),
+]
+
+
+def main() -> None:
+    args = benchmark_args(__doc__, "instructions", "fewer instructions")
+    robot = load_description(ROBOT)
+    cases = INSTRUCTIONS[::8] if args.quick else INSTRUCTIONS
+    rows_out, ok, plan_ms, wall = [], 0, [], []
+    for k, (instruction, expected) in enumerate(cases):
+        r = run_instruction(InstructionScenario(instruction=instruction, seed=k), robot=robot)
+        got = DONE if r.success else REFUSED if (r.plan is None or not r.steps) and not r.fell else "failed"
+        ok += got == expected
+        plan_ms.append(r.plan_ms)
+        wall.append(r.wall_s)
+        rows_out.append({"instruction": instruction, "expected": expected, "outcome": got, "answer": r.answer,
+                         "error_m": r.error_m, "plan_ms": r.plan_ms, "fell": r.fell})
+        print(f"  {k:2d} {'ok  ' if got == expected else 'FAIL'} {instruction!r}: {got}"
+              f"{f' ({r.answer})' if r.answer else ''}", flush=True)
+    errors = [r["error_m"] for r in rows_out if r["error_m"] is not None and r["outcome"] == DONE]
+    results = {
+        "robot": ROBOT, "instructions": len(cases), "success_rate": ok / len(cases),
+        "zh": sum(any("\u4e00" <= ch <= "\u9fff" for ch in r["instruction"]) for r in rows_out),
+        "plan_p50_ms": float(np.percentile(plan_ms, 50)), "plan_p95_ms": float(np.percentile(plan_ms, 95)),
+        "place_error_median_mm": float(np.median(errors) * 1e3) if errors else None,
+        "falls": sum(r["fell"] for r in rows_out), "runs": rows_out,
+    }
+    rows = [
+        ["instructions (Chinese / English)", f"{len(cases)} ({results['zh']} / {len(cases) - results['zh']})", ">= 40"],
+        ["success (done as asked, or refused when impossible)", f"{results['success_rate']:.0%}", ">= 90%"],
+        ["plan latency p50 / p95 (offline) [ms]", f"{results['plan_p50_ms']:.2f} / {results['plan_p95_ms']:.2f}",
+         "p95 <= 100"],
+        ["placed: error median [mm]", f"{results['place_error_median_mm']:.1f}"
+         if results["place_error_median_mm"] is not None else "-", "<= 20"],
+        ["falls", str(results["falls"]), "0"],
+    ]
+    print(format_table(["figure", "measured", "goal"], rows))
+    print(f"wrote {write_json(args.out, results)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Task planning: an instruction in Chinese or English becomes a validated plan over the skills.
+
+Offline by default: a small bilingual parser finds the actions (pick, put), the objects (colour and
+kind) and the places in each clause ("先…再…", "then", "，"), and grounds them in the world model.
+An instruction naming something the robot has not seen, or a place it does not know, is refused
+with the reason; one that fits more than one object gets a clarifying question. An optional LLM
+backend (any OpenAI-compatible chat endpoint, by URL) proposes plans as JSON; they go through the
+same validation and are never trusted blindly.
+
+A plan is JSON: ``{"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place":
+"station 2"}]}``; skills: look, pick (an object id), place (a place name, the held object), say
+(text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from laoshan.brain.world_model import WorldModel
+
+SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "say": ("text",)}
+
+COLOUR_WORDS = {"red": ("red", "红"), "green": ("green", "绿"), "blue": ("blue", "蓝"), "yellow": ("yellow", "黄"),
+                "purple": ("purple", "紫"), "white": ("white", "白"), "black": ("black", "黑")}
+KIND_WORDS = {"box": ("box", "盒", "箱"), "cylinder": ("can", "cylinder", "bottle", "罐", "瓶", "杯", "cup"),
+              "sphere": ("ball", "sphere", "球")}
+PICK_WORDS = ("pick", "take", "grab", "lift", "get", "拿", "抓", "取", "举")
+PUT_WORDS = ("put", "place", "move", "set", "bring", "放", "搬", "移")
+IT_WORDS = (" it", "它")
+CLAUSE_SPLIT = re.compile(r"\bthen\b|\band then\b|然后|再|之后|[，,;；。]")
+ZH_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
+
+
+class PlanError(ValueError):
+    """A plan that does not hold: unknown skill, missing field, unknown object or place, wrong order."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[dict[str, Any], ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"steps": list(self.steps)}, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str                            # a clarifying question to ask back
+    options: tuple[str, ...]             # object ids it could mean
+
+
+def validate_plan(data: Any, world: WorldModel) -> Plan:
+    """Check a proposed plan (parsed JSON) against the skills and the world model; raise PlanError
+    saying what is wrong."""
+    if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
+        raise PlanError('a plan is an object with a non-empty "steps" list')
+    holding: str | None = None
+    steps = []
+    for i, step in enumerate(data["steps"]):
+        if not isinstance(step, dict) or step.get("skill") not in SKILLS:
+            raise PlanError(f"step {i}: skill must be one of {sorted(SKILLS)}, got {step!r}")
+        skill = step["skill"]
+        extra = set(step) - {"skill", *SKILLS[skill]}
+        if extra:
+            raise PlanError(f"step {i} ({skill}): unknown field(s) {sorted(extra)}")
+        for key in SKILLS[skill]:
+            if not isinstance(step.get(key), str) or not step[key]:
+                raise PlanError(f"step {i} ({skill}): needs a text field {key!r}")
+        if skill == "pick":
+            if holding is not None:
+                raise PlanError(f"step {i}: already holding {holding}")
+            if world.get(step["object"]) is None:
+                raise PlanError(f"step {i}: no object {step['object']!r} in the world model")
+            holding = step["object"]
+        elif skill == "place":
+            if holding is None:
+                raise PlanError(f"step {i}: nothing in hand to place")
+            if world.place(step["place"]) is None:
+                raise PlanError(f"step {i}: unknown place {step['place']!r}")
+            holding = None
+        steps.append(dict(step))
+    return Plan(tuple(steps))
+
+
+def _contains(text: str, words: tuple[str, ...]) -> bool:
+    return any((w in text) if not w.isascii() else re.search(rf"\b{re.escape(w.strip())}", text) for w in words)
+
+
+def _place_name(clause: str, world: WorldModel) -> str | None:
+    """The place a clause names, as the world model calls it."""
+    for zh, digit in ZH_DIGITS.items():
+        clause = clause.replace(f"{zh}号", f"{digit}号")
+    m = re.search(r"station\s*(\d+)|(\d+)\s*号\s*(?:工位|站)|工位\s*(\d+)", clause)
+    if m:
+        number = next(g for g in m.groups() if g)
+        return f"station {number}"
+    for place in world.places:
+        if any(alias in clause for alias in (place.name, *place.aliases)):
+            return place.name
+    return None
+
+
+def plan_offline(instruction: str, world: WorldModel) -> Plan | Refusal | Question:
+    """The built-in bilingual parser and symbolic planner."""
+    text = instruction.strip().lower().replace("先", "")
+    if not text:
+        return Refusal("the instruction is empty")
+    steps: list[dict[str, Any]] = []
+    holding: str | None = None
+    for clause in (c.strip() for c in CLAUSE_SPLIT.split(text)):
+        if not clause:
+            continue
+        colour = next((c for c, words in COLOUR_WORDS.items() if _contains(clause, words)), None)
+        kind = next((k for k, words in KIND_WORDS.items() if _contains(clause, words)), None)
+        put, pick = _contains(clause, PUT_WORDS), _contains(clause, PICK_WORDS)
+        if colour or kind:
+            matches = world.find(colour, kind)
+            wanted = " ".join(w for w in (colour, kind) if w) or "object"
+            if not matches:
+                seen = ", ".join(o.describe() for o in world.objects) or "nothing"
+                return Refusal(f"I see no {wanted} (I see {seen})")
+            if len(matches) > 1:
+                return Question(f"Which {wanted} do you mean: " + ", ".join(o.id for o in matches) + "?",
+                                tuple(o.id for o in matches))
+            if holding != matches[0].id:
+                if holding is not None:
+                    return Refusal(f"I can hold one thing at a time and already hold {holding}")
+                steps.append({"skill": "pick", "object": matches[0].id})
+                holding = matches[0].id
+        elif not _contains(clause, IT_WORDS) and (pick or put):
+            if holding is None:
+                return Refusal(f"I do not know what to {'put' if put else 'pick'} in {clause!r}")
+        if put:
+            place = _place_name(clause, world)
+            if place is None or world.place(place) is None:
+                known = ", ".join(p.name for p in world.places)
+                return Refusal(f"I do not know where {clause!r} is (I know {known})")
+            if holding is None:
+                return Refusal(f"I do not know what to put at {place}")
+            steps.append({"skill": "place", "place": place})
+            holding = None
+        elif not pick and not (colour or kind):
+            return Refusal(f"I do not understand {clause!r}")
+    if not steps:
+        return Refusal(f"I found nothing to do in {instruction!r}")
+    return validate_plan({"steps": steps}, world)
+
+
+@dataclass(frozen=True)
+class LlmPlanner:
+    """Plans from an OpenAI-compatible chat endpoint (``url`` ends in /chat/completions); every plan
+    is parsed and validated, and a bad one raises PlanError."""
+
+    url: str
+    model: str = "default"
+    timeout_s: float = 10.0
+
+    def plan(self, instruction: str, world: WorldModel) -> Plan:
+        objects = [{"id": o.id, "colour": o.colour, "kind": o.kind} for o in world.objects]
+        system = ("You plan for a humanoid robot. Answer with JSON only: {\"steps\": [...]}, each step one of "
+                  f"{json.dumps({k: list(v) for k, v in SKILLS.items()})}. Objects: {json.dumps(objects)}. "
+                  f"Places: {json.dumps([p.name for p in world.places])}.")
+        body = json.dumps({"model": self.model, "messages": [{"role": "system", "content": system},
+                                                             {"role": "user", "content": instruction}]}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                reply = json.loads(response.read())
+            content = reply["choices"][0]["message"]["content"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+            raise PlanError(f"LLM backend at {self.url} gave no usable answer: {exc}") from None
+        content = re.sub(r"^```(?:json)?|```$", "", content.strip()).strip()
+        try:
+            data = json.loads(content)
+        except ValueError:
+            raise PlanError(f"LLM plan is not JSON: {content[:80]!r}") from None
+        return validate_plan(data, world)

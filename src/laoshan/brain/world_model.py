@@ -1,0 +1,78 @@
+"""The world model: objects the robot has seen and places it knows, in the world (odometry) frame.
+
+Objects come from perception: a new sighting of the same colour near a known object updates it
+(position, size, time of last sighting); others are added. Places come from the site's map (a
+station on a line, the left or right of a table) with their names in English and Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from laoshan.brain.perception import Detection
+
+
+@dataclass
+class WorldObject:
+    id: str                               # e.g. "red-1"
+    colour: str
+    kind: str                             # "box", "cylinder" or "sphere": from the seen shape
+    p_world_m: NDArray[np.float64]        # centre (world frame)
+    size_m: NDArray[np.float64]           # seen extent x, y and height
+    seen_s: float                         # time of the last sighting
+    sightings: int = 1
+
+    def describe(self) -> str:
+        return f"{self.colour} {self.kind}"
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str                             # canonical, e.g. "station 2"
+    aliases: tuple[str, ...]              # other ways to say it, English and Chinese
+    xy_m: tuple[float, float]             # where an object put there goes (world frame)
+
+
+def kind_from_sighting(d: Detection) -> str:
+    """A coarse shape guess: a ball's top band is a small cap, a cylinder's top is round and small
+    (as wide both ways), a box is the rest."""
+    width = float(max(d.size_m[0], d.size_m[1]))
+    top = d.top_size_m
+    if float(max(top)) < 0.6 * width:
+        return "sphere"
+    round_top = abs(float(top[0] - top[1])) < 0.2 * float(max(top))
+    return "cylinder" if round_top and width < 0.1 else "box"
+
+
+@dataclass
+class WorldModel:
+    places: tuple[Place, ...] = ()
+    objects: list[WorldObject] = field(default_factory=list)
+    same_object_m: float = 0.08           # a sighting this close to a known object of its colour is that object
+
+    def update(self, detections: list[Detection]) -> None:
+        """Merge one frame's detections."""
+        for d in detections:
+            known = [o for o in self.objects if o.colour == d.colour
+                     and np.linalg.norm(o.p_world_m - d.p_world_m) < self.same_object_m]
+            if known:
+                o = known[0]
+                o.p_world_m, o.size_m, o.seen_s = d.p_world_m.copy(), d.size_m.copy(), d.time_s
+                o.sightings += 1
+            else:
+                n = sum(o.colour == d.colour for o in self.objects) + 1
+                self.objects.append(WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d),
+                                                d.p_world_m.copy(), d.size_m.copy(), d.time_s))
+
+    def find(self, colour: str | None = None, kind: str | None = None) -> list[WorldObject]:
+        return [o for o in self.objects if (colour is None or o.colour == colour) and (kind is None or o.kind == kind)]
+
+    def place(self, name: str) -> Place | None:
+        key = name.strip().lower()
+        return next((p for p in self.places if key == p.name or key in p.aliases), None)
+
+    def get(self, object_id: str) -> WorldObject | None:
+        return next((o for o in self.objects if o.id == object_id), None)

@@ -1,0 +1,151 @@
+"""Follow an instruction at a work table: look, plan, then pick and place with the hands.
+
+The table holds a red box (seeded a little off its usual place) and, at its far side, a blue can
+and a green ball; two stations are marked on the map, one each side of the box. The robot looks
+with its head camera, fills its world model, plans the instruction (offline parser, or an LLM
+backend whose plans are validated) and carries the plan out: a box with both hands, a can or ball
+with the right Dex3 hand (pick only: setting those down is not done yet). Ground truth scores the
+run (where the object ended, falls) and nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
+from laoshan.brain.world_model import Place, WorldModel
+from laoshan.limbs.grasp import BoxPick, PowerGrasp
+from laoshan.limbs.reach import ReachConfig, ReachController
+from laoshan.limbs.sequence import HandSequence
+from laoshan.robot.description import RobotDescription, load_description
+from laoshan.scenarios.episode import HeldUp, run_hand_sequence, stand_and_look
+from laoshan.sim.body import SimBody
+from laoshan.sim.world import Table, Thing, WorldSpec
+
+LOOK_S = 0.5
+TABLE_Z = 0.70
+BOX_HALF_M = (0.07, 0.14, 0.09)   # the box the two-hand pick is made for
+STATIONS = (Place("station 1", ("一号工位", "1号工位", "工位1", "left", "左边", "左"), (0.42, 0.10)),
+            Place("station 2", ("二号工位", "2号工位", "工位2", "right", "右边", "右"), (0.42, -0.10)))
+
+
+@dataclass(frozen=True)
+class InstructionScenario:
+    instruction: str = "把红色的盒子放到二号工位上"
+    robot: str = "g1-functional"
+    llm_url: str | None = None          # an OpenAI-compatible chat endpoint; None: the offline planner
+    jitter_m: float = 0.01              # the box is up to this far off its usual place (seeded)
+    place_tolerance_m: float = 0.02     # success: a placed object ends this close to its place
+    lift_goal_m: float = 0.08           # success: a picked object is at least this high at the end
+    reach_m: float = 0.5                # objects farther from the base (horizontally) are out of reach
+    seconds: float = 13.0
+    seed: int = 0
+    video: Path | None = None
+    places: tuple[Place, ...] = field(default=STATIONS)
+
+    def world(self) -> WorldSpec:
+        return WorldSpec(
+            tables=(Table("table", (0.55, 0.0), (0.4, 0.8), TABLE_Z),),
+            things=(Thing("box", "box", BOX_HALF_M, 0.5, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]), jitter_m=self.jitter_m),
+                    Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.64, -0.22, TABLE_Z + 0.06),
+                          rgba=(0.2, 0.5, 0.9, 1.0)),
+                    Thing("ball", "sphere", (0.04,), 0.2, (0.64, 0.22, TABLE_Z + 0.04), rgba=(0.2, 0.8, 0.3, 1.0))),
+            seed=self.seed)
+
+
+@dataclass(frozen=True)
+class InstructionReport:
+    instruction: str
+    plan: Plan | None
+    answer: str | None                  # a refusal or a clarifying question, when there is no plan
+    seen: tuple[str, ...]               # what the robot saw: "red-1 box at (x, y, z)"
+    steps: tuple[tuple[str, str], ...]  # (step, outcome)
+    success: bool
+    fell: bool
+    error_m: float | None               # placed: object to its place (xy); picked: None
+    plan_ms: float
+    energy_J: float
+    seconds: float
+    wall_s: float
+
+
+def _outcomes(plan: Plan, sequence: HandSequence) -> tuple[tuple[str, str], ...]:
+    """Each plan step with what became of it, from the hand sequence's progress."""
+    out = []
+    reached = [phase for _, phase in sequence.timeline]
+    for step in plan.steps:
+        name = f"{step['skill']} {step.get('object') or step.get('place') or ''}".strip()
+        if step["skill"] == "pick":
+            ok = "lift" in reached
+        else:
+            ok = sequence.done
+        reason = f"failed: {sequence.failed}" if sequence.failed else "not finished in time"
+        out.append((name, "done" if ok else reason))
+    return tuple(out)
+
+
+def run_instruction(config: InstructionScenario, progress: Callable[[int], None] | None = None,
+                    robot: RobotDescription | None = None) -> InstructionReport:
+    """Look, plan and act; ``progress(ticks)`` is called every 100 control ticks while acting."""
+    robot = robot or load_description(config.robot)
+    if len(robot.hands) < 2 or not robot.cameras:
+        raise ValueError(f"{robot.name} needs two hands and a camera to follow instructions at a table")
+    body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
+    controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
+    state = body.reset(config.seed)
+    state, seen = stand_and_look(body, controller, state, LOOK_S, robot.cameras[0].name, robot.cameras[0].link)
+    body.close()
+    world = WorldModel(places=config.places)
+    world.update(seen)
+    seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
+                      for o in world.objects)
+    start = time.perf_counter()
+    try:
+        answer = (LlmPlanner(config.llm_url).plan(config.instruction, world) if config.llm_url
+                  else plan_offline(config.instruction, world))
+    except PlanError as exc:
+        answer = Refusal(str(exc))
+    plan_ms = (time.perf_counter() - start) * 1e3
+    if not isinstance(answer, Plan):
+        text = answer.reason if isinstance(answer, Refusal) else answer.text
+        return InstructionReport(config.instruction, None, text, seen_text, (), False, False, None, plan_ms,
+                                 body.energy_J, body.time_s, 0.0)
+    pick = next(s for s in answer.steps if s["skill"] == "pick")
+    place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
+    target = world.get(pick["object"])
+    assert target is not None
+    reach = float(np.linalg.norm(target.p_world_m[:2] - controller.locomotion.state.p_world_base_m[:2]))
+    if reach > config.reach_m:
+        return InstructionReport(config.instruction, answer, f"the {target.describe()} is {reach:.2f} m away, out of "
+                                 "reach from here (walking to it is not done yet)", seen_text, (), False, False,
+                                 None, plan_ms, body.energy_J, body.time_s, 0.0)
+    if target.kind == "box":
+        T_box = np.eye(4)
+        T_box[:3, 3] = target.p_world_m
+        T_place = None
+        if place is not None:
+            T_place = T_box.copy()
+            T_place[:2, 3] = place.xy_m
+        sequence: HandSequence = BoxPick(controller, T_box, BOX_HALF_M, 0.5, None, T_place)
+    elif place is not None:
+        return InstructionReport(config.instruction, answer, f"I can pick the {target.describe()} but not yet "
+                                 "set it down", seen_text, (), False, False, None, plan_ms, body.energy_J,
+                                 body.time_s, 0.0)
+    else:
+        sequence = PowerGrasp(controller, target.p_world_m, float(target.size_m[0]) / 2, 0.3)
+    truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
+    watch = HeldUp(body, truth_name, config.lift_goal_m)
+    episode = run_hand_sequence(body, state, controller, sequence, config.seconds, LOOK_S, watch, config.video,
+                                progress)
+    fell = episode.fall_time_s is not None
+    end = body.data.body(truth_name).xpos                                                # scoring only
+    error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
+    reached = sequence.done and (error <= config.place_tolerance_m if error is not None
+                                 else watch.lift_m >= config.lift_goal_m)
+    return InstructionReport(config.instruction, answer, None, seen_text, _outcomes(answer, sequence),
+                             reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)

@@ -1,0 +1,116 @@
+"""The brain: world model, bilingual planning, plan validation, an LLM backend that is not trusted,
+and an instruction carried out end to end in physics."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import numpy as np
+import pytest
+
+from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Question, Refusal, plan_offline, validate_plan
+from laoshan.brain.world_model import WorldModel, WorldObject
+from laoshan.scenarios.instruction import STATIONS
+
+
+@pytest.fixture
+def world() -> WorldModel:
+    def thing(id_: str, colour: str, kind: str) -> WorldObject:
+        return WorldObject(id_, colour, kind, np.zeros(3), np.zeros(3), 0.0)
+
+    return WorldModel(STATIONS, [thing("red-1", "red", "box"), thing("blue-1", "blue", "cylinder"),
+                                 thing("green-1", "green", "sphere"), thing("green-2", "green", "box")])
+
+
+PICK_RED_TO_2 = (("pick", "red-1"), ("place", "station 2"))
+
+
+@pytest.mark.parametrize(("instruction", "expected"), [
+    ("把红色的盒子放到二号工位上", PICK_RED_TO_2),
+    ("put the red box on station 2", PICK_RED_TO_2),
+    ("先拿起红色的盒子，再放到二号工位", PICK_RED_TO_2),
+    ("pick up the red box, then put it on the right", PICK_RED_TO_2),
+    ("拿起蓝色的罐子", (("pick", "blue-1"),)),
+    ("grab the green ball", (("pick", "green-1"),)),
+])
+def test_bilingual_instructions_become_plans(world: WorldModel, instruction: str, expected: tuple) -> None:
+    plan = plan_offline(instruction, world)
+    assert isinstance(plan, Plan)
+    assert tuple((s["skill"], s.get("object") or s.get("place")) for s in plan.steps) == expected
+
+
+def test_an_impossible_instruction_is_refused(world: WorldModel) -> None:
+    for instruction in ("put the purple box on station 2", "把红色的盒子放到七号工位", "dance"):
+        answer = plan_offline(instruction, world)
+        assert isinstance(answer, Refusal), instruction
+    assert "purple box" in plan_offline("put the purple box on station 2", world).reason
+
+
+def test_an_ambiguous_instruction_gets_a_question(world: WorldModel) -> None:
+    answer = plan_offline("pick up the green one", world)
+    assert isinstance(answer, Question) and answer.options == ("green-1", "green-2")
+
+
+@pytest.mark.parametrize("bad", [
+    {},
+    {"steps": []},
+    {"steps": [{"skill": "fly"}]},
+    {"steps": [{"skill": "pick", "object": "purple-9"}]},
+    {"steps": [{"skill": "place", "place": "station 1"}]},                      # nothing in hand
+    {"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place": "the moon"}]},
+    {"steps": [{"skill": "pick", "object": "red-1", "force": 1e6}]},
+])
+def test_invalid_plans_are_rejected(world: WorldModel, bad: dict) -> None:
+    with pytest.raises(PlanError):
+        validate_plan(bad, world)
+
+
+@pytest.fixture
+def llm_server() -> Iterator[tuple[str, list[str]]]:
+    """A local OpenAI-compatible endpoint answering with the contents queued in ``replies``."""
+    replies: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"choices": [{"message": {"content": replies.pop(0)}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/v1/chat/completions", replies
+    server.shutdown()
+
+
+def test_llm_plans_are_validated_and_bad_ones_rejected(world: WorldModel, llm_server) -> None:
+    url, replies = llm_server
+    planner = LlmPlanner(url)
+    replies += ["Sure! I will pick up the box.",                                            # not JSON
+                '{"steps": [{"skill": "teleport", "to": "station 2"}]}',                     # unknown skill
+                '{"steps": [{"skill": "pick", "object": "gold-1"}]}',                        # unseen object
+                '```json\n{"steps": [{"skill": "pick", "object": "red-1"}, '
+                '{"skill": "place", "place": "station 2"}]}\n```']                           # valid
+    for _ in range(3):
+        with pytest.raises(PlanError):
+            planner.plan("put the red box on station 2", world)
+    plan = planner.plan("put the red box on station 2", world)
+    assert [s["skill"] for s in plan.steps] == ["pick", "place"]
+
+
+def test_a_two_step_chinese_instruction_is_carried_out_in_physics() -> None:
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="先拿起红色的盒子，再放到一号工位", seed=0))
+    assert report.plan is not None and len(report.plan.steps) == 2
+    assert any(s.startswith("red-1 box") for s in report.seen)                 # found by the camera
+    assert [outcome for _, outcome in report.steps] == ["done", "done"]
+    assert report.success and not report.fell and report.error_m is not None and report.error_m <= 0.02
