@@ -391,7 +391,7 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
         click.echo(f"no plan: {report.answer}")
         raise SystemExit(1)
     click.echo(f"plan ({report.plan_ms:.1f} ms): {report.plan.to_json()}")
-    rows = [[f"{k + 1}. {step}", outcome] for k, (step, outcome) in enumerate(report.steps)]
+    rows = [[step, outcome] for step, outcome in report.steps]
     rows += [
         ["success", "yes" if report.success else "no" + (f" ({report.answer})" if report.answer else "")],
         ["placed off by [mm]", f"{report.error_m * 1e3:.1f}" if report.error_m is not None else "-"],

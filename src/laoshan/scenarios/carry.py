@@ -76,6 +76,8 @@ def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = No
     def then(state: LowState) -> None:
         rs = loco.state
         assert rs is not None
+        if pick.failed:                                     # nothing in hand: stay
+            return
         if walk.tuck is None:                               # first the box comes in close to the body
             back = -config.tuck_m * controller.heading_frame()[:3, 0]
             targets = {side: motion.T_goal.copy() for side, motion in controller.motions.items()}

@@ -75,9 +75,10 @@ class Episode:
 
 def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, LowState], LowCmd],
                 observe: Callable[[GroundTruth], None] | None = None, video: Path | None = None,
-                progress: Callable[[int], None] | None = None) -> Episode:
-    """Step ``ticks`` control ticks from ``state``: ``act(tick, state)`` gives each LowCmd,
-    ``observe(truth)`` scores each tick, ``progress(100)`` is called every 100 ticks."""
+                progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None) -> Episode:
+    """Step ``ticks`` control ticks from ``state`` (fewer if ``stop()`` turns true): ``act(tick,
+    state)`` gives each LowCmd, ``observe(truth)`` scores each tick, ``progress(100)`` is called
+    every 100 ticks."""
     recorder = VideoRecorder(body.model, video, body.robot.base_link) if video else None
     fall_time = None
     start = time.perf_counter()
@@ -93,6 +94,8 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
                 recorder.capture(body.data, body.time_s)
             if progress and (k + 1) % 100 == 0:
                 progress(100)
+            if stop is not None and stop():
+                break
     finally:
         if recorder:
             recorder.close()
@@ -102,30 +105,36 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
 def run_hand_sequence(body: SimBody, state: LowState, controller: ReachController, sequence: HandSequence,
                       seconds: float, start_s: float, observe: Callable[[GroundTruth], None] | None = None,
                       video: Path | None = None, progress: Callable[[int], None] | None = None,
-                      then: Callable[[LowState], None] | None = None) -> Episode:
+                      then: Callable[[LowState], None] | None = None,
+                      stop: Callable[[], bool] | None = None) -> Episode:
     """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` until the clock
-    reads ``seconds``; once it is done, ``then(state)`` runs before every tick (what comes next)."""
+    reads ``seconds`` or ``stop()`` turns true; once the sequence is done (or has failed),
+    ``then(state)`` runs before every tick (what comes next)."""
     if not seconds > start_s:
         raise ValueError(f"seconds must be > {start_s}, got {seconds}")
 
     def act(k: int, state: LowState) -> LowCmd:
         if state.time_s >= start_s:
             sequence.update(state.time_s)
-            if then is not None and sequence.done:
+            if then is not None and (sequence.done or sequence.failed):
                 then(state)
         return controller(state)
 
     ticks = int(round((seconds - state.time_s) / body.loop.control_dt_s))   # to ``seconds`` on the sensor clock
-    return run_episode(body, state, ticks, act, observe, video, progress)
+    return run_episode(body, state, ticks, act, observe, video, progress, stop)
 
 
 def stand_and_look(body: SimBody, controller: ReachController, state: LowState, until_s: float, camera: str,
                    camera_link: str) -> tuple[LowState, list[Detection]]:
-    """Stand until ``until_s`` (sensor clock) and a frame from ``camera`` has come, then detect the
-    objects in the latest frame, placed in the world by the robot's own pose estimate."""
-    while state.time_s < until_s or camera not in state.rgbd:
+    """Start the camera stream, keep balancing until ``until_s`` (sensor clock) and a frame taken
+    after now has come, stop the stream, and detect the objects in that frame, placed in the world
+    by the robot's own pose estimate."""
+    asked_s = state.time_s
+    body.streaming = True
+    while state.time_s < until_s or camera not in state.rgbd or state.rgbd[camera].time_s < asked_s:
         state = body.step(controller(state))
-        if state.time_s > until_s + 1.0:
+        if state.time_s > max(until_s, asked_s) + 1.0:
             raise RuntimeError(f"camera {camera!r} sent no frame in 1 s")
+    body.streaming = False
     X_world_link = controller.locomotion.model.robot.get_T_world_frame(camera_link)
     return state, detect_objects(state.rgbd[camera], X_world_link)

@@ -19,12 +19,14 @@ import numpy as np
 
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
 from laoshan.brain.world_model import Place, WorldModel
-from laoshan.limbs.grasp import BoxPick, PowerGrasp
+from laoshan.brain.perception import detect_objects
+from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import HeldUp, run_hand_sequence, stand_and_look
 from laoshan.sim.body import SimBody
+from laoshan.sim.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
 
 LOOK_S = 0.5
@@ -42,8 +44,10 @@ class InstructionScenario:
     jitter_m: float = 0.01              # the box is up to this far off its usual place (seeded)
     place_tolerance_m: float = 0.02     # success: a placed object ends this close to its place
     lift_goal_m: float = 0.08           # success: a picked object is at least this high at the end
+    attempts: int = 2                   # tries, each checked with the camera, before giving up
+    first_grip: BoxPickConfig | None = None   # the first try's grip (a test forces a failed grasp with it)
     reach_m: float = 0.5                # objects farther from the base (horizontally) are out of reach
-    seconds: float = 13.0
+    seconds: float = 30.0             # at most; the run ends once the result is checked
     seed: int = 0
     video: Path | None = None
     places: tuple[Place, ...] = field(default=STATIONS)
@@ -62,9 +66,9 @@ class InstructionScenario:
 class InstructionReport:
     instruction: str
     plan: Plan | None
-    answer: str | None                  # a refusal or a clarifying question, when there is no plan
+    answer: str | None                  # a refusal or a clarifying question (no plan), or why it gave up
     seen: tuple[str, ...]               # what the robot saw: "red-1 box at (x, y, z)"
-    steps: tuple[tuple[str, str], ...]  # (step, outcome)
+    steps: tuple[tuple[str, str], ...]  # (attempt, outcome as the camera saw it)
     success: bool
     fell: bool
     error_m: float | None               # placed: object to its place (xy); picked: None
@@ -72,21 +76,6 @@ class InstructionReport:
     energy_J: float
     seconds: float
     wall_s: float
-
-
-def _outcomes(plan: Plan, sequence: HandSequence) -> tuple[tuple[str, str], ...]:
-    """Each plan step with what became of it, from the hand sequence's progress."""
-    out = []
-    reached = [phase for _, phase in sequence.timeline]
-    for step in plan.steps:
-        name = f"{step['skill']} {step.get('object') or step.get('place') or ''}".strip()
-        if step["skill"] == "pick":
-            ok = "lift" in reached
-        else:
-            ok = sequence.done
-        reason = f"failed: {sequence.failed}" if sequence.failed else "not finished in time"
-        out.append((name, "done" if ok else reason))
-    return tuple(out)
 
 
 def run_instruction(config: InstructionScenario, progress: Callable[[int], None] | None = None,
@@ -99,7 +88,6 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
     state = body.reset(config.seed)
     state, seen = stand_and_look(body, controller, state, LOOK_S, robot.cameras[0].name, robot.cameras[0].link)
-    body.close()
     world = WorldModel(places=config.places)
     world.update(seen)
     seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
@@ -124,28 +112,109 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         return InstructionReport(config.instruction, answer, f"the {target.describe()} is {reach:.2f} m away, out of "
                                  "reach from here (walking to it is not done yet)", seen_text, (), False, False,
                                  None, plan_ms, body.energy_J, body.time_s, 0.0)
-    if target.kind == "box":
-        T_box = np.eye(4)
-        T_box[:3, 3] = target.p_world_m
-        T_place = None
+    if target.kind != "box":
         if place is not None:
-            T_place = T_box.copy()
-            T_place[:2, 3] = place.xy_m
-        sequence: HandSequence = BoxPick(controller, T_box, BOX_HALF_M, 0.5, None, T_place)
-    elif place is not None:
-        return InstructionReport(config.instruction, answer, f"I can pick the {target.describe()} but not yet "
-                                 "set it down", seen_text, (), False, False, None, plan_ms, body.energy_J,
-                                 body.time_s, 0.0)
+            return InstructionReport(config.instruction, answer, f"I can pick the {target.describe()} but not yet "
+                                     "set it down", seen_text, (), False, False, None, plan_ms, body.energy_J,
+                                     body.time_s, 0.0)
+        task = _Attempts(config, body, controller, world, target.colour, None,
+                         lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, 0.3))
     else:
-        sequence = PowerGrasp(controller, target.p_world_m, float(target.size_m[0]) / 2, 0.3)
+        def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
+            T_box = np.eye(4)
+            T_box[:3, 3] = p_box
+            T_place = None
+            if place is not None:
+                T_place = T_box.copy()
+                T_place[:2, 3] = place.xy_m
+            return BoxPick(controller, T_box, BOX_HALF_M, 0.5, grip, T_place)
+
+        task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
+    first = task.start(target.p_world_m, config.first_grip)
     truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
     watch = HeldUp(body, truth_name, config.lift_goal_m)
-    episode = run_hand_sequence(body, state, controller, sequence, config.seconds, LOOK_S, watch, config.video,
-                                progress)
+    episode = run_hand_sequence(body, state, controller, first, config.seconds, LOOK_S, watch, config.video,
+                                progress, then=task, stop=lambda: task.finished)
+    body.close()
     fell = episode.fall_time_s is not None
     end = body.data.body(truth_name).xpos                                                # scoring only
     error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
-    reached = sequence.done and (error <= config.place_tolerance_m if error is not None
+    reached = task.verified and (error <= config.place_tolerance_m if error is not None
                                  else watch.lift_m >= config.lift_goal_m)
-    return InstructionReport(config.instruction, answer, None, seen_text, _outcomes(answer, sequence),
+    return InstructionReport(config.instruction, answer, task.gave_up, seen_text, tuple(task.outcomes),
                              reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
+
+
+class _Attempts:
+    """Carries out the pick (and place) and checks its effect with the camera; if the object is not
+    where it should be, picks it again from where it is now seen (replanning the same steps), up to
+    ``attempts`` times. Used as the hand sequence's ``then`` hook: it runs once the first attempt
+    is done."""
+
+    def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
+                 colour: str, place: Place | None,
+                 make: Callable[[np.ndarray, BoxPickConfig | None], HandSequence]) -> None:
+        self.config, self.body, self.controller, self.world = config, body, controller, world
+        self.colour, self.place, self.make = colour, place, make
+        self.outcomes: list[tuple[str, str]] = []
+        self.verified, self.gave_up = False, None
+        self._sequence: HandSequence | None = None
+        self._start_z = 0.0
+        self._look_asked: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.verified or self.gave_up is not None
+
+    def _what(self) -> str:
+        action = f"pick the {self.colour} object" + (f", place it at {self.place.name}" if self.place else "")
+        return f"attempt {len(self.outcomes) + 1}: {action}"
+
+    def start(self, p_object: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
+        self._start_z = float(p_object[2])
+        self._sequence = self.make(p_object, grip)
+        return self._sequence
+
+    def __call__(self, state: LowState) -> None:
+        sequence = self._sequence
+        assert sequence is not None
+        if self.finished:
+            return
+        if not sequence.done and not sequence.failed:
+            sequence.update(state.time_s)                       # a retry runs here
+            return
+        camera = self.body.robot.cameras[0]
+        if self._look_asked is None:                            # done: look at the result
+            self._look_asked = state.time_s
+            self.body.streaming = True
+            return
+        frame = state.rgbd.get(camera.name)
+        if frame is None or frame.time_s < self._look_asked:
+            return
+        self.body.streaming = False
+        self._look_asked = None
+        X_world_link = self.controller.locomotion.model.robot.get_T_world_frame(camera.link)
+        self.world.update(detect_objects(frame, X_world_link))
+        seen = [o for o in self.world.find(self.colour) if o.seen_s == frame.time_s]   # in this very frame
+        verdict = self._judge(seen[0].p_world_m if seen else None, sequence)
+        self.outcomes.append((self._what(), verdict))
+        if verdict.startswith("done"):
+            self.verified = True
+        elif len(self.outcomes) >= self.config.attempts or not seen:
+            self.gave_up = f"gave up after {len(self.outcomes)} attempt(s): {verdict}"
+        else:
+            self.start(seen[0].p_world_m, None)                 # again, from where it is now
+
+    def _judge(self, p_seen: np.ndarray | None, sequence: HandSequence) -> str:
+        """The attempt's effect as the camera sees it."""
+        if sequence.failed:
+            return f"failed: {sequence.failed}"
+        if p_seen is None:
+            return f"failed: the {self.colour} object is out of sight"
+        where = f"seen at ({p_seen[0]:.3f}, {p_seen[1]:.3f}, {p_seen[2]:.3f})"
+        if self.place is not None:
+            off = float(np.linalg.norm(p_seen[:2] - np.array(self.place.xy_m)))
+            ok = off <= self.config.place_tolerance_m
+            return f"{'done' if ok else 'failed'}: {where}, {off * 100:.1f} cm from {self.place.name}"
+        up = float(p_seen[2]) - self._start_z
+        return f"{'done' if up >= self.config.lift_goal_m else 'failed'}: {where}, {up * 100:.1f} cm up"

@@ -119,6 +119,7 @@ class SimBody:
         self._push_until_s = -1.0
         self._push_force_N = np.zeros(3)
         self._cameras_on = cameras
+        self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
         self.reset(seed)
 
@@ -241,7 +242,7 @@ class SimBody:
         touch = _read_pads(self._touch_pads, d.sensordata[self._touch_adr], t)
         rgbd = {}
         for cam, sampler in self._cameras:
-            if sampler.due(t):
+            if self.streaming and sampler.due(t):
                 sampler.push(t, cam.capture(d, t))
             frame = sampler.latest(t)
             if frame is not None:
