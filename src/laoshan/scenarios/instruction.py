@@ -85,65 +85,68 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     if len(robot.hands) < 2 or not robot.cameras:
         raise ValueError(f"{robot.name} needs two hands and a camera to follow instructions at a table")
     body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
-    controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
-    state = body.reset(config.seed)
-    state, seen = stand_and_look(body, controller, state, LOOK_S, robot.cameras[0].name, robot.cameras[0].link)
-    world = WorldModel(places=config.places)
-    world.update(seen)
-    seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
-                      for o in world.objects)
-    start = time.perf_counter()
     try:
-        answer = (LlmPlanner(config.llm_url).plan(config.instruction, world) if config.llm_url
-                  else plan_offline(config.instruction, world))
-    except PlanError as exc:
-        answer = Refusal(str(exc))
-    plan_ms = (time.perf_counter() - start) * 1e3
-    if not isinstance(answer, Plan):
-        text = answer.reason if isinstance(answer, Refusal) else answer.text
-        return InstructionReport(config.instruction, None, text, seen_text, (), False, False, None, plan_ms,
-                                 body.energy_J, body.time_s, 0.0)
-    pick = next(s for s in answer.steps if s["skill"] == "pick")
-    place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
-    target = world.get(pick["object"])
-    assert target is not None
-    reach = float(np.linalg.norm(target.p_world_m[:2] - controller.locomotion.state.p_world_base_m[:2]))
-    if reach > config.reach_m:
-        return InstructionReport(config.instruction, answer, f"the {target.describe()} is {reach:.2f} m away, out of "
-                                 "reach from here (walking to it is not done yet)", seen_text, (), False, False,
-                                 None, plan_ms, body.energy_J, body.time_s, 0.0)
-    if target.kind != "box":
-        if place is not None:
-            return InstructionReport(config.instruction, answer, f"I can pick the {target.describe()} but not yet "
-                                     "set it down", seen_text, (), False, False, None, plan_ms, body.energy_J,
-                                     body.time_s, 0.0)
-        task = _Attempts(config, body, controller, world, target.colour, None,
-                         lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, 0.3))
-    else:
-        def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
-            T_box = np.eye(4)
-            T_box[:3, 3] = p_box
-            T_place = None
+        controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
+        state = body.reset(config.seed)
+        state, seen = stand_and_look(body, controller, state, LOOK_S, robot.cameras[0].name, robot.cameras[0].link)
+        world = WorldModel(places=config.places)
+        world.update(seen)
+        seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
+                          for o in world.objects)
+        start = time.perf_counter()
+        try:
+            answer = (LlmPlanner(config.llm_url).plan(config.instruction, world) if config.llm_url
+                      else plan_offline(config.instruction, world))
+        except PlanError as exc:
+            answer = Refusal(str(exc))
+        plan_ms = (time.perf_counter() - start) * 1e3
+
+        def declined(why: str, plan: Plan | None = None) -> InstructionReport:
+            """Nothing was done: the answer says why."""
+            return InstructionReport(config.instruction, plan, why, seen_text, (), False, False, None, plan_ms,
+                                     body.energy_J, body.time_s, 0.0)
+
+        if not isinstance(answer, Plan):
+            return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
+        pick = next(s for s in answer.steps if s["skill"] == "pick")
+        place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
+        target = world.get(pick["object"])
+        assert target is not None
+        reach = float(np.linalg.norm(target.p_world_m[:2] - controller.locomotion.state.p_world_base_m[:2]))
+        if reach > config.reach_m:
+            return declined(f"the {target.describe()} is {reach:.2f} m away, out of reach from here (walking to it "
+                            "is not done yet)", answer)
+        if target.kind != "box":
             if place is not None:
-                T_place = T_box.copy()
-                T_place[:2, 3] = place.xy_m
-            return BoxPick(controller, T_box, BOX_HALF_M, 0.5, grip, T_place)
+                return declined(f"I can pick the {target.describe()} but not yet set it down", answer)
+            task = _Attempts(config, body, controller, world, target.colour, None,
+                             lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, 0.3))
+        else:
+            def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
+                T_box = np.eye(4)
+                T_box[:3, 3] = p_box
+                T_place = None
+                if place is not None:
+                    T_place = T_box.copy()
+                    T_place[:2, 3] = place.xy_m
+                return BoxPick(controller, T_box, BOX_HALF_M, 0.5, grip, T_place)
 
-        task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
-    first = task.start(target.p_world_m, config.first_grip)
-    truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
-    watch = HeldUp(body, truth_name, config.lift_goal_m)
-    episode = run_hand_sequence(body, state, controller, first, config.seconds, LOOK_S, watch, config.video,
-                                progress, then=task, stop=lambda: task.finished)
-    body.close()
-    fell = episode.fall_time_s is not None
-    end = body.data.body(truth_name).xpos                                                # scoring only
-    error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
-    reached = task.verified and (error <= config.place_tolerance_m if error is not None
-                                 else watch.lift_m >= config.lift_goal_m)
-    return InstructionReport(config.instruction, answer, task.gave_up, seen_text, tuple(task.outcomes),
-                             reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
+            task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
+        first = task.start(target.p_world_m, config.first_grip)
+        truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
+        watch = HeldUp(body, truth_name, config.lift_goal_m)
+        episode = run_hand_sequence(body, state, controller, first, config.seconds, LOOK_S, watch, config.video,
+                                    progress, then=task, stop=lambda: task.finished)
+        fell = episode.fall_time_s is not None
+        end = body.data.body(truth_name).xpos                                                # scoring only
+        error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
+        reached = task.verified and (error <= config.place_tolerance_m if error is not None
+                                     else watch.lift_m >= config.lift_goal_m)
+        return InstructionReport(config.instruction, answer, task.gave_up, seen_text, tuple(task.outcomes),
+                                 reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
 
+    finally:
+        body.close()                                  # free the camera's renderer
 
 class _Attempts:
     """Carries out the pick (and place) and checks its effect with the camera; if the object is not
