@@ -9,7 +9,6 @@ description's ``motors[i]`` (G1 body order, then the Dex3 hands on the functiona
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +16,19 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 MODE_DISABLE, MODE_ENABLE = 0, 1   # MotorCmd_.mode
+
+
+@dataclass(frozen=True)
+class RgbdFrame:
+    """One RGB-D image pair from a robot camera."""
+
+    time_s: float                  # when the image was taken
+    rgb: NDArray[np.uint8]         # (H, W, 3)
+    depth_m: NDArray[np.float32]   # (H, W), 0 where the camera has no valid return
+    fx_px: float                   # pinhole intrinsics, optical frame (x right, y down, z forward)
+    fy_px: float
+    cx_px: float
+    cy_px: float
 
 
 @dataclass
@@ -108,7 +120,7 @@ class LowState:
     foot_force_N: FloatArray    # normal force under each sole, description feet order (left, right)
     touch_N: FloatArray         # normal force on each touch pad, description order (empty if none)
     bms: BmsState
-    rgbd: dict[str, Any] = field(default_factory=dict)  # camera name -> latest RgbdFrame
+    rgbd: dict[str, RgbdFrame] = field(default_factory=dict)  # camera name -> latest frame
     mode_pr: int = 0
     mode_machine: int = 0
     cmd_rejected: str = ""      # why the last LowCmd was rejected ("" if accepted)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import mujoco
 import numpy as np
-from numpy.typing import NDArray
 
 from laoshan.components.sensors import CameraSpec, depth_noise
+from laoshan.sim.messages import RgbdFrame
 
 
 class RenderError(RuntimeError):
@@ -34,19 +33,6 @@ def _plain_renderer(model: mujoco.MjModel, width: int, height: int) -> mujoco.Re
     renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
     renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
     return renderer
-
-
-@dataclass(frozen=True)
-class RgbdFrame:
-    """One RGB-D image pair from a robot camera."""
-
-    time_s: float                  # when the image was taken
-    rgb: NDArray[np.uint8]         # (H, W, 3)
-    depth_m: NDArray[np.float32]   # (H, W), 0 where the camera has no valid return
-    fx_px: float                   # pinhole intrinsics, optical frame (x right, y down, z forward)
-    fy_px: float
-    cx_px: float
-    cy_px: float
 
 
 class RgbdCamera:
