@@ -286,81 +286,85 @@ def _add_table(wb: mujoco.MjsBody, table: Table) -> None:
                     rgba=[0.4, 0.3, 0.2, 1])
 
 
+def _carcass(wb: mujoco.MjsBody, name: str, front_x_m: float, center_y_m: float, depth_m: float, width_m: float,
+             top_z_m: float, base_h_m: float, rgba: list[float]) -> mujoco.MjsBody:
+    """A static cabinet open at the front (-x): top, back, sides, and a base block ``base_h_m`` high.
+    Its body's origin is at the middle of its footprint, on the floor."""
+    wall, hx, hy, z = 0.02, depth_m / 2, width_m / 2, top_z_m / 2
+    cabinet = wb.add_body(name=name + "_cabinet", pos=[front_x_m + hx, center_y_m, 0])
+    for part, size, pos in (("top", [hx, hy, wall / 2], [0, 0, top_z_m - wall / 2]),
+                            ("back", [wall / 2, hy, z], [hx - wall / 2, 0, z]),
+                            ("left", [hx, wall / 2, z], [0, hy - wall / 2, z]),
+                            ("right", [hx, wall / 2, z], [0, -hy + wall / 2, z]),
+                            ("base", [hx, hy, base_h_m / 2], [0, 0, base_h_m / 2])):
+        _static(cabinet, name=f"{name}_{part}", type=mujoco.mjtGeom.mjGEOM_BOX, size=size, pos=pos, rgba=rgba)
+    return cabinet
+
+
+Part = tuple[str, int, list[float], list[float]]   # name, geom type, size, position in the moving body
+
+
+def _handle(front_x_m: float, y_m: float, z_m: float, gap_m: float, radius_m: float, length_m: float) -> list[Part]:
+    """A horizontal bar along y, ``gap_m`` clear of the front face at ``front_x_m`` (toward -x), on
+    two posts; centred at (y_m, z_m)."""
+    gap = gap_m + radius_m
+    box = mujoco.mjtGeom.mjGEOM_BOX
+    posts: list[Part] = [(f"post{k}", box, [gap / 2, 0.008, 0.008], [front_x_m - gap / 2, y_m + sy * length_m / 2, z_m])
+                         for k, sy in enumerate((-1, 1))]
+    return [*posts, ("handle", mujoco.mjtGeom.mjGEOM_CAPSULE, [radius_m, length_m / 2, 0], [front_x_m - gap, y_m, z_m])]
+
+
+def _add_parts(body: mujoco.MjsBody, name: str, parts: list[Part], mass_kg: float, rgba: list[float]) -> None:
+    """The geoms of a moving part, its mass shared among them; the handle bar is dark."""
+    for part, kind, size, pos in parts:
+        geom = body.add_geom(name=f"{name}_{part}", type=kind, size=size, pos=pos, mass=mass_kg / len(parts),
+                             rgba=rgba if part != "handle" else [0.3, 0.3, 0.35, 1],
+                             contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
+        if part == "handle":
+            geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
+        geom.friction = [0.8, 0.01, 0.001]
+
+
 def _add_drawer(wb: mujoco.MjsBody, d: Drawer) -> None:
     """Carcass (static) with the drawer as its child body: parent and child do not collide, the
     rail alone guides the drawer."""
     wall, front_h = 0.02, 0.16
     top_z = d.handle_height_m + front_h / 2 + wall
     hx, hy = d.depth_m / 2, d.width_m / 2
-    cabinet = wb.add_body(name=d.name + "_cabinet", pos=[d.front_x_m + hx, d.center_y_m, 0])
-    wood = [0.55, 0.5, 0.45, 1]
-    for name, size, pos in (("top", [hx, hy, wall / 2], [0, 0, top_z - wall / 2]),
-                            ("back", [wall / 2, hy, top_z / 2], [hx - wall / 2, 0, top_z / 2]),
-                            ("left", [hx, wall / 2, top_z / 2], [0, hy - wall / 2, top_z / 2]),
-                            ("right", [hx, wall / 2, top_z / 2], [0, -hy + wall / 2, top_z / 2]),
-                            ("base", [hx, hy, (top_z - front_h - wall) / 2], [0, 0, (top_z - front_h - wall) / 2])):
-        _static(cabinet, name=f"{d.name}_{name}", type=mujoco.mjtGeom.mjGEOM_BOX, size=size, pos=pos, rgba=wood)
+    cabinet = _carcass(wb, d.name, d.front_x_m, d.center_y_m, d.depth_m, d.width_m, top_z, top_z - front_h - wall,
+                       [0.55, 0.5, 0.45, 1])
     drawer = cabinet.add_body(name=d.name, pos=[0, 0, d.handle_height_m])
     drawer.add_joint(name=d.name + "_slide", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[1, 0, 0],
                      range=[-d.travel_m, 0.0], limited=mujoco.mjtLimited.mjLIMITED_TRUE,
                      damping=d.damping_Ns_m, frictionloss=d.friction_N)
     inner_y = hy - wall - 0.005
     box = mujoco.mjtGeom.mjGEOM_BOX
-    parts = [("front", box, [wall / 2, inner_y, front_h / 2 - 0.005], [-hx + wall / 2, 0, 0]),
-             ("floor", box, [hx - wall, inner_y, 0.005], [0, 0, -front_h / 2 + 0.01]),
-             ("rear", box, [0.005, inner_y, front_h / 3], [hx - 2 * wall, 0, -front_h / 6])]
-    gap = d.handle_gap_m + d.handle_radius_m
-    for k, sy in enumerate((-1, 1)):
-        parts.append((f"post{k}", box, [gap / 2, 0.008, 0.008], [-hx - gap / 2, sy * d.handle_length_m / 2, 0]))
-    parts.append(("handle", mujoco.mjtGeom.mjGEOM_CAPSULE, [d.handle_radius_m, d.handle_length_m / 2, 0],
-                  [-hx - gap, 0, 0]))
-    mass = d.mass_kg / len(parts)
-    for name, kind, size, pos in parts:
-        geom = drawer.add_geom(name=f"{d.name}_{name}", type=kind, size=size, pos=pos, mass=mass,
-                               rgba=[0.7, 0.65, 0.55, 1] if name != "handle" else [0.3, 0.3, 0.35, 1],
-                               contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
-        if name == "handle":
-            geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
-        geom.friction = [0.8, 0.01, 0.001]
+    parts: list[Part] = [("front", box, [wall / 2, inner_y, front_h / 2 - 0.005], [-hx + wall / 2, 0, 0]),
+                         ("floor", box, [hx - wall, inner_y, 0.005], [0, 0, -front_h / 2 + 0.01]),
+                         ("rear", box, [0.005, inner_y, front_h / 3], [hx - 2 * wall, 0, -front_h / 6])]
+    parts += _handle(-hx, 0.0, 0.0, d.handle_gap_m, d.handle_radius_m, d.handle_length_m)
+    _add_parts(drawer, d.name, parts, d.mass_kg, [0.7, 0.65, 0.55, 1])
 
 
 def _add_door(wb: mujoco.MjsBody, d: Door) -> None:
     """Carcass (static, open at the front) with the door as its child body: parent and child do not
     collide, the hinge alone guides the door."""
-    wall, t = 0.02, DOOR_THICKNESS_M
+    t = DOOR_THICKNESS_M
     top_z = d.handle_height_m + 0.15
     hx, hy = d.depth_m / 2, d.width_m / 2
-    cabinet = wb.add_body(name=d.name + "_cabinet", pos=[d.front_x_m + hx, d.center_y_m, 0])
-    wood = [0.85, 0.85, 0.82, 1]
-    for name, size, pos in (("top", [hx, hy, wall / 2], [0, 0, top_z - wall / 2]),
-                            ("back", [wall / 2, hy, top_z / 2], [hx - wall / 2, 0, top_z / 2]),
-                            ("left", [hx, wall / 2, top_z / 2], [0, hy - wall / 2, top_z / 2]),
-                            ("right", [hx, wall / 2, top_z / 2], [0, -hy + wall / 2, top_z / 2]),
-                            ("base", [hx, hy, 0.05], [0, 0, 0.05])):
-        _static(cabinet, name=f"{d.name}_{name}", type=mujoco.mjtGeom.mjGEOM_BOX, size=size, pos=pos, rgba=wood)
+    cabinet = _carcass(wb, d.name, d.front_x_m, d.center_y_m, d.depth_m, d.width_m, top_z, 0.1,
+                       [0.85, 0.85, 0.82, 1])
     # the door's frame sits on the hinge axis: its panel spans -y from there
     door = cabinet.add_body(name=d.name, pos=[-hx - t, hy, 0])
     door.add_joint(name=d.name + "_hinge", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, -1],
                    range=[0.0, d.max_open_rad], limited=mujoco.mjtLimited.mjLIMITED_TRUE,
                    damping=d.damping_Nms_rad, frictionloss=d.friction_Nm)
-    box = mujoco.mjtGeom.mjGEOM_BOX
     panel_h = top_z - 0.1
-    y_handle = -d.width_m + d.handle_inset_m
-    gap = d.handle_gap_m + d.handle_radius_m
-    parts = [("panel", box, [t / 2, hy - 0.002, panel_h / 2], [t / 2, -hy, 0.1 + panel_h / 2])]
-    for k, sy in enumerate((-1, 1)):
-        parts.append((f"post{k}", box, [gap / 2, 0.008, 0.008],
-                      [-gap / 2, y_handle + sy * d.handle_length_m / 2, d.handle_height_m]))
-    parts.append(("handle", mujoco.mjtGeom.mjGEOM_CAPSULE, [d.handle_radius_m, d.handle_length_m / 2, 0],
-                  [-gap, y_handle, d.handle_height_m]))
-    mass = d.mass_kg / len(parts)
-    for name, kind, size, pos in parts:
-        geom = door.add_geom(name=f"{d.name}_{name}", type=kind, size=size, pos=pos, mass=mass,
-                             rgba=[0.9, 0.9, 0.88, 1] if name != "handle" else [0.3, 0.3, 0.35, 1],
-                             contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
-        if name == "handle":
-            geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
-        geom.friction = [0.8, 0.01, 0.001]
+    parts: list[Part] = [("panel", mujoco.mjtGeom.mjGEOM_BOX, [t / 2, hy - 0.002, panel_h / 2],
+                          [t / 2, -hy, 0.1 + panel_h / 2])]
+    parts += _handle(0.0, -d.width_m + d.handle_inset_m, d.handle_height_m, d.handle_gap_m, d.handle_radius_m,
+                     d.handle_length_m)
+    _add_parts(door, d.name, parts, d.mass_kg, [0.9, 0.9, 0.88, 1])
 
 
 def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> None:
