@@ -57,10 +57,14 @@ def _task_rows(report: TaskReport) -> list[list[object]]:
 
 
 def _with_progress(desc: RobotDescription, label: str, seconds: float, run: Callable[[Callable[[int], None]], T]) -> T:
-    """Run ``run(progress)`` under a progress bar over ``seconds`` of simulated control ticks."""
+    """Run ``run(progress)`` under a progress bar over ``seconds`` of simulated control ticks; a
+    ValueError it raises (bad input found once the run is set up) is a clear error, exit status 1."""
     ticks = int(round(seconds * desc.catalog.get("controller", desc.controller).control_rate_Hz))
     with click.progressbar(length=ticks, label=f"{desc.name} {label}", file=click.get_text_stream("stderr")) as bar:
-        return run(bar.update)
+        try:
+            return run(bar.update)
+        except ValueError as exc:
+            _fail(exc)
 
 
 @main.command()
@@ -215,11 +219,8 @@ def _run_one_hand(robot: str, shape: str, mass: float, jitter: float, seed: int,
     desc = _robot(robot)
     config = GraspScenario(robot=robot, shape=shape, radius_m=0.033 if shape == "cylinder" else 0.04, mass_kg=mass,
                            jitter_m=jitter, seed=seed, video=video)
-    try:
-        report = _with_progress(desc, f"grasping a {shape}", config.seconds,
-                                lambda progress: run_grasp(config, progress, desc))
-    except ValueError as exc:
-        _fail(exc)
+    report = _with_progress(desc, f"grasping a {shape}", config.seconds,
+                            lambda progress: run_grasp(config, progress, desc))
     rows = [
         ["robot", report.robot],
         ["object", f"{shape}, {mass:g} kg, {config.radius_m * 200:.1f} cm across, "
@@ -240,10 +241,7 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, see
     config = PickScenario(robot=robot, box_mass_kg=mass, jitter_m=jitter, perceive=look, seed=seed, video=video,
                           place_xy_m=place_xy_m, seconds=9.0 if place_xy_m is None else 12.0)
     label = f"picking a {shape}" if place_xy_m is None else f"placing a {shape}"
-    try:
-        report = _with_progress(desc, label, config.seconds, lambda progress: run_pick(config, progress, desc))
-    except ValueError as exc:
-        _fail(exc)
+    report = _with_progress(desc, label, config.seconds, lambda progress: run_pick(config, progress, desc))
     goal = ("placed within 1 cm" if place_xy_m is not None else "up >= 10 cm for >= 3 s")
     rows = [
         ["robot", report.robot],
@@ -318,11 +316,8 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
         if hand == "left":     # the cabinet stands in front of the pulling hand
             config = replace(config, drawer=replace(config.drawer, center_y_m=-config.drawer.center_y_m))
         goal, opened = f"{config.open_goal * 100:.0f} cm", "opened [cm]"
-    try:
-        report = _with_progress(desc, f"opening a {thing}", config.seconds,
-                                lambda progress: run_open(config, progress, desc))
-    except ValueError as exc:
-        _fail(exc)
+    report = _with_progress(desc, f"opening a {thing}", config.seconds,
+                            lambda progress: run_open(config, progress, desc))
     rows = [
         ["robot", report.robot],
         [f"success (opened >= {goal})", "yes" if report.success else "no"],
@@ -348,11 +343,8 @@ def carry(robot: str, mass: float, distance: float, seed: int, video: Path | Non
     desc = _robot(robot)
     config = CarryScenario(table=replace(CarryScenario().table, box_mass_kg=mass), distance_m=distance, seed=seed,
                            video=video)
-    try:
-        report = _with_progress(desc, f"carrying a {mass:g} kg box", config.seconds,
-                                lambda progress: run_carry(config, progress, desc))
-    except ValueError as exc:
-        _fail(exc)
+    report = _with_progress(desc, f"carrying a {mass:g} kg box", config.seconds,
+                            lambda progress: run_carry(config, progress, desc))
     rows = [
         ["robot", report.robot],
         [f"success (walked >= {config.min_walked_fraction * distance:.2f} m, box still held)",
@@ -381,11 +373,8 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
 
     desc = _robot(robot)
     config = InstructionScenario(instruction=instruction, robot=robot, llm_url=llm_url, seed=seed, video=video)
-    try:
-        report = _with_progress(desc, "following the instruction", config.seconds,
-                                lambda progress: run_instruction(config, progress, desc))
-    except ValueError as exc:
-        _fail(exc)
+    report = _with_progress(desc, "following the instruction", config.seconds,
+                            lambda progress: run_instruction(config, progress, desc))
     click.echo("seen: " + "; ".join(report.seen))
     if report.plan is None:
         click.echo(f"no plan: {report.answer}")
@@ -425,11 +414,8 @@ def tabletop(robot: str, to_xy: str, jitter: float, look: bool, seed: int, video
     desc = _robot(robot)
     config = PickScenario(robot=robot, jitter_m=jitter, perceive=look, seed=seed, video=video, place_xy_m=place,
                           seconds=12.0)
-    try:
-        report = _with_progress(desc, "tabletop pick and place", config.seconds,
-                                lambda progress: run_pick(config, progress, desc))
-    except ValueError as exc:
-        _fail(exc)
+    report = _with_progress(desc, "tabletop pick and place", config.seconds,
+                            lambda progress: run_pick(config, progress, desc))
     click.echo(format_table(["phase", "starts at [s]"], [[phase, f"{t:.2f}"] for t, phase in report.timeline]))
     finished = next((t for t, phase in report.timeline if phase == "placed"), None)
     rows = [

@@ -146,7 +146,6 @@ class PowerGrasp(HandSequence):
         plan = [("raise", high - R[:, 0] * c.finger_m, None, {}, None),     # (phase, hand, load, grips, dwell):
                 ("approach", high, None, {}, None),                          # up first, fingers short of the
                 ("beside", grasp + out, None, {}, None),                     # object, then over to it
-
                 ("in", grasp, None, {}, None),
                 ("close", grasp, None, {c.side: c.finger_torque_Nm}, c.close_s),
                 ("lift", grasp + up * c.lift_m, weight, {}, None)]

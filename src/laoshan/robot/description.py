@@ -255,10 +255,10 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
         raise RobotConfigError(f"{source.name}.feet: expected tables 'left' and 'right', got {sorted(feet)}")
 
     hands = {}
+    motor_joints = {m.joint for m in motors}
     for side, raw in top.sub("hands").items():
         t = _Table(raw, f"{source.name}.hands.{side}")
         closing = t.sub("closing", required=False)
-        motor_joints = {m.joint for m in motors}
         for joint, sign in closing.items():
             if joint not in motor_joints:
                 raise RobotConfigError(f"{t.where}.closing: {joint!r} is not a motor joint")

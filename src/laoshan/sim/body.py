@@ -22,11 +22,10 @@ from laoshan.components.loop import LoopSpec, Watchdog
 from laoshan.components.sensors import Encoders, ForcePads, Imu, Sampler
 from laoshan.robot.description import RobotDescription
 from laoshan.robot.mujoco_model import SensorNames, build_robot_spec
-from laoshan.sim.messages import RgbdFrame
-from laoshan.sim.render import RgbdCamera
 from laoshan.sim.messages import (
-    BmsState, CommandLimits, ImuState, LowCmd, LowState, MotorStates, check_low_cmd,
+    BmsState, CommandLimits, ImuState, LowCmd, LowState, MotorStates, RgbdFrame, check_low_cmd,
 )
+from laoshan.sim.render import RgbdCamera
 from laoshan.sim.world import WorldSpec, build_world
 
 FloatArray = NDArray[np.float64]
