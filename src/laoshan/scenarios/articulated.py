@@ -98,9 +98,6 @@ def run_open(config: DrawerScenario | DoorScenario, progress: Callable[[int], No
     state = body.reset(config.seed)
     episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, None, config.video, progress)
     opened = config.opened(body)
-    fell = episode.fall_time_s is not None
-    return OpenReport(
-        robot=robot.name, success=not fell and opened >= config.open_goal, fell=fell, failure=task.failed,
-        phase=task.phase, timeline=tuple(task.timeline), energy_J=body.energy_J, wall_s=episode.wall_s,
-        seconds=config.seconds, opened=opened,
-    )
+    fell = episode.fell
+    return OpenReport.of_run(body, task, episode, config.seconds, not fell and opened >= config.open_goal,
+                             opened=opened)

@@ -104,11 +104,7 @@ def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = No
     box = body.data.body("box").xpos                                              # scoring only
     held = bool(box[2] - table.table_height_m >= config.held_above_m
                 and np.linalg.norm(box[:2] - truth.p_world_base_m[:2]) <= config.held_within_m)
-    fell = episode.fall_time_s is not None
+    fell = episode.fell
     far_enough = walked >= config.min_walked_fraction * config.distance_m
-    return CarryReport(
-        robot=body.robot.name, success=not fell and held and far_enough, fell=fell,
-        failure=pick.failed, phase=pick.phase, timeline=tuple(pick.timeline), energy_J=body.energy_J,
-        wall_s=episode.wall_s, seconds=config.seconds, walked_m=walked, box_held=held,
-        walk_s=None if walk.stop_s is None else walk.stop_s - walk.t0_s,
-    )
+    return CarryReport.of_run(body, pick, episode, config.seconds, not fell and held and far_enough, walked_m=walked,
+                              box_held=held, walk_s=None if walk.stop_s is None else walk.stop_s - walk.t0_s)

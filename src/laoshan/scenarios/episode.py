@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from pathlib import Path
 
 from laoshan.brain.perception import Detection, detect_objects
@@ -41,6 +42,18 @@ class TaskReport:
     def real_time_factor(self) -> float:
         return self.seconds / self.wall_s if self.wall_s > 0 else float("inf")
 
+    @classmethod
+    def of_run(cls: type[R], body: SimBody, sequence: HandSequence, episode: Episode, seconds: float, success: bool,
+               **scores: Any) -> R:
+        """The fields every task fills the same way, from the body, its hand sequence and the
+        episode; ``scores`` are the task's own."""
+        return cls(robot=body.robot.name, success=success, fell=episode.fell,
+                   failure=sequence.failed, phase=sequence.phase, timeline=tuple(sequence.timeline),
+                   energy_J=body.energy_J, wall_s=episode.wall_s, seconds=seconds, **scores)
+
+
+R = TypeVar("R", bound=TaskReport)
+
 
 class HeldUp:
     """Scoring (ground truth): how high a free body has risen from where it started, and for how
@@ -71,6 +84,10 @@ class Episode:
     state: LowState               # the last LowState
     fall_time_s: float | None     # first time the robot counted as fallen (ground truth)
     wall_s: float
+
+    @property
+    def fell(self) -> bool:
+        return self.fall_time_s is not None
 
 
 def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, LowState], LowCmd],

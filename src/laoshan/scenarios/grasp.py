@@ -81,9 +81,6 @@ def run_grasp(config: GraspScenario, progress: Callable[[int], None] | None = No
     episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, watch, config.video,
                                 progress)
     held = watch.held_s()
-    fell = episode.fall_time_s is not None
-    return GraspReport(
-        robot=robot.name, success=not fell and held >= config.hold_goal_s, fell=fell, failure=task.failed,
-        phase=task.phase, timeline=tuple(task.timeline), energy_J=body.energy_J, wall_s=episode.wall_s,
-        seconds=config.seconds, lift_m=watch.lift_m, held_s=held,
-    )
+    fell = episode.fell
+    return GraspReport.of_run(body, task, episode, config.seconds, not fell and held >= config.hold_goal_s,
+                              lift_m=watch.lift_m, held_s=held)

@@ -137,7 +137,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         watch = HeldUp(body, truth_name, config.lift_goal_m)
         episode = run_hand_sequence(body, state, controller, first, config.seconds, LOOK_S, watch, config.video,
                                     progress, then=task, stop=lambda: task.finished)
-        fell = episode.fall_time_s is not None
+        fell = episode.fell
         end = body.data.body(truth_name).xpos                                                # scoring only
         error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
         reached = task.verified and (error <= config.place_tolerance_m if error is not None

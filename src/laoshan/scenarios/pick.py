@@ -101,16 +101,12 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, watch, config.video,
                                 progress)
     held = watch.held_s()
-    fell = episode.fall_time_s is not None
+    fell = episode.fell
     box = body.data.body("box").xpos
     place_error = None if T_place is None else float(np.linalg.norm(box[:2] - T_place[:2, 3]))
     if place_error is None:
         success = not fell and held >= config.hold_goal_s
     else:
         success = not fell and pick.done and place_error <= config.place_tolerance_m
-    return PickReport(
-        robot=body.robot.name, success=success, fell=fell, failure=pick.failed, phase=pick.phase,
-        timeline=tuple(pick.timeline),
-        lift_m=watch.lift_m, held_s=held, place_error_m=place_error, perception_error_m=seen_error,
-        energy_J=body.energy_J, wall_s=episode.wall_s, seconds=config.seconds,
-    )
+    return PickReport.of_run(body, pick, episode, config.seconds, success, lift_m=watch.lift_m, held_s=held,
+                             place_error_m=place_error, perception_error_m=seen_error)
