@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 from pathlib import Path
+from typing import Any, TypeVar
 
 from laoshan.brain.perception import Detection, detect_objects
 from laoshan.limbs.reach import ReachController
@@ -141,17 +141,35 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
     return run_episode(body, state, ticks, act, observe, video, progress, stop)
 
 
-def stand_and_look(body: SimBody, controller: ReachController, state: LowState, until_s: float, camera: str,
-                   camera_link: str) -> tuple[LowState, list[Detection]]:
-    """Start the camera stream, keep balancing until ``until_s`` (sensor clock) and a frame taken
-    after now has come, stop the stream, and detect the objects in that frame, placed in the world
-    by the robot's own pose estimate."""
-    asked_s = state.time_s
-    body.streaming = True
-    while state.time_s < until_s or camera not in state.rgbd or state.rgbd[camera].time_s < asked_s:
+class Glance:
+    """One look with the robot's head camera: the stream starts when asked and stops at the first
+    frame taken after that, whose objects are placed in the world by the robot's own pose estimate."""
+
+    def __init__(self, body: SimBody, controller: ReachController, asked_s: float) -> None:
+        self.body, self.controller, self.asked_s = body, controller, asked_s
+        self.camera = body.robot.cameras[0]
+        self.frame_s: float | None = None     # when the frame looked at was taken
+        body.streaming = True
+
+    def seen(self, state: LowState) -> list[Detection] | None:
+        """The objects in the first frame taken since asking; None while it has not come."""
+        frame = state.rgbd.get(self.camera.name)
+        if frame is None or frame.time_s < self.asked_s:
+            return None
+        self.body.streaming = False
+        self.frame_s = frame.time_s
+        return detect_objects(frame, self.controller.locomotion.model.robot.get_T_world_frame(self.camera.link))
+
+
+def stand_and_look(body: SimBody, controller: ReachController, state: LowState,
+                   until_s: float) -> tuple[LowState, list[Detection]]:
+    """Keep balancing until ``until_s`` (sensor clock) and a head-camera frame taken after now has
+    come; the objects in it."""
+    glance = Glance(body, controller, state.time_s)
+    while True:
+        seen = glance.seen(state) if state.time_s >= until_s else None
+        if seen is not None:
+            return state, seen
+        if state.time_s > max(until_s, glance.asked_s) + 1.0:
+            raise RuntimeError(f"camera {glance.camera.name!r} sent no frame in 1 s")
         state = body.step(controller(state))
-        if state.time_s > max(until_s, asked_s) + 1.0:
-            raise RuntimeError(f"camera {camera!r} sent no frame in 1 s")
-    body.streaming = False
-    X_world_link = controller.locomotion.model.robot.get_T_world_frame(camera_link)
-    return state, detect_objects(state.rgbd[camera], X_world_link)

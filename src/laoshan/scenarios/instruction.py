@@ -19,12 +19,11 @@ import numpy as np
 
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
 from laoshan.brain.world_model import Place, WorldModel
-from laoshan.brain.perception import detect_objects
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import HeldUp, run_hand_sequence, stand_and_look
+from laoshan.scenarios.episode import Glance, HeldUp, run_hand_sequence, stand_and_look
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
@@ -88,7 +87,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     try:
         controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
         state = body.reset(config.seed)
-        state, seen = stand_and_look(body, controller, state, LOOK_S, robot.cameras[0].name, robot.cameras[0].link)
+        state, seen = stand_and_look(body, controller, state, LOOK_S)
         world = WorldModel(places=config.places)
         world.update(seen)
         seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
@@ -163,7 +162,7 @@ class _Attempts:
         self.verified, self.gave_up = False, None
         self._sequence: HandSequence | None = None
         self._start_z = 0.0
-        self._look_asked: float | None = None
+        self._glance: Glance | None = None
 
     @property
     def finished(self) -> bool:
@@ -186,19 +185,14 @@ class _Attempts:
         if not sequence.done and not sequence.failed:
             sequence.update(state.time_s)                       # a retry runs here
             return
-        camera = self.body.robot.cameras[0]
-        if self._look_asked is None:                            # done: look at the result
-            self._look_asked = state.time_s
-            self.body.streaming = True
+        if self._glance is None:                                # done: look at the result
+            self._glance = Glance(self.body, self.controller, state.time_s)
+        detections = self._glance.seen(state)
+        if detections is None:
             return
-        frame = state.rgbd.get(camera.name)
-        if frame is None or frame.time_s < self._look_asked:
-            return
-        self.body.streaming = False
-        self._look_asked = None
-        X_world_link = self.controller.locomotion.model.robot.get_T_world_frame(camera.link)
-        self.world.update(detect_objects(frame, X_world_link))
-        seen = [o for o in self.world.find(self.colour) if o.seen_s == frame.time_s]   # in this very frame
+        frame_s, self._glance = self._glance.frame_s, None
+        self.world.update(detections)
+        seen = [o for o in self.world.find(self.colour) if o.seen_s == frame_s]   # in this very frame
         verdict = self._judge(seen[0].p_world_m if seen else None, sequence)
         self.outcomes.append((self._what(), verdict))
         if verdict.startswith("done"):

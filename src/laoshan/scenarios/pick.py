@@ -82,7 +82,7 @@ def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
         T_place[:2, 3] = config.place_xy_m
     state = body.reset(config.seed)
     if config.perceive:
-        state, seen = stand_and_look(body, controller, state, START_S, robot.cameras[0].name, robot.cameras[0].link)
+        state, seen = stand_and_look(body, controller, state, START_S)
         box = min((d for d in seen if d.colour == config.box_colour), default=None,
                   key=lambda d: float(np.linalg.norm(d.p_world_m - T_box[:3, 3])))
         if box is not None:
