@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -300,8 +301,6 @@ def _xy(text: str) -> tuple[float, float]:
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Path | None) -> None:
     """Open a drawer or a door: hook the fingers behind its handle bar and pull (contact only)."""
-    from dataclasses import replace
-
     from laoshan.scenarios.articulated import DoorScenario, DrawerScenario, run_open
 
     desc = _robot(robot)
@@ -336,8 +335,6 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def carry(robot: str, mass: float, distance: float, seed: int, video: Path | None) -> None:
     """Pick a box from a table with both hands and carry it while walking (backward, away from the table)."""
-    from dataclasses import replace
-
     from laoshan.scenarios.carry import CarryScenario, run_carry
 
     desc = _robot(robot)

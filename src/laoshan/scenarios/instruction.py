@@ -30,7 +30,8 @@ from laoshan.sim.world import Table, Thing, WorldSpec
 
 LOOK_S = 0.5
 TABLE_Z = 0.70
-BOX_HALF_M = (0.07, 0.14, 0.09)   # the box the two-hand pick is made for
+BOX_HALF_M = (0.07, 0.14, 0.09)   # the box the two-hand pick is made for ...
+BOX_MASS_KG = 0.5                 # ... and its weight, which the robot is told
 STATIONS = (Place("station 1", ("一号工位", "1号工位", "工位1", "left", "左边", "左"), (0.42, 0.10)),
             Place("station 2", ("二号工位", "2号工位", "工位2", "right", "右边", "右"), (0.42, -0.10)))
 
@@ -46,7 +47,7 @@ class InstructionScenario:
     attempts: int = 2                   # tries, each checked with the camera, before giving up
     first_grip: BoxPickConfig | None = None   # the first try's grip (a test forces a failed grasp with it)
     reach_m: float = 0.5                # objects farther from the base (horizontally) are out of reach
-    seconds: float = 30.0             # at most; the run ends once the result is checked
+    seconds: float = 30.0               # at most; the run ends once the result is checked
     seed: int = 0
     video: Path | None = None
     places: tuple[Place, ...] = field(default=STATIONS)
@@ -54,7 +55,8 @@ class InstructionScenario:
     def world(self) -> WorldSpec:
         return WorldSpec(
             tables=(Table("table", (0.55, 0.0), (0.4, 0.8), TABLE_Z),),
-            things=(Thing("box", "box", BOX_HALF_M, 0.5, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]), jitter_m=self.jitter_m),
+            things=(Thing("box", "box", BOX_HALF_M, BOX_MASS_KG, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]),
+                          jitter_m=self.jitter_m),
                     Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.64, -0.22, TABLE_Z + 0.06),
                           rgba=(0.2, 0.5, 0.9, 1.0)),
                     Thing("ball", "sphere", (0.04,), 0.2, (0.64, 0.22, TABLE_Z + 0.04), rgba=(0.2, 0.8, 0.3, 1.0))),
@@ -128,7 +130,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                 if place is not None:
                     T_place = T_box.copy()
                     T_place[:2, 3] = place.xy_m
-                return BoxPick(controller, T_box, BOX_HALF_M, 0.5, grip, T_place)
+                return BoxPick(controller, T_box, BOX_HALF_M, BOX_MASS_KG, grip, T_place)
 
             task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
         first = task.start(target.p_world_m, config.first_grip)
