@@ -3,11 +3,6 @@ and an instruction carried out end to end in physics."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import numpy as np
 import pytest
 
@@ -66,29 +61,6 @@ def test_an_ambiguous_instruction_gets_a_question(world: WorldModel) -> None:
 def test_invalid_plans_are_rejected(world: WorldModel, bad: dict) -> None:
     with pytest.raises(PlanError):
         validate_plan(bad, world)
-
-
-@pytest.fixture
-def llm_server() -> Iterator[tuple[str, list[str]]]:
-    """A local OpenAI-compatible endpoint answering with the contents queued in ``replies``."""
-    replies: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = json.dumps({"choices": [{"message": {"content": replies.pop(0)}}]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/v1/chat/completions", replies
-    server.shutdown()
 
 
 def test_llm_plans_are_validated_and_bad_ones_rejected(world: WorldModel, llm_server) -> None:

@@ -70,3 +70,16 @@ def test_do_refuses_an_impossible_instruction_after_looking() -> None:
     result = CliRunner().invoke(main, ["do", "put the purple box on station 2"])
     assert result.exit_code == 1
     assert "seen: red-1 box" in result.output and "I see no purple box" in result.output
+
+
+def test_chat_answers_several_speakers_in_turn() -> None:
+    lines = "@ann 你好 @ben what is the euro rate\n我想开户\n储蓄账户\n对\n"
+    result = CliRunner().invoke(main, ["chat", "--domain", "bank", "--no-walk"], input=lines)
+    assert result.exit_code == 0, result.output
+    assert "robot → ann: 您好" in result.output and "[bank-rate-eur]" in result.output
+    assert "ticket" in result.output and "[bank-proc-open-account]" in result.output
+
+
+def test_guide_to_an_unknown_place_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["guide", "--domain", "hospital", "--to", "moon"])
+    assert result.exit_code == 1 and "hospital has no place 'moon'" in result.output

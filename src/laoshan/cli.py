@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -16,6 +18,7 @@ from laoshan.robot.description import RobotConfigError, RobotDescription, load_d
 
 if TYPE_CHECKING:
     from laoshan.scenarios.episode import TaskReport
+    from laoshan.scenarios.guide import GuideReport, HallRobot
 
 T = TypeVar("T")
 
@@ -427,6 +430,129 @@ def tabletop(robot: str, to_xy: str, jitter: float, look: bool, seed: int, video
         *_task_rows(report),
     ]
     _summary("tabletop", rows, video, not report.success)
+
+
+DOMAIN_CHOICE = click.Choice(["bank", "hospital", "government", "telecom", "mall"])
+SPEAKER = re.compile(r"(?:^|\s)@(\S+)")
+
+
+def _speakers(line: str, last: str) -> list[tuple[str, str]]:
+    """``"@alice 我想开户 @bob hi"`` -> [("alice", "我想开户"), ("bob", "hi")]; no @name: ``last`` speaks."""
+    parts = SPEAKER.split(line)
+    said = [(last, parts[0].strip())] if parts[0].strip() else []
+    said += [(name, text.strip()) for name, text in zip(parts[1::2], parts[2::2], strict=True)]
+    return [(who, text) for who, text in said if text]
+
+
+def _walk(hall: HallRobot, place: str, progress: Callable[[int], None]) -> GuideReport:
+    return hall.walk_to(place, progress=progress)
+
+
+@main.command()
+@click.option("--domain", default="bank", show_default=True, type=DOMAIN_CHOICE, help="Which service hall.")
+@click.option("--llm", "llm_url", metavar="URL",
+              help="Recognise intents with an OpenAI-compatible chat endpoint (checked; offline when it fails).")
+@click.option("--walk/--no-walk", default=True, show_default=True,
+              help="Walk guided visitors to their place with the simulated robot (physics).")
+@click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path (for --walk).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulated hall (for --walk).")
+def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int) -> None:
+    """Talk with the service robot of a hall in the terminal. Each line is what someone says; start
+    it with @name to say who ("@alice 我想开户"); several @names on one line speak at once, and
+    are answered in turn. A line without @ goes on with the last speaker. Ctrl-D ends."""
+    from laoshan.brain.dialogue.manager import DialogueManager, Guide, HandOff, Ticket
+
+    manager = DialogueManager.for_hall(domain, llm_url)
+    hall = None
+    stdin = click.get_text_stream("stdin")
+    interactive = stdin.isatty()
+    click.echo(f"{manager.domain.hall['zh']} / {manager.domain.hall['en']} — @name says who speaks; Ctrl-D ends")
+    last = "guest"
+    while True:
+        if interactive:
+            click.echo("> ", nl=False)
+        line = stdin.readline()
+        if not line:
+            break
+        said = _speakers(line.strip(), last)
+        for person, text in said:
+            manager.hear(person, text)
+            last = person
+        while (reply := manager.respond()) is not None:
+            cites = f"  [{', '.join(reply.cites)}]" if reply.cites else ""
+            click.echo(f"robot → {reply.person}: {reply.text}{cites}")
+            for action in reply.actions:
+                if isinstance(action, Ticket):
+                    click.echo(f"  ticket {action.number} ({action.intent})")
+                elif isinstance(action, HandOff):
+                    urgent = "URGENT: " if action.urgent else ""
+                    click.echo(f"  {urgent}clerk called for {action.person}: {action.reason}")
+                elif isinstance(action, Guide) and walk:
+                    from laoshan.scenarios.guide import HallRobot
+
+                    desc = _robot(robot)
+                    hall = hall or HallRobot(manager.domain, desc, seed)
+                    report = _with_progress(desc, f"guiding {reply.person} to {action.place}", 40.0,
+                                            partial(_walk, hall, action.place))
+                    outcome = "arrived" if report.success else ("fell" if report.fell else "did not arrive")
+                    click.echo(f"  walked with {reply.person} to {action.place}: {outcome}, stopped "
+                               f"{report.error_m:.2f} m from its spot after {report.seconds:.1f} s")
+                    if report.fell:
+                        walk = False
+    if manager.llm_failures:
+        click.echo(f"the LLM backend failed {manager.llm_failures} times; the offline recogniser answered instead")
+
+
+@main.command()
+@click.option("--domain", default="bank", show_default=True, type=DOMAIN_CHOICE, help="Which service hall.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
+@click.option("--llm", "llm_url", metavar="URL",
+              help="Recognise intents with an OpenAI-compatible chat endpoint (checked; offline when it fails).")
+def serve(domain: str, host: str, port: int, llm_url: str | None) -> None:
+    """Serve the hall's kiosk: a web page at /, POST /api/turn and a WebSocket at /ws (JSON
+    {"person": ..., "text": ...} in, the reply out). Ctrl-C stops."""
+    from laoshan.brain.dialogue.manager import DialogueManager
+    from laoshan.ui.kiosk import make_server
+
+    try:
+        server = make_server(DialogueManager.for_hall(domain, llm_url), host, port)
+    except OSError as exc:
+        _fail(exc)
+    click.echo(f"kiosk for {domain} at http://{server.server_address[0]}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.command()
+@click.option("--domain", default="hospital", show_default=True, type=DOMAIN_CHOICE, help="Which service hall.")
+@click.option("--to", "place", required=True, help="A place id of the hall, e.g. pharmacy.")
+@click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path.")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def guide(domain: str, place: str, robot: str, seed: int, video: Path | None) -> None:
+    """Walk from the hall's reception spot to a place's marked spot, on the robot's own pose
+    estimate; print how far from the spot it stopped (ground truth), time and energy."""
+    from laoshan.scenarios.guide import GOAL_TOLERANCE_M, GuideScenario, run_guide
+
+    desc = _robot(robot)
+    config = GuideScenario(domain=domain, place=place, robot=robot, seed=seed, video=video)
+    report = _with_progress(desc, f"guiding to {place}", config.timeout_s,
+                            lambda progress: run_guide(config, progress, desc))
+    rows = [
+        ["place", f"{place} at ({report.spot_xy_m[0]:.2f}, {report.spot_xy_m[1]:.2f}) m"],
+        [f"success (stopped within {GOAL_TOLERANCE_M} m, standing)", "yes" if report.success else "no"],
+        ["stopped from the spot [m]", f"{report.error_m:.3f}"],
+        ["robot believed [m]", f"{report.estimated_error_m:.3f}"],
+        ["fell", "yes" if report.fell else "no"],
+        ["walk time (simulated) [s]", f"{report.seconds:.1f}"],
+        ["real-time factor", f"{report.real_time_factor:.1f}x"],
+    ]
+    _summary("guide", rows, video, not report.success)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from laoshan.brain.llm import LlmError, chat_json
 from laoshan.brain.world_model import WorldModel
 
 SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "say": ("text",)}
@@ -169,18 +169,8 @@ class LlmPlanner:
         system = ("You plan for a humanoid robot. Answer with JSON only: {\"steps\": [...]}, each step one of "
                   f"{json.dumps({k: list(v) for k, v in SKILLS.items()})}. Objects: {json.dumps(objects)}. "
                   f"Places: {json.dumps([p.name for p in world.places])}.")
-        body = json.dumps({"model": self.model, "messages": [{"role": "system", "content": system},
-                                                             {"role": "user", "content": instruction}]}).encode()
-        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                reply = json.loads(response.read())
-            content = reply["choices"][0]["message"]["content"]
-        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-            raise PlanError(f"LLM backend at {self.url} gave no usable answer: {exc}") from None
-        content = re.sub(r"^```(?:json)?|```$", "", content.strip()).strip()
-        try:
-            data = json.loads(content)
-        except ValueError:
-            raise PlanError(f"LLM plan is not JSON: {content[:80]!r}") from None
+            data = chat_json(self.url, system, instruction, self.model, self.timeout_s)
+        except LlmError as exc:
+            raise PlanError(str(exc)) from None
         return validate_plan(data, world)

@@ -124,9 +124,11 @@ class WalkPlanner:
     def set_velocity(self, command: VelocityCommand) -> None:
         """New target velocity. The planned velocity moves toward it within the acceleration
         limits at each replan; once it is zero the robot steps in place for two steps (with foot
-        placement feedback) and stops at the next double support."""
-        self.target = command
-        self._stop_at_s = None
+        placement feedback) and stops at the next double support; sending the same command again
+        changes nothing."""
+        if command != self.target:       # the same command again keeps a stop under way
+            self.target = command
+            self._stop_at_s = None
 
     def _slew(self, dt_s: float) -> None:
         c, cur, tgt = self.config, self.command, self.target

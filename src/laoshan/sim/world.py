@@ -176,6 +176,16 @@ class Thing:
 
 
 @dataclass(frozen=True)
+class FloorMark:
+    """A marked spot on the floor (a painted disc: seen, never touched), e.g. a place in a hall."""
+
+    name: str
+    xy_m: tuple[float, float]
+    radius_m: float = 0.15
+    rgba: tuple[float, float, float, float] = (0.95, 0.75, 0.1, 1.0)
+
+
+@dataclass(frozen=True)
 class WorldSpec:
     """A whole world; ``seed`` drives every random choice in it (rough ground, object jitter)."""
 
@@ -184,11 +194,12 @@ class WorldSpec:
     drawers: tuple[Drawer, ...] = ()
     doors: tuple[Door, ...] = ()
     things: tuple[Thing, ...] = ()
+    marks: tuple[FloorMark, ...] = ()
     seed: int = 0
 
 
 def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
-    """Add floor, light, terrain, tables and objects of ``world`` to ``spec``."""
+    """Add floor, light, terrain, tables, objects and floor marks of ``world`` to ``spec``."""
     rng = np.random.default_rng(world.seed)
     spec.visual.quality.shadowsize = 0      # CPU rendering: no shadows, no multisampling
     spec.visual.quality.offsamples = 0
@@ -220,6 +231,9 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_door(wb, door)
     for thing in world.things:
         _add_thing(wb, thing, rng)
+    for mark in world.marks:
+        wb.add_geom(name=f"mark_{mark.name}", type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[mark.radius_m, 0.001, 0],
+                    pos=[*mark.xy_m, 0.001], rgba=list(mark.rgba), contype=0, conaffinity=0)
 
 
 def _static(body: mujoco.MjsBody, friction: float = 1.0, **kw: object) -> mujoco.MjsGeom:

@@ -1,0 +1,71 @@
+"""Going to a spot on the floor: turn toward it, walk, slow down, stop on it.
+
+Works in the estimator's odometry frame (the frame the robot started in), so it sees only what the
+robot's sensors report: a goal given in a hall's map frame must be in that frame, i.e. the robot
+started at the map's origin facing +x.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from laoshan.cerebellum.estimator import RobotState
+
+
+@dataclass(frozen=True)
+class GoToConfig:
+    max_speed_m_s: float = 0.35        # walking speed far from the goal
+    min_speed_m_s: float = 0.08        # ... and at the last approach
+    slow_down_m: float = 0.8           # speed falls linearly inside this distance
+    max_yaw_rate_rad_s: float = 0.5
+    yaw_gain: float = 1.2              # yaw rate per rad of heading error
+    turn_in_place_rad: float = 0.5     # heading errors above this are turned out before walking on
+    sidestep_m: float = 0.5            # inside this distance the heading is held and the last bit is side-stepped
+    arrive_m: float = 0.12             # stop commanding steps inside this distance (base to spot)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_speed_m_s <= self.max_speed_m_s:
+            raise ValueError(f"need 0 < min_speed_m_s <= max_speed_m_s, got {self.min_speed_m_s}, "
+                             f"{self.max_speed_m_s}")
+        if not self.arrive_m > 0:
+            raise ValueError(f"arrive_m must be > 0, got {self.arrive_m}")
+
+
+class GoTo:
+    """Velocity commands (vx forward, vy left, yaw rate; base heading frame) that bring the base
+    to ``goal_xy_m`` (odometry frame); ``arrived`` once it is within ``arrive_m``."""
+
+    def __init__(self, goal_xy_m: tuple[float, float] | np.ndarray, config: GoToConfig | None = None) -> None:
+        goal = np.asarray(goal_xy_m, dtype=float)
+        if goal.shape != (2,) or not np.isfinite(goal).all():
+            raise ValueError(f"goal must be a finite (x, y) in metres, got {goal_xy_m!r}")
+        self.goal_xy_m = goal
+        self.config = config or GoToConfig()
+        self.arrived = False
+
+    def distance_m(self, state: RobotState) -> float:
+        return float(np.linalg.norm(self.goal_xy_m - state.p_world_base_m[:2]))
+
+    def command(self, state: RobotState) -> tuple[float, float, float]:
+        """(vx [m/s], vy [m/s], yaw rate [rad/s]) for this estimated state; zeros once arrived."""
+        c = self.config
+        to_goal = self.goal_xy_m - state.p_world_base_m[:2]
+        distance = float(np.linalg.norm(to_goal))
+        if self.arrived or distance < c.arrive_m:
+            self.arrived = True
+            return 0.0, 0.0, 0.0
+        R = state.R_world_base
+        heading = math.atan2(R[1, 0], R[0, 0])
+        speed = c.min_speed_m_s + (c.max_speed_m_s - c.min_speed_m_s) * min(1.0, distance / c.slow_down_m)
+        if distance < c.sidestep_m:      # near: no turning on the base's step-to-step sway
+            forward, left = np.array([math.cos(heading), math.sin(heading)]), np.array([-math.sin(heading),
+                                                                                       math.cos(heading)])
+            return speed * float(forward @ to_goal) / distance, speed * float(left @ to_goal) / distance, 0.0
+        error = math.remainder(math.atan2(to_goal[1], to_goal[0]) - heading, math.tau)
+        yaw_rate = float(np.clip(c.yaw_gain * error, -c.max_yaw_rate_rad_s, c.max_yaw_rate_rad_s))
+        if abs(error) > c.turn_in_place_rad:
+            return 0.0, 0.0, yaw_rate
+        return speed * math.cos(error), 0.0, yaw_rate

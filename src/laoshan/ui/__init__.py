@@ -1,0 +1,1 @@
+"""Interfaces for people: the kiosk page and its HTTP/WebSocket API."""
