@@ -36,7 +36,8 @@ INSTRUCTIONS = [
     ("把红色的盒子放到七号工位", REFUSED), ("put the red box on station 9", REFUSED), ("跳个舞", REFUSED),
     ("dance for me", REFUSED), ("拿起黄色的球", REFUSED), ("pick up the white cup", REFUSED),
     ("put it on station 1", REFUSED), ("放到二号工位", REFUSED), ("把黑色的箱子搬到左边", REFUSED),
-    ("pick up the blue can", REFUSED), ("拿起绿色的球", REFUSED),                 # seen, but out of reach
+    ("pick up the blue can", DONE), ("拿起绿色的球", DONE),                       # out of reach: walked to
+    ("put the blue can on station 1", REFUSED),                                  # setting it down: not done
     ("", REFUSED), ("put the red box on the moon", REFUSED),
 ]
 

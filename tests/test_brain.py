@@ -99,3 +99,13 @@ def test_a_forced_grasp_failure_is_seen_and_the_pick_is_replanned() -> None:
     assert [outcome.split(":")[0] for _, outcome in report.steps] == ["failed", "done"]
     assert "from station 2" in report.steps[0][1]
     assert report.success and not report.fell and report.error_m is not None and report.error_m <= 0.02
+
+
+def test_an_object_out_of_reach_is_walked_to_then_picked() -> None:
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="拿起蓝色的罐子"))
+    assert report.success and not report.fell
+    walk, outcome = report.steps[0]
+    assert walk.startswith("walk to") and outcome.startswith("arrived")
+    assert report.steps[-1][1].startswith("done")          # the camera saw it held up

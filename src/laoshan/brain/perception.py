@@ -48,6 +48,7 @@ class Detection:
     size_m: NDArray[np.float64]        # extent of the seen points in x and y (world), and height
     top_size_m: NDArray[np.float64]    # extent of its top band in x and y (a ball's top is a small cap)
     support_z_m: float                 # height of the surface under it (world)
+    bottom_z_m: float                  # its lowest seen point (world; a held object's top or bottom may be hidden)
     pixels: int
     time_s: float                      # when the image was taken
 
@@ -104,5 +105,5 @@ def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
             centre = np.array([*(lo + hi) / 2, (top_z + support) / 2])
             extent = np.ptp(points[:, :2], axis=0)
             found.append(Detection(colour, centre, np.array([*extent, top_z - support]), hi - lo, support,
-                                   int(blob.sum()), frame.time_s))
+                                   float(np.percentile(points[:, 2], 5)), int(blob.sum()), frame.time_s))
     return sorted(found, key=lambda d: -d.pixels)

@@ -23,7 +23,12 @@ class WorldObject:
     p_world_m: NDArray[np.float64]        # centre (world frame)
     size_m: NDArray[np.float64]           # seen extent x, y and height
     seen_s: float                         # time of the last sighting
+    bottom_z_m: float = 0.0               # lowest seen point (world)
     sightings: int = 1
+
+    @property
+    def top_z_m(self) -> float:
+        return float(self.p_world_m[2] + self.size_m[2] / 2)
 
     def describe(self) -> str:
         return f"{self.colour} {self.kind}"
@@ -61,11 +66,12 @@ class WorldModel:
             if known:
                 o = known[0]
                 o.p_world_m, o.size_m, o.seen_s = d.p_world_m.copy(), d.size_m.copy(), d.time_s
+                o.bottom_z_m = d.bottom_z_m
                 o.sightings += 1
             else:
                 n = sum(o.colour == d.colour for o in self.objects) + 1
                 self.objects.append(WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d),
-                                                d.p_world_m.copy(), d.size_m.copy(), d.time_s))
+                                                d.p_world_m.copy(), d.size_m.copy(), d.time_s, d.bottom_z_m))
 
     def find(self, colour: str | None = None, kind: str | None = None) -> list[WorldObject]:
         return [o for o in self.objects if (colour is None or o.colour == colour) and (kind is None or o.kind == kind)]

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from laoshan.brain.perception import Detection, detect_objects
+from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.cerebellum.navigate import GoTo, GoToConfig
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.sim.body import GroundTruth, SimBody
@@ -91,12 +93,14 @@ class Episode:
 
 
 def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, LowState], LowCmd],
-                observe: Callable[[GroundTruth], None] | None = None, video: Path | None = None,
+                observe: Callable[[GroundTruth], None] | None = None, video: Path | VideoRecorder | None = None,
                 progress: Callable[[int], None] | None = None, stop: Callable[[], bool] | None = None) -> Episode:
     """Step ``ticks`` control ticks from ``state`` (fewer if ``stop()`` turns true): ``act(tick,
     state)`` gives each LowCmd, ``observe(truth)`` scores each tick, ``progress(100)`` is called
-    every 100 ticks."""
-    recorder = VideoRecorder(body.model, video, body.robot.base_link) if video else None
+    every 100 ticks. ``video``: a path to write, or a recorder the caller closes (one video over
+    several episodes)."""
+    own = isinstance(video, Path | str)
+    recorder = VideoRecorder(body.model, video, body.robot.base_link) if own else video
     fall_time = None
     start = time.perf_counter()
     try:
@@ -114,14 +118,14 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
             if stop is not None and stop():
                 break
     finally:
-        if recorder:
+        if own:
             recorder.close()
     return Episode(state=state, fall_time_s=fall_time, wall_s=time.perf_counter() - start)
 
 
 def run_hand_sequence(body: SimBody, state: LowState, controller: ReachController, sequence: HandSequence,
                       seconds: float, start_s: float, observe: Callable[[GroundTruth], None] | None = None,
-                      video: Path | None = None, progress: Callable[[int], None] | None = None,
+                      video: Path | VideoRecorder | None = None, progress: Callable[[int], None] | None = None,
                       then: Callable[[LowState], None] | None = None,
                       stop: Callable[[], bool] | None = None) -> Episode:
     """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` until the clock
@@ -139,6 +143,26 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
 
     ticks = int(round((seconds - state.time_s) / body.loop.control_dt_s))   # to ``seconds`` on the sensor clock
     return run_episode(body, state, ticks, act, observe, video, progress, stop)
+
+
+def run_walk_to(body: SimBody, state: LowState, locomotion: LocomotionController, goal_xy_m: tuple[float, float],
+                timeout_s: float, loop: Callable[[LowState], LowCmd] | None = None,
+                video: Path | VideoRecorder | None = None, progress: Callable[[int], None] | None = None,
+                config: GoToConfig | None = None) -> tuple[Episode, GoTo]:
+    """Walk to ``goal_xy_m`` (odometry frame) on the robot's own pose estimate until it has arrived
+    and stopped stepping, fallen, or ``timeout_s`` has passed. ``loop`` runs each control tick (the
+    locomotion controller itself, or a reach controller around it)."""
+    goto, loop = GoTo(goal_xy_m, config), loop or locomotion
+
+    def act(k: int, state: LowState) -> LowCmd:
+        if locomotion.state is not None:
+            locomotion.set_velocity(*goto.command(locomotion.state))
+        return loop(state)
+
+    ticks = int(round(timeout_s / body.loop.control_dt_s))
+    episode = run_episode(body, state, ticks, act, video=video, progress=progress,
+                          stop=lambda: (goto.arrived and not locomotion.walking) or locomotion.fallen)
+    return episode, goto
 
 
 class Glance:

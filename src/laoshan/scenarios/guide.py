@@ -16,11 +16,11 @@ import numpy as np
 
 from laoshan.brain.dialogue.domain import Domain, load_domain
 from laoshan.cerebellum.locomotion import LocomotionController
-from laoshan.cerebellum.navigate import GoTo, GoToConfig
+from laoshan.cerebellum.navigate import GoToConfig
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import run_episode
+from laoshan.scenarios.episode import run_episode, run_walk_to
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.sim.messages import LowState
 from laoshan.sim.world import FloorMark, WorldSpec
 
 GOAL_TOLERANCE_M = 0.3     # a guide ends within this distance of the spot (ground truth)
@@ -75,24 +75,16 @@ class HallRobot:
         if not timeout_s > 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         spot = self.domain.places[place].spot_xy_m
-        goto, controller = GoTo(spot, self.config), self.controller
         start_s = self.body.time_s
-
-        def act(k: int, state: LowState) -> LowCmd:
-            if controller.state is not None:
-                controller.set_velocity(*goto.command(controller.state))
-            return controller(state)
-
-        ticks = int(round(timeout_s / self.body.loop.control_dt_s))
-        episode = run_episode(self.body, self.state, ticks, act, video=video, progress=progress,
-                              stop=lambda: (goto.arrived and not controller.walking) or controller.fallen)
+        episode, goto = run_walk_to(self.body, self.state, self.controller, spot, timeout_s, video=video,
+                                    progress=progress, config=self.config)
         self.state, self.fell = episode.state, self.fell or episode.fell
         truth = self.body.ground_truth()     # scoring only
         error = float(np.linalg.norm(truth.p_world_base_m[:2] - np.asarray(spot)))
-        arrived = goto.arrived and not controller.walking
-        assert controller.state is not None
+        arrived = goto.arrived and not self.controller.walking
+        assert self.controller.state is not None
         return GuideReport(place=place, spot_xy_m=spot, success=arrived and not self.fell and error <= GOAL_TOLERANCE_M,
-                           arrived=arrived, error_m=error, estimated_error_m=goto.distance_m(controller.state),
+                           arrived=arrived, error_m=error, estimated_error_m=goto.distance_m(self.controller.state),
                            fell=self.fell, seconds=self.body.time_s - start_s, wall_s=episode.wall_s)
 
 

@@ -1,11 +1,13 @@
 """Follow an instruction at a work table: look, plan, then pick and place with the hands.
 
-The table holds a red box (seeded a little off its usual place) and, at its far side, a blue can
-and a green ball; two stations are marked on the map, one each side of the box. The robot looks
-with its head camera, fills its world model, plans the instruction (offline parser, or an LLM
-backend whose plans are validated) and carries the plan out: a box with both hands, a can or ball
-with the right Dex3 hand (pick only: setting those down is not done yet). Ground truth scores the
-run (where the object ended, falls) and nothing else.
+The table holds a red box (seeded a little off its usual place) and, at its two ends out of reach
+of the hands, a blue can (right) and a green ball (left); two stations are marked on the map, one
+each side of the box. The robot looks with its head camera, fills its world model, plans the
+instruction (offline parser, or an LLM backend whose plans are validated) and carries the plan
+out: an object out of reach is walked to first (side-stepping along the table on the robot's own
+pose estimate, then looking again), a box is picked with both hands, a can or ball with the right
+Dex3 hand (pick only: setting those down is not done yet). Ground truth scores the run (where the
+object ended, falls) and nothing else.
 """
 
 from __future__ import annotations
@@ -18,20 +20,25 @@ from pathlib import Path
 import numpy as np
 
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
-from laoshan.brain.world_model import Place, WorldModel
+from laoshan.brain.world_model import Place, WorldModel, WorldObject
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import Glance, HeldUp, run_hand_sequence, stand_and_look
+from laoshan.scenarios.episode import Glance, HeldUp, run_hand_sequence, run_walk_to, stand_and_look
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowState
+from laoshan.sim.render import VideoRecorder
 from laoshan.sim.world import Table, Thing, WorldSpec
 
 LOOK_S = 0.5
 TABLE_Z = 0.70
 BOX_HALF_M = (0.07, 0.14, 0.09)   # the box the two-hand pick is made for ...
 BOX_MASS_KG = 0.5                 # ... and its weight, which the robot is told
+# where an object sits from the robot's base (heading frame, m) for each grasp: the two-hand box pick,
+# the right-hand power grasp (as in scenarios/grasp.py)
+GRASP_FROM = {"box": (0.42, 0.0), "cylinder": (0.36, -0.12), "sphere": (0.36, -0.12)}
+WALK_TIMEOUT_S = 15.0
 STATIONS = (Place("station 1", ("一号工位", "1号工位", "工位1", "left", "左边", "左"), (0.42, 0.10)),
             Place("station 2", ("二号工位", "2号工位", "工位2", "right", "右边", "右"), (0.42, -0.10)))
 
@@ -46,7 +53,8 @@ class InstructionScenario:
     lift_goal_m: float = 0.08           # success: a picked object is at least this high at the end
     attempts: int = 2                   # tries, each checked with the camera, before giving up
     first_grip: BoxPickConfig | None = None   # the first try's grip (a test forces a failed grasp with it)
-    reach_m: float = 0.5                # objects farther from the base (horizontally) are out of reach
+    reach_m: float = 0.5                # objects farther from the base (horizontally) are walked to ...
+    max_walk_m: float = 0.5             # ... if the spot to grasp them from is this close (a side-step)
     seconds: float = 30.0               # at most; the run ends once the result is checked
     seed: int = 0
     video: Path | None = None
@@ -54,12 +62,12 @@ class InstructionScenario:
 
     def world(self) -> WorldSpec:
         return WorldSpec(
-            tables=(Table("table", (0.55, 0.0), (0.4, 0.8), TABLE_Z),),
+            tables=(Table("table", (0.55, 0.0), (0.4, 1.4), TABLE_Z),),
             things=(Thing("box", "box", BOX_HALF_M, BOX_MASS_KG, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]),
                           jitter_m=self.jitter_m),
-                    Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.64, -0.22, TABLE_Z + 0.06),
+                    Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.37, -0.36, TABLE_Z + 0.06),
                           rgba=(0.2, 0.5, 0.9, 1.0)),
-                    Thing("ball", "sphere", (0.04,), 0.2, (0.64, 0.22, TABLE_Z + 0.04), rgba=(0.2, 0.8, 0.3, 1.0))),
+                    Thing("ball", "sphere", (0.04,), 0.2, (0.37, 0.36, TABLE_Z + 0.04), rgba=(0.2, 0.8, 0.3, 1.0))),
             seed=self.seed)
 
 
@@ -86,6 +94,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     if len(robot.hands) < 2 or not robot.cameras:
         raise ValueError(f"{robot.name} needs two hands and a camera to follow instructions at a table")
     body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
+    recorder = VideoRecorder(body.model, config.video, robot.base_link) if config.video else None
     try:
         controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
         state = body.reset(config.seed)
@@ -113,13 +122,34 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
         target = world.get(pick["object"])
         assert target is not None
-        reach = float(np.linalg.norm(target.p_world_m[:2] - controller.locomotion.state.p_world_base_m[:2]))
+        if target.kind != "box" and place is not None:
+            return declined(f"I can pick the {target.describe()} but not yet set it down", answer)
+        walked: list[tuple[str, str]] = []
+        base_xy = controller.locomotion.state.p_world_base_m[:2]
+        reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
         if reach > config.reach_m:
-            return declined(f"the {target.describe()} is {reach:.2f} m away, out of reach from here (walking to it "
-                            "is not done yet)", answer)
+            stand_xy = target.p_world_m[:2] - np.array(GRASP_FROM[target.kind])
+            walk = float(np.linalg.norm(stand_xy - base_xy))
+            if walk > config.max_walk_m:
+                return declined(f"the {target.describe()} is {reach:.2f} m away and the spot to grasp it from "
+                                f"{walk:.2f} m: too far to walk to along the table", answer)
+            episode, goto = run_walk_to(body, state, controller.locomotion, tuple(stand_xy), WALK_TIMEOUT_S,
+                                        controller, recorder, progress)
+            arrived = goto.arrived and not controller.locomotion.walking
+            walked.append((f"walk to ({stand_xy[0]:.2f}, {stand_xy[1]:.2f})",
+                           f"{'arrived' if arrived else 'did not arrive'}, "
+                           f"{goto.distance_m(controller.locomotion.state) * 100:.1f} cm from the spot (estimate)"))
+            if episode.fell or not arrived:
+                return InstructionReport(config.instruction, answer, "could not walk to it", seen_text, tuple(walked),
+                                         False, episode.fell, None, plan_ms, body.energy_J, body.time_s,
+                                         episode.wall_s)
+            state, seen = stand_and_look(body, controller, episode.state, body.time_s + LOOK_S)
+            world.update(seen)
+            again = [o for o in world.find(target.colour, target.kind) if seen and o.seen_s == seen[0].time_s]
+            if not again:
+                return declined(f"lost sight of the {pick['object']} after walking", answer)
+            target = again[0]
         if target.kind != "box":
-            if place is not None:
-                return declined(f"I can pick the {target.describe()} but not yet set it down", answer)
             task = _Attempts(config, body, controller, world, target.colour, None,
                              lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, 0.3))
         else:
@@ -133,20 +163,22 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                 return BoxPick(controller, T_box, BOX_HALF_M, BOX_MASS_KG, grip, T_place)
 
             task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
-        first = task.start(target.p_world_m, config.first_grip)
+        first = task.start(target, config.first_grip)
         truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
         watch = HeldUp(body, truth_name, config.lift_goal_m)
-        episode = run_hand_sequence(body, state, controller, first, config.seconds, LOOK_S, watch, config.video,
+        episode = run_hand_sequence(body, state, controller, first, config.seconds, state.time_s, watch, recorder,
                                     progress, then=task, stop=lambda: task.finished)
         fell = episode.fell
         end = body.data.body(truth_name).xpos                                                # scoring only
         error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
         reached = task.verified and (error <= config.place_tolerance_m if error is not None
                                      else watch.lift_m >= config.lift_goal_m)
-        return InstructionReport(config.instruction, answer, task.gave_up, seen_text, tuple(task.outcomes),
+        return InstructionReport(config.instruction, answer, task.gave_up, seen_text, tuple(walked + task.outcomes),
                                  reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
 
     finally:
+        if recorder:
+            recorder.close()
         body.close()                                  # free the camera's renderer
 
 class _Attempts:
@@ -163,7 +195,7 @@ class _Attempts:
         self.outcomes: list[tuple[str, str]] = []
         self.verified, self.gave_up = False, None
         self._sequence: HandSequence | None = None
-        self._start_z = 0.0
+        self._start_z = (0.0, 0.0)
         self._glance: Glance | None = None
 
     @property
@@ -174,9 +206,9 @@ class _Attempts:
         action = f"pick the {self.colour} object" + (f", place it at {self.place.name}" if self.place else "")
         return f"attempt {len(self.outcomes) + 1}: {action}"
 
-    def start(self, p_object: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
-        self._start_z = float(p_object[2])
-        self._sequence = self.make(p_object, grip)
+    def start(self, target: WorldObject, grip: BoxPickConfig | None) -> HandSequence:
+        self._start_z = (target.top_z_m, target.bottom_z_m)
+        self._sequence = self.make(target.p_world_m, grip)
         return self._sequence
 
     def __call__(self, state: LowState) -> None:
@@ -195,25 +227,28 @@ class _Attempts:
         frame_s, self._glance = self._glance.frame_s, None
         self.world.update(detections)
         seen = [o for o in self.world.find(self.colour) if o.seen_s == frame_s]   # in this very frame
-        verdict = self._judge(seen[0].p_world_m if seen else None, sequence)
+        verdict = self._judge(seen[0] if seen else None, sequence)
         self.outcomes.append((self._what(), verdict))
         if verdict.startswith("done"):
             self.verified = True
         elif len(self.outcomes) >= self.config.attempts or not seen:
             self.gave_up = f"gave up after {len(self.outcomes)} attempt(s): {verdict}"
         else:
-            self.start(seen[0].p_world_m, None)                 # again, from where it is now
+            self.start(seen[0], None)                           # again, from where it is now
 
-    def _judge(self, p_seen: np.ndarray | None, sequence: HandSequence) -> str:
-        """The attempt's effect as the camera sees it."""
+    def _judge(self, seen: WorldObject | None, sequence: HandSequence) -> str:
+        """The attempt's effect as the camera sees it (how high: the larger rise of its seen top and
+        bottom, as a hand holding it may hide either)."""
         if sequence.failed:
             return f"failed: {sequence.failed}"
-        if p_seen is None:
+        if seen is None:
             return f"failed: the {self.colour} object is out of sight"
+        p_seen = seen.p_world_m
         where = f"seen at ({p_seen[0]:.3f}, {p_seen[1]:.3f}, {p_seen[2]:.3f})"
         if self.place is not None:
             off = float(np.linalg.norm(p_seen[:2] - np.array(self.place.xy_m)))
             ok = off <= self.config.place_tolerance_m
             return f"{'done' if ok else 'failed'}: {where}, {off * 100:.1f} cm from {self.place.name}"
-        up = float(p_seen[2]) - self._start_z
+        up = max(seen.top_z_m - self._start_z[0], seen.bottom_z_m - self._start_z[1])
         return f"{'done' if up >= self.config.lift_goal_m else 'failed'}: {where}, {up * 100:.1f} cm up"
+
