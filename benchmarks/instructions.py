@@ -37,7 +37,8 @@ INSTRUCTIONS = [
     ("dance for me", REFUSED), ("拿起黄色的球", REFUSED), ("pick up the white cup", REFUSED),
     ("put it on station 1", REFUSED), ("放到二号工位", REFUSED), ("把黑色的箱子搬到左边", REFUSED),
     ("pick up the blue can", DONE), ("拿起绿色的球", DONE),                       # out of reach: walked to
-    ("put the blue can on station 1", REFUSED),                                  # setting it down: not done
+    ("put the blue can on station 3", DONE), ("把绿色的球放到四号工位", DONE),       # walk, pick, carry, set down
+    ("put the blue can on station 1", REFUSED),                                  # taken by the box
     ("", REFUSED), ("put the red box on the moon", REFUSED),
 ]
 

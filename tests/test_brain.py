@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Question, Refusal, plan_offline, validate_plan
-from laoshan.brain.world_model import WorldModel, WorldObject
+from laoshan.brain.world_model import Place, WorldModel, WorldObject
 from laoshan.scenarios.instruction import STATIONS
 
 
@@ -109,3 +109,23 @@ def test_an_object_out_of_reach_is_walked_to_then_picked() -> None:
     walk, outcome = report.steps[0]
     assert walk.startswith("walk to") and outcome.startswith("arrived")
     assert report.steps[-1][1].startswith("done")          # the camera saw it held up
+
+
+def test_a_can_is_carried_over_and_set_down_upright() -> None:
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="put the blue can on station 3"))
+    assert not report.fell
+    assert [step.split(" ")[0] for step, _ in report.steps] == ["walk", "attempt", "carry", "set"]
+    assert report.error_m is not None and report.error_m < 0.04      # stands by station 3 (ground truth)
+
+
+def test_a_place_taken_by_another_object_is_refused(world: WorldModel) -> None:
+    world.objects[0].size_m = np.array([0.14, 0.28, 0.18])                 # the red box, at (0, 0)
+    taken = Place("under the box", (), (0.0, 0.05))
+    world.places = (*world.places, taken)
+    with pytest.raises(PlanError, match="taken by the red box"):
+        validate_plan({"steps": [{"skill": "pick", "object": "blue-1"}, {"skill": "place", "place": "under the box"}]},
+                      world)
+    validate_plan({"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place": "under the box"}]},
+                  world)                                                   # the box itself may go there

@@ -360,7 +360,7 @@ def carry(robot: str, mass: float, distance: float, seed: int, video: Path | Non
 @main.command("do")
 @click.argument("instruction")
 @click.option("--scene", default="table", show_default=True, type=click.Choice(["table"]),
-              help="Where: a work table with a red box, a blue can and a green ball, stations 1 and 2.")
+              help="Where: a work table with a red box, a blue can and a green ball, stations 1 to 4.")
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")

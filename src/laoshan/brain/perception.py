@@ -11,7 +11,7 @@ follow. Nothing here reads the simulator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,6 +51,19 @@ class Detection:
     bottom_z_m: float                  # its lowest seen point (world; a held object's top or bottom may be hidden)
     pixels: int
     time_s: float                      # when the image was taken
+    points_m: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))   # its seen points (world)
+
+    def round_centre(self, kind: str, radius_m: float) -> NDArray[np.float64]:
+        """Where the axis of an upright cylinder (xy) or the centre of a ball (xyz) of this radius
+        lies (world): a circle fitted to the cylinder's side (its points below the top), a sphere to
+        the ball's points. Only the near side of a round object is seen, so the centre lies behind
+        the middle of what is seen; a hand hiding part of it does not bias the fit."""
+        if kind == "cylinder":
+            side = self.points_m[self.points_m[:, 2] < self.points_m[:, 2].max() - 0.01]
+            return fit_round(side[:, :2], radius_m)
+        if kind == "sphere":
+            return fit_round(self.points_m, radius_m)
+        raise ValueError(f"only cylinders and spheres are round, not {kind!r}")
 
 
 def hue_saturation_value(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.float64], ...]:
@@ -105,5 +118,21 @@ def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
             centre = np.array([*(lo + hi) / 2, (top_z + support) / 2])
             extent = np.ptp(points[:, :2], axis=0)
             found.append(Detection(colour, centre, np.array([*extent, top_z - support]), hi - lo, support,
-                                   float(np.percentile(points[:, 2], 5)), int(blob.sum()), frame.time_s))
+                                   float(np.percentile(points[:, 2], 5)), int(blob.sum()), frame.time_s, points))
     return sorted(found, key=lambda d: -d.pixels)
+
+
+def fit_round(points: NDArray[np.float64], radius_m: float, iterations: int = 20) -> NDArray[np.float64]:
+    """Centre of the circle (2-D points) or sphere (3-D points) of ``radius_m`` the points lie on,
+    in least squares (Gauss-Newton from their middle)."""
+    if len(points) < 4 or not radius_m > 0:
+        raise ValueError("a round fit needs at least 4 points and a positive radius")
+    c = points.mean(axis=0)
+    for _ in range(iterations):
+        d = points - c
+        r = np.maximum(np.linalg.norm(d, axis=1), 1e-9)
+        step = np.linalg.lstsq(-d / r[:, None], radius_m - r, rcond=None)[0]   # J = d(|p - c| - R)/dc
+        c = c + step
+        if float(np.linalg.norm(step)) < 1e-6:
+            break
+    return c

@@ -84,8 +84,12 @@ def validate_plan(data: Any, world: WorldModel) -> Plan:
         elif skill == "place":
             if holding is None:
                 raise PlanError(f"step {i}: nothing in hand to place")
-            if world.place(step["place"]) is None:
+            place = world.place(step["place"])
+            if place is None:
                 raise PlanError(f"step {i}: unknown place {step['place']!r}")
+            taken = world.occupant(place, other_than=holding)
+            if taken is not None:
+                raise PlanError(f"step {i}: {place.name} is taken by the {taken.describe()} ({taken.id})")
             holding = None
         steps.append(dict(step))
     return Plan(tuple(steps))

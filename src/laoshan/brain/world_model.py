@@ -80,5 +80,14 @@ class WorldModel:
         key = name.strip().lower()
         return next((p for p in self.places if key == p.name or key in p.aliases), None)
 
+    def occupant(self, place: Place, other_than: str | None = None, margin_m: float = 0.04) -> WorldObject | None:
+        """An object (not ``other_than``) standing on the place: its seen footprint reaches within
+        ``margin_m`` of the place's point."""
+        for o in self.objects:
+            reach = float(max(o.size_m[0], o.size_m[1])) / 2 + margin_m
+            if o.id != other_than and float(np.linalg.norm(o.p_world_m[:2] - np.array(place.xy_m))) < reach:
+                return o
+        return None
+
     def get(self, object_id: str) -> WorldObject | None:
         return next((o for o in self.objects if o.id == object_id), None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from laoshan.cerebellum.estimator import RobotState
+from laoshan.cerebellum.locomotion import LocomotionController
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,26 @@ class GoTo:
         if abs(error) > c.turn_in_place_rad:
             return 0.0, 0.0, yaw_rate
         return speed * math.cos(error), 0.0, yaw_rate
+
+
+class WalkTo:
+    """Drives a locomotion controller to a spot: call it once per control tick, before the
+    controller; ``done`` once the robot has arrived and stopped stepping."""
+
+    def __init__(self, locomotion: LocomotionController, goal_xy_m: tuple[float, float] | np.ndarray,
+                 config: GoToConfig | None = None) -> None:
+        self.locomotion = locomotion
+        self.goto = GoTo(goal_xy_m, config)
+
+    def __call__(self) -> None:
+        if self.locomotion.state is not None:
+            self.locomotion.set_velocity(*self.goto.command(self.locomotion.state))
+
+    @property
+    def done(self) -> bool:
+        return self.goto.arrived and not self.locomotion.walking
+
+    def distance_m(self) -> float:
+        """How far the robot believes it is from the spot."""
+        assert self.locomotion.state is not None
+        return self.goto.distance_m(self.locomotion.state)

@@ -17,7 +17,7 @@ Nothing attaches an object: it rises only if friction carries it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pinocchio as pin
@@ -114,6 +114,8 @@ class PowerGraspConfig:
     finger_torque_Nm: float = 0.6  # closing torque on each finger joint
     close_s: float = 0.6           # time the fingers get to close
     lift_m: float = 0.12
+    put_above_m: float = 0.015     # setting down: carried to this high above the spot, then ...
+    press_m: float = 0.005         # ... lowered to this below it (it stands on the table, not on air)
     settle_s: float = 0.3
 
     def __post_init__(self) -> None:
@@ -121,6 +123,36 @@ class PowerGraspConfig:
             raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
         if not 0.0 < self.finger_torque_Nm <= 5.0 or self.lift_m <= 0:
             raise ValueError("finger_torque_Nm must be in (0, 5] N·m and lift_m > 0")
+
+
+class _PowerHand:
+    """Where the hand goes to hold an upright cylinder (or ball) of known axis position and radius
+    in a power grasp: fingers level along ``yaw_rad`` (world), the object on the palm side."""
+
+    def __init__(self, radius_m: float, mass_kg: float, yaw_rad: float, config: PowerGraspConfig) -> None:
+        if not radius_m > 0 or not mass_kg > 0:
+            raise ValueError("the object needs a positive radius and mass")
+        c = self.config = config
+        self.R = pin.utils.rpyToMatrix(0.0, 0.0, yaw_rad)
+        self.palm_side = self.R[:, 1] * (1.0 if c.side == "right" else -1.0)   # the Dex3 palm faces +y (right)
+        self.radius_m = radius_m
+        self.out = -self.palm_side * c.clearance_m
+        self.up = np.array([0.0, 0.0, 1.0])
+        self.weight = np.array([0.0, 0.0, -mass_kg * GRAVITY_M_S2])
+
+    def at(self, p_world_object: np.ndarray) -> np.ndarray:
+        """The hand's position holding an object whose axis point is here (world)."""
+        c = self.config
+        return np.asarray(p_world_object, dtype=float) - self.R[:, 0] * c.ahead_m - self.palm_side * (self.radius_m
+                                                                                                        + c.palm_m)
+
+    def steps(self, plan: list[tuple[str, np.ndarray, np.ndarray | None, dict, float | None]]) -> list[HandStep]:
+        out = []
+        for phase, p, load, grips, dwell in plan:
+            T = np.eye(4)
+            T[:3, :3], T[:3, 3] = self.R, p
+            out.append(HandStep(phase, {self.config.side: T}, {self.config.side: load}, grips, dwell))
+        return out
 
 
 class PowerGrasp(HandSequence):
@@ -134,24 +166,40 @@ class PowerGrasp(HandSequence):
 
     def __init__(self, reach: ReachController, p_world_grasp: np.ndarray, radius_m: float, mass_kg: float,
                  yaw_rad: float = 0.0, config: PowerGraspConfig | None = None) -> None:
-        if not radius_m > 0 or not mass_kg > 0:
-            raise ValueError("the object needs a positive radius and mass")
         self.config = c = config or PowerGraspConfig()
-        R = pin.utils.rpyToMatrix(0.0, 0.0, yaw_rad)
-        palm_side = R[:, 1] * (1.0 if c.side == "right" else -1.0)   # the Dex3 palm faces +y (right), -y (left)
-        grasp = np.asarray(p_world_grasp, dtype=float) - R[:, 0] * c.ahead_m - palm_side * (radius_m + c.palm_m)
-        out, up = -palm_side * c.clearance_m, np.array([0.0, 0.0, 1.0])
-        weight = np.array([0.0, 0.0, -mass_kg * GRAVITY_M_S2])
-        high = grasp + out + up * c.above_m
-        plan = [("raise", high - R[:, 0] * c.finger_m, None, {}, None),     # (phase, hand, load, grips, dwell):
+        hand = _PowerHand(radius_m, mass_kg, yaw_rad, c)
+        grasp = hand.at(p_world_grasp)
+        high = grasp + hand.out + hand.up * c.above_m
+        plan = [("raise", high - hand.R[:, 0] * c.finger_m, None, {}, None),   # (phase, hand, load, grips, dwell):
                 ("approach", high, None, {}, None),                          # up first, fingers short of the
-                ("beside", grasp + out, None, {}, None),                     # object, then over to it
+                ("beside", grasp + hand.out, None, {}, None),                # object, then over to it
                 ("in", grasp, None, {}, None),
                 ("close", grasp, None, {c.side: c.finger_torque_Nm}, c.close_s),
-                ("lift", grasp + up * c.lift_m, weight, {}, None)]
-        steps = []
-        for phase, p, load, grips, dwell in plan:
-            T = np.eye(4)
-            T[:3, :3], T[:3, 3] = R, p
-            steps.append(HandStep(phase, {c.side: T}, {c.side: load}, grips, dwell))
-        super().__init__(reach, steps, "hold", c.settle_s)
+                ("lift", grasp + hand.up * c.lift_m, hand.weight, {}, None)]
+        super().__init__(reach, hand.steps(plan), "hold", c.settle_s)
+
+
+class PowerPlace(HandSequence):
+    """Sets down an object held in a power grasp (taken by :class:`PowerGrasp` with the same mass
+    and config): the hand moves by the displacement from where the object is now (``p_world_held``,
+    e.g. as seen: it may have slipped in the hand) to where it goes (``p_world_place``, its axis
+    point), coming over at the lifted height, down until it stands, fingers open, hand out to the
+    side and up; before setting down, the hand makes up what it fell short of its goal (as its
+    joint encoders measure it). ``phase`` goes over → put → align → set down → open → out → up → placed."""
+
+    def __init__(self, reach: ReachController, p_world_held: np.ndarray, p_world_place: np.ndarray, mass_kg: float,
+                 yaw_rad: float = 0.0, config: PowerGraspConfig | None = None) -> None:
+        self.config = c = config or PowerGraspConfig()
+        hand = _PowerHand(1.0, mass_kg, yaw_rad, c)
+        move = np.asarray(p_world_place, dtype=float) - np.asarray(p_world_held, dtype=float)
+        place = reach.hand_pose(c.side)[:3, 3] + move
+        plan = [("over", place + hand.up * c.lift_m, hand.weight, {}, None),
+                ("put", place + hand.up * c.put_above_m, hand.weight, {}, None),
+                ("align", place + hand.up * c.put_above_m, hand.weight, {}, None),   # make up the arm's sag
+                ("set down", place - hand.up * c.press_m, None, {}, None),       # the table takes the weight
+                ("open", place - hand.up * c.press_m, None, {c.side: None}, c.close_s),
+                ("out", place + hand.out, None, {}, None),
+                ("up", place + hand.out + hand.up * c.above_m, None, {}, None)]
+        steps = hand.steps(plan)
+        steps[2] = replace(steps[2], correct=True)
+        super().__init__(reach, steps, "placed", c.settle_s)

@@ -23,6 +23,7 @@ class HandStep:
     grips: dict[str, float | None] = field(default_factory=dict)   # side -> finger closing torque [N·m],
                                                                    # None opens; unlisted hands keep theirs
     dwell_s: float | None = None                   # the step lasts at least this long (default: the settle time)
+    correct: bool = False                          # from here on, goals shift by where the hand fell short (xy)
 
 
 class HandSequence:
@@ -39,6 +40,7 @@ class HandSequence:
         self.timeline: list[tuple[float, str]] = []
         self._index = -1
         self._since_s = 0.0
+        self._shift: dict[str, np.ndarray] = {}       # side -> xy correction of every goal from now on [m]
 
     @property
     def done(self) -> bool:
@@ -46,8 +48,15 @@ class HandSequence:
 
     def _go(self, index: int, t_s: float) -> None:
         step = self.steps[index]
+        if step.correct and index > 0:            # the hand's measured shortfall at the end of the last step
+            for side, T_last in self.steps[index - 1].targets.items():
+                short = T_last[:2, 3] + self._shift.get(side, 0.0) - self.reach.hand_pose(side)[:2, 3]
+                self._shift[side] = self._shift.get(side, np.zeros(2)) + short
         try:
             for side, T in step.targets.items():
+                if side in self._shift:
+                    T = T.copy()
+                    T[:2, 3] += self._shift[side]
                 self.reach.reach(side, T)
         except UnreachableTarget as exc:
             self.failed = f"{step.phase}: {exc}"

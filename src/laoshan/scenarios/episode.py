@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from laoshan.brain.perception import Detection, detect_objects
 from laoshan.cerebellum.locomotion import LocomotionController
-from laoshan.cerebellum.navigate import GoTo, GoToConfig
+from laoshan.cerebellum.navigate import GoToConfig, WalkTo
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.sim.body import GroundTruth, SimBody
@@ -148,21 +148,20 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
 def run_walk_to(body: SimBody, state: LowState, locomotion: LocomotionController, goal_xy_m: tuple[float, float],
                 timeout_s: float, loop: Callable[[LowState], LowCmd] | None = None,
                 video: Path | VideoRecorder | None = None, progress: Callable[[int], None] | None = None,
-                config: GoToConfig | None = None) -> tuple[Episode, GoTo]:
+                config: GoToConfig | None = None) -> tuple[Episode, WalkTo]:
     """Walk to ``goal_xy_m`` (odometry frame) on the robot's own pose estimate until it has arrived
     and stopped stepping, fallen, or ``timeout_s`` has passed. ``loop`` runs each control tick (the
     locomotion controller itself, or a reach controller around it)."""
-    goto, loop = GoTo(goal_xy_m, config), loop or locomotion
+    walk, loop = WalkTo(locomotion, goal_xy_m, config), loop or locomotion
 
     def act(k: int, state: LowState) -> LowCmd:
-        if locomotion.state is not None:
-            locomotion.set_velocity(*goto.command(locomotion.state))
+        walk()
         return loop(state)
 
     ticks = int(round(timeout_s / body.loop.control_dt_s))
     episode = run_episode(body, state, ticks, act, video=video, progress=progress,
-                          stop=lambda: (goto.arrived and not locomotion.walking) or locomotion.fallen)
-    return episode, goto
+                          stop=lambda: walk.done or locomotion.fallen)
+    return episode, walk
 
 
 class Glance:

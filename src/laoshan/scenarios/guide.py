@@ -76,16 +76,15 @@ class HallRobot:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         spot = self.domain.places[place].spot_xy_m
         start_s = self.body.time_s
-        episode, goto = run_walk_to(self.body, self.state, self.controller, spot, timeout_s, video=video,
+        episode, walk = run_walk_to(self.body, self.state, self.controller, spot, timeout_s, video=video,
                                     progress=progress, config=self.config)
         self.state, self.fell = episode.state, self.fell or episode.fell
         truth = self.body.ground_truth()     # scoring only
         error = float(np.linalg.norm(truth.p_world_base_m[:2] - np.asarray(spot)))
-        arrived = goto.arrived and not self.controller.walking
-        assert self.controller.state is not None
-        return GuideReport(place=place, spot_xy_m=spot, success=arrived and not self.fell and error <= GOAL_TOLERANCE_M,
-                           arrived=arrived, error_m=error, estimated_error_m=goto.distance_m(self.controller.state),
-                           fell=self.fell, seconds=self.body.time_s - start_s, wall_s=episode.wall_s)
+        success = walk.done and not self.fell and error <= GOAL_TOLERANCE_M
+        return GuideReport(place=place, spot_xy_m=spot, success=success, arrived=walk.done, error_m=error,
+                           estimated_error_m=walk.distance_m(), fell=self.fell,
+                           seconds=self.body.time_s - start_s, wall_s=episode.wall_s)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """Follow an instruction at a work table: look, plan, then pick and place with the hands.
 
 The table holds a red box (seeded a little off its usual place) and, at its two ends out of reach
-of the hands, a blue can (right) and a green ball (left); two stations are marked on the map, one
-each side of the box. The robot looks with its head camera, fills its world model, plans the
-instruction (offline parser, or an LLM backend whose plans are validated) and carries the plan
-out: an object out of reach is walked to first (side-stepping along the table on the robot's own
-pose estimate, then looking again), a box is picked with both hands, a can or ball with the right
-Dex3 hand (pick only: setting those down is not done yet). Ground truth scores the run (where the
-object ended, falls) and nothing else.
+of the hands, a blue can (right) and a green ball (left). Stations 1 and 2 lie each side of the
+box, stations 3 and 4 beyond them. The robot looks with its head camera, fills its world model,
+plans the instruction (offline parser, or an LLM backend whose plans are validated) and carries
+the plan out: an object out of reach is walked to first (side-stepping along the table on the
+robot's own pose estimate, then looking again); a box is picked (and placed) with both hands; a
+can or ball is picked with the right Dex3 hand and, to place it, carried over (the hand tied to
+the body while it side-steps), looked at in the hand and set down. Each result is checked with
+the camera. Ground truth scores the run (where the object ended, falls) and nothing else.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
+from laoshan.brain.perception import Detection
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
 from laoshan.brain.world_model import Place, WorldModel, WorldObject
-from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp
+from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp, PowerGraspConfig, PowerPlace
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import Glance, HeldUp, run_hand_sequence, run_walk_to, stand_and_look
+from laoshan.cerebellum.navigate import WalkTo
+from laoshan.scenarios.episode import Glance, HeldUp, run_episode, run_walk_to, stand_and_look
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowState
+from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
 from laoshan.sim.world import Table, Thing, WorldSpec
 
@@ -39,8 +42,11 @@ BOX_MASS_KG = 0.5                 # ... and its weight, which the robot is told
 # the right-hand power grasp (as in scenarios/grasp.py)
 GRASP_FROM = {"box": (0.42, 0.0), "cylinder": (0.36, -0.12), "sphere": (0.36, -0.12)}
 WALK_TIMEOUT_S = 15.0
+HELD_MASS_KG = 0.3                # what the robot is told a can or ball weighs
 STATIONS = (Place("station 1", ("一号工位", "1号工位", "工位1", "left", "左边", "左"), (0.42, 0.10)),
-            Place("station 2", ("二号工位", "2号工位", "工位2", "right", "右边", "右"), (0.42, -0.10)))
+            Place("station 2", ("二号工位", "2号工位", "工位2", "right", "右边", "右"), (0.42, -0.10)),
+            Place("station 3", ("三号工位", "3号工位", "工位3"), (0.42, -0.26)),
+            Place("station 4", ("四号工位", "4号工位", "工位4"), (0.42, 0.26)))
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,6 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
         target = world.get(pick["object"])
         assert target is not None
-        if target.kind != "box" and place is not None:
-            return declined(f"I can pick the {target.describe()} but not yet set it down", answer)
         walked: list[tuple[str, str]] = []
         base_xy = controller.locomotion.state.p_world_base_m[:2]
         reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
@@ -133,13 +137,10 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             if walk > config.max_walk_m:
                 return declined(f"the {target.describe()} is {reach:.2f} m away and the spot to grasp it from "
                                 f"{walk:.2f} m: too far to walk to along the table", answer)
-            episode, goto = run_walk_to(body, state, controller.locomotion, tuple(stand_xy), WALK_TIMEOUT_S,
+            episode, walk = run_walk_to(body, state, controller.locomotion, tuple(stand_xy), WALK_TIMEOUT_S,
                                         controller, recorder, progress)
-            arrived = goto.arrived and not controller.locomotion.walking
-            walked.append((f"walk to ({stand_xy[0]:.2f}, {stand_xy[1]:.2f})",
-                           f"{'arrived' if arrived else 'did not arrive'}, "
-                           f"{goto.distance_m(controller.locomotion.state) * 100:.1f} cm from the spot (estimate)"))
-            if episode.fell or not arrived:
+            walked.append((f"walk to ({stand_xy[0]:.2f}, {stand_xy[1]:.2f})", _walk_outcome(walk)))
+            if episode.fell or not walk.done:
                 return InstructionReport(config.instruction, answer, "could not walk to it", seen_text, tuple(walked),
                                          False, episode.fell, None, plan_ms, body.energy_J, body.time_s,
                                          episode.wall_s)
@@ -149,9 +150,10 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             if not again:
                 return declined(f"lost sight of the {pick['object']} after walking", answer)
             target = again[0]
+        height_m = float(target.size_m[2])
         if target.kind != "box":
             task = _Attempts(config, body, controller, world, target.colour, None,
-                             lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, 0.3))
+                             lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, HELD_MASS_KG))
         else:
             def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
                 T_box = np.eye(4)
@@ -163,17 +165,31 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                 return BoxPick(controller, T_box, BOX_HALF_M, BOX_MASS_KG, grip, T_place)
 
             task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
-        first = task.start(target, config.first_grip)
+        task.start(target, config.first_grip)
+        stages: list[_Attempts | _PlaceHeld] = [task]
+        if target.kind != "box" and place is not None:
+            stages.append(_PlaceHeld(config, body, controller, world, target, place, height_m))
         truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
         watch = HeldUp(body, truth_name, config.lift_goal_m)
-        episode = run_hand_sequence(body, state, controller, first, config.seconds, state.time_s, watch, recorder,
-                                    progress, then=task, stop=lambda: task.finished)
+
+        def act(k: int, state: LowState) -> LowCmd:
+            stage = next((s for s in stages if not s.verified), None)
+            if stage is not None and stage.gave_up is None:
+                stage(state)
+            return controller(state)
+
+        ticks = int(round((config.seconds - state.time_s) / body.loop.control_dt_s))
+        episode = run_episode(body, state, ticks, act, watch, recorder, progress,
+                              stop=lambda: all(s.verified for s in stages) or any(s.gave_up for s in stages))
         fell = episode.fell
         end = body.data.body(truth_name).xpos                                                # scoring only
         error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
-        reached = task.verified and (error <= config.place_tolerance_m if error is not None
-                                     else watch.lift_m >= config.lift_goal_m)
-        return InstructionReport(config.instruction, answer, task.gave_up, seen_text, tuple(walked + task.outcomes),
+        verified = all(s.verified for s in stages)
+        reached = verified and (error <= config.place_tolerance_m if error is not None
+                                else watch.lift_m >= config.lift_goal_m)
+        gave_up = next((s.gave_up for s in stages if s.gave_up), None)
+        outcomes = walked + [o for s in stages for o in s.outcomes]
+        return InstructionReport(config.instruction, answer, gave_up, seen_text, tuple(outcomes),
                                  reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
 
     finally:
@@ -184,8 +200,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
 class _Attempts:
     """Carries out the pick (and place) and checks its effect with the camera; if the object is not
     where it should be, picks it again from where it is now seen (replanning the same steps), up to
-    ``attempts`` times. Used as the hand sequence's ``then`` hook: it runs once the first attempt
-    is done."""
+    ``attempts`` times. Call it before every control tick."""
 
     def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
                  colour: str, place: Place | None,
@@ -197,10 +212,6 @@ class _Attempts:
         self._sequence: HandSequence | None = None
         self._start_z = (0.0, 0.0)
         self._glance: Glance | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.verified or self.gave_up is not None
 
     def _what(self) -> str:
         action = f"pick the {self.colour} object" + (f", place it at {self.place.name}" if self.place else "")
@@ -214,10 +225,8 @@ class _Attempts:
     def __call__(self, state: LowState) -> None:
         sequence = self._sequence
         assert sequence is not None
-        if self.finished:
-            return
         if not sequence.done and not sequence.failed:
-            sequence.update(state.time_s)                       # a retry runs here
+            sequence.update(state.time_s)
             return
         if self._glance is None:                                # done: look at the result
             self._glance = Glance(self.body, self.controller, state.time_s)
@@ -243,12 +252,93 @@ class _Attempts:
             return f"failed: {sequence.failed}"
         if seen is None:
             return f"failed: the {self.colour} object is out of sight"
+        if self.place is not None:
+            return _place_verdict(seen.p_world_m, self.place, self.config.place_tolerance_m)
         p_seen = seen.p_world_m
         where = f"seen at ({p_seen[0]:.3f}, {p_seen[1]:.3f}, {p_seen[2]:.3f})"
-        if self.place is not None:
-            off = float(np.linalg.norm(p_seen[:2] - np.array(self.place.xy_m)))
-            ok = off <= self.config.place_tolerance_m
-            return f"{'done' if ok else 'failed'}: {where}, {off * 100:.1f} cm from {self.place.name}"
         up = max(seen.top_z_m - self._start_z[0], seen.bottom_z_m - self._start_z[1])
         return f"{'done' if up >= self.config.lift_goal_m else 'failed'}: {where}, {up * 100:.1f} cm up"
 
+
+def _place_verdict(p: np.ndarray, place: Place, tolerance_m: float) -> str:
+    off = float(np.linalg.norm(p[:2] - np.array(place.xy_m)))
+    return (f"{'done' if off <= tolerance_m else 'failed'}: seen at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}), "
+            f"{off * 100:.1f} cm from {place.name}")
+
+
+def _walk_outcome(walk: WalkTo) -> str:
+    return f"{'arrived' if walk.done else 'did not arrive'}, {walk.distance_m() * 100:.1f} cm from the spot (estimate)"
+
+
+class _PlaceHeld:
+    """After a verified one-hand pick: carries the object (the hand tied to the body) to where the
+    hand can set it on the place, looks where it now is in the hand, sets it down there (the hand
+    moves by the seen displacement) and checks with the camera. Call it before every control tick."""
+
+    def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
+                 target: WorldObject, place: Place, height_m: float) -> None:
+        self.config, self.body, self.controller, self.world = config, body, controller, world
+        self.colour, self.kind, self.place, self.height_m = target.colour, target.kind, place, height_m
+        self.radius_m = float(target.size_m[0]) / 2
+        self.stand_xy = np.array(place.xy_m) - np.array(GRASP_FROM[target.kind])
+        self.outcomes: list[tuple[str, str]] = []
+        self.verified, self.gave_up = False, None
+        self._walk: WalkTo | None = None
+        self._started_s = 0.0
+        self._glance: Glance | None = None
+        self._sequence: HandSequence | None = None
+
+    def _look(self, state: LowState) -> Detection | None | bool:
+        """The object in the first frame taken since asking (its largest blob); False while the frame
+        has not come."""
+        if self._glance is None:
+            self._glance = Glance(self.body, self.controller, state.time_s)
+        seen = self._glance.seen(state)
+        if seen is None:
+            return False
+        self._glance = None
+        self.world.update(seen)
+        return next((d for d in seen if d.colour == self.colour), None)
+
+    def __call__(self, state: LowState) -> None:
+        if self._walk is None:                                     # start: carry it over
+            self.controller.carry((PowerGraspConfig().side,))
+            self._walk, self._started_s = WalkTo(self.controller.locomotion, self.stand_xy), state.time_s
+        if not self._walk.done:
+            self._walk()
+            if self.controller.locomotion.fallen or state.time_s - self._started_s > WALK_TIMEOUT_S:
+                self.gave_up = "could not carry it over"
+                self.outcomes.append((f"carry to ({self.stand_xy[0]:.2f}, {self.stand_xy[1]:.2f})",
+                                      _walk_outcome(self._walk)))
+            return
+        if self._sequence is None:                                 # arrived: where is it in the hand?
+            held = self._look(state)
+            if held is False:
+                return
+            self.outcomes.append((f"carry to ({self.stand_xy[0]:.2f}, {self.stand_xy[1]:.2f})",
+                                  _walk_outcome(self._walk)))
+            if held is None:
+                self.gave_up = f"the {self.colour} object is out of sight"
+                return
+            centre = held.round_centre(self.kind, self.radius_m)
+            p_held = np.array([*centre[:2], held.bottom_z_m + self.height_m / 2])
+            p_place = np.array([*self.place.xy_m, TABLE_Z + self.height_m / 2])
+            self._sequence = PowerPlace(self.controller, p_held, p_place, HELD_MASS_KG)
+            return
+        sequence = self._sequence
+        if not sequence.done and not sequence.failed:
+            sequence.update(state.time_s)
+            return
+        seen = self._look(state) if not sequence.failed else None   # set down: look at the result
+        if seen is False:
+            return
+        what = f"set it down at {self.place.name}"
+        if sequence.failed or seen is None:
+            self.gave_up = f"failed: {sequence.failed}" if sequence.failed else "failed: out of sight"
+            self.outcomes.append((what, self.gave_up))
+            return
+        verdict = _place_verdict(seen.p_world_m, self.place, self.config.place_tolerance_m)
+        self.outcomes.append((what, verdict))
+        self.verified = verdict.startswith("done")
+        if not self.verified:
+            self.gave_up = verdict
