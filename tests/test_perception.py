@@ -39,3 +39,17 @@ def test_objects_are_found_within_3_cm_from_the_camera_alone(g1_functional: Robo
         assert error <= 0.03, f"{d.colour}: {error * 100:.1f} cm off"
     red = next(d for d in seen if d.colour == "red")
     assert np.allclose(red.size_m, [0.14, 0.28, 0.18], atol=0.02)     # the box's size, seen
+
+
+def test_a_round_fit_finds_the_centre_behind_the_seen_near_side() -> None:
+    from laoshan.brain.perception import fit_round
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(np.pi / 2, 3 * np.pi / 2, 200)                    # only the near half (toward -x) is seen
+    arc = np.column_stack([0.4 + 0.033 * np.cos(a), -0.2 + 0.033 * np.sin(a)]) + rng.normal(0, 0.001, (200, 2))
+    assert np.linalg.norm(fit_round(arc, 0.033) - [0.4, -0.2]) < 0.002
+    assert arc.mean(axis=0)[0] < 0.4 - 0.015                          # the seen middle is well short of it
+    u = rng.normal(size=(300, 3))
+    cap = u / np.linalg.norm(u, axis=1, keepdims=True)
+    cap = cap[cap[:, 0] < 0.2] * 0.04 + [0.5, 0.1, 0.74]              # a ball's near side
+    assert np.linalg.norm(fit_round(cap, 0.04) - [0.5, 0.1, 0.74]) < 0.002

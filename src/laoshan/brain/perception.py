@@ -136,3 +136,15 @@ def fit_round(points: NDArray[np.float64], radius_m: float, iterations: int = 20
         if float(np.linalg.norm(step)) < 1e-6:
             break
     return c
+
+
+def near_edge_x(frame: RgbdFrame, X_world_link: NDArray[np.float64], surface_z_m: float,
+                y_window_m: tuple[float, float], band_m: float = 0.008) -> float | None:
+    """Where the near edge (smallest x, world) of a level surface at ``surface_z_m`` (a table top)
+    is seen between ``y_window_m``; None if too little of it is in view. A fixture whose edge is on
+    the map tells the robot how far its odometry has drifted along x."""
+    R = X_world_link[:3, :3] @ R_LINK_OPTICAL
+    points = optical_points(frame, np.ones(frame.depth_m.shape, dtype=bool)) @ R.T + X_world_link[:3, 3]
+    on = points[(np.abs(points[:, 2] - surface_z_m) < band_m) & (points[:, 1] > y_window_m[0])
+                & (points[:, 1] < y_window_m[1])]
+    return float(np.percentile(on[:, 0], 1)) if len(on) >= 100 else None

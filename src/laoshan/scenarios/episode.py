@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from laoshan.brain.perception import Detection, detect_objects
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.navigate import GoToConfig, WalkTo
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.sim.messages import LowCmd, LowState, RgbdFrame
 from laoshan.sim.render import VideoRecorder
 
 FALL_HEIGHT_M = 0.45   # pelvis below this height (or tilted past FALL_TILT_RAD) counts as a fall
@@ -172,6 +174,8 @@ class Glance:
         self.body, self.controller, self.asked_s = body, controller, asked_s
         self.camera = body.robot.cameras[0]
         self.frame_s: float | None = None     # when the frame looked at was taken
+        self.frame: RgbdFrame | None = None   # ... the frame itself
+        self.X_world_camera: np.ndarray | None = None   # the camera mount's pose then, as the robot estimates it
         body.streaming = True
 
     def seen(self, state: LowState) -> list[Detection] | None:
@@ -180,8 +184,9 @@ class Glance:
         if frame is None or frame.time_s < self.asked_s:
             return None
         self.body.streaming = False
-        self.frame_s = frame.time_s
-        return detect_objects(frame, self.controller.locomotion.model.robot.get_T_world_frame(self.camera.link))
+        self.frame_s, self.frame = frame.time_s, frame
+        self.X_world_camera = self.controller.locomotion.model.robot.get_T_world_frame(self.camera.link)
+        return detect_objects(frame, self.X_world_camera)
 
 
 def stand_and_look(body: SimBody, controller: ReachController, state: LowState,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from laoshan.brain.perception import Detection
+from laoshan.brain.perception import Detection, near_edge_x
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
 from laoshan.brain.world_model import Place, WorldModel, WorldObject
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp, PowerGraspConfig, PowerPlace
@@ -36,6 +36,8 @@ from laoshan.sim.world import Table, Thing, WorldSpec
 
 LOOK_S = 0.5
 TABLE_Z = 0.70
+TABLE_XY, TABLE_SIZE = (0.55, 0.0), (0.4, 1.4)   # centre and size on the map (the world frame at start) [m]
+TABLE_FRONT_X = TABLE_XY[0] - TABLE_SIZE[0] / 2  # its near edge: the robot checks its odometry against it
 BOX_HALF_M = (0.07, 0.14, 0.09)   # the box the two-hand pick is made for ...
 BOX_MASS_KG = 0.5                 # ... and its weight, which the robot is told
 # where an object sits from the robot's base (heading frame, m) for each grasp: the two-hand box pick,
@@ -68,7 +70,7 @@ class InstructionScenario:
 
     def world(self) -> WorldSpec:
         return WorldSpec(
-            tables=(Table("table", (0.55, 0.0), (0.4, 1.4), TABLE_Z),),
+            tables=(Table("table", TABLE_XY, TABLE_SIZE, TABLE_Z),),
             things=(Thing("box", "box", BOX_HALF_M, BOX_MASS_KG, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]),
                           jitter_m=self.jitter_m),
                     Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.37, -0.36, TABLE_Z + 0.06),
@@ -272,8 +274,10 @@ def _walk_outcome(walk: WalkTo) -> str:
 
 class _PlaceHeld:
     """After a verified one-hand pick: carries the object (the hand tied to the body) to where the
-    hand can set it on the place, looks where it now is in the hand, sets it down there (the hand
-    moves by the seen displacement) and checks with the camera. Call it before every control tick."""
+    hand can set it on the place, looks where it now is in the hand and where the table's near edge
+    is (the odometry drifts as the robot walks: the edge on the map says how much, along x), sets
+    it down there (the hand moves by the seen displacement) and checks with the camera. Call it
+    before every control tick."""
 
     def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
                  target: WorldObject, place: Place, height_m: float) -> None:
@@ -287,18 +291,24 @@ class _PlaceHeld:
         self._started_s = 0.0
         self._glance: Glance | None = None
         self._sequence: HandSequence | None = None
+        self._drift_x_m = 0.0                       # odometry x minus map x, from the table's edge
 
-    def _look(self, state: LowState) -> Detection | None | bool:
-        """The object in the first frame taken since asking (its largest blob); False while the frame
-        has not come."""
+    def _look(self, state: LowState) -> tuple[Detection | None, Glance] | None:
+        """The object in the first frame taken since asking (its largest blob) and the glance that
+        took it; None while the frame has not come."""
         if self._glance is None:
             self._glance = Glance(self.body, self.controller, state.time_s)
-        seen = self._glance.seen(state)
+        glance = self._glance
+        seen = glance.seen(state)
         if seen is None:
-            return False
+            return None
         self._glance = None
         self.world.update(seen)
-        return next((d for d in seen if d.colour == self.colour), None)
+        return next((d for d in seen if d.colour == self.colour), None), glance
+
+    def _place_xy(self) -> np.ndarray:
+        """The place in the robot's odometry frame."""
+        return np.array(self.place.xy_m) + [self._drift_x_m, 0.0]
 
     def __call__(self, state: LowState) -> None:
         if self._walk is None:                                     # start: carry it over
@@ -311,33 +321,43 @@ class _PlaceHeld:
                 self.outcomes.append((f"carry to ({self.stand_xy[0]:.2f}, {self.stand_xy[1]:.2f})",
                                       _walk_outcome(self._walk)))
             return
-        if self._sequence is None:                                 # arrived: where is it in the hand?
-            held = self._look(state)
-            if held is False:
+        if self._sequence is None:                   # arrived: where is it in the hand, where is the table?
+            look = self._look(state)
+            if look is None:
                 return
+            held, glance = look
+            assert glance.frame is not None and glance.X_world_camera is not None
+            y = float(self.controller.locomotion.state.p_world_base_m[1])
+            edge = near_edge_x(glance.frame, glance.X_world_camera, TABLE_Z, (y - 0.15, y + 0.15))
+            self._drift_x_m = edge - TABLE_FRONT_X if edge is not None else 0.0
+            table = (f"table edge seen {self._drift_x_m * 100:+.1f} cm off along x" if edge is not None
+                     else "table edge not seen")
             self.outcomes.append((f"carry to ({self.stand_xy[0]:.2f}, {self.stand_xy[1]:.2f})",
-                                  _walk_outcome(self._walk)))
+                                  f"{_walk_outcome(self._walk)}; {table}"))
             if held is None:
                 self.gave_up = f"the {self.colour} object is out of sight"
                 return
-            centre = held.round_centre(self.kind, self.radius_m)
-            p_held = np.array([*centre[:2], held.bottom_z_m + self.height_m / 2])
-            p_place = np.array([*self.place.xy_m, TABLE_Z + self.height_m / 2])
+            centre = held.round_centre(self.kind, self.radius_m)   # xy as seen; height: it was grasped at
+            hand_z = self.controller.hand_pose(PowerGraspConfig().side)[2, 3]   # the hand's (seen, it is
+            p_held = np.array([*centre[:2], hand_z])                            # half hidden)
+            p_place = np.array([*self._place_xy(), TABLE_Z + self.height_m / 2])
             self._sequence = PowerPlace(self.controller, p_held, p_place, HELD_MASS_KG)
             return
         sequence = self._sequence
         if not sequence.done and not sequence.failed:
             sequence.update(state.time_s)
             return
-        seen = self._look(state) if not sequence.failed else None   # set down: look at the result
-        if seen is False:
+        look = self._look(state) if not sequence.failed else (None, None)   # set down: look at the result
+        if look is None:
             return
+        seen = look[0]
         what = f"set it down at {self.place.name}"
         if sequence.failed or seen is None:
             self.gave_up = f"failed: {sequence.failed}" if sequence.failed else "failed: out of sight"
             self.outcomes.append((what, self.gave_up))
             return
-        verdict = _place_verdict(seen.p_world_m, self.place, self.config.place_tolerance_m)
+        verdict = _place_verdict(seen.p_world_m - [self._drift_x_m, 0.0, 0.0], self.place,
+                                 self.config.place_tolerance_m)
         self.outcomes.append((what, verdict))
         self.verified = verdict.startswith("done")
         if not self.verified:
