@@ -76,11 +76,13 @@ class BoxPick(HandSequence):
             T_place = self.T_place
             plan += [("carry", T_place, grip, c.lift_m, "carry"),
                      ("put", T_place, grip, c.put_above_m, "carry"),
+                     ("align", T_place, grip, c.put_above_m, "carry"),  # hands where they held it from
                      ("set down", T_place, grip, 0.0, "grip"),        # the table takes the weight
                      ("release", T_place, open_, 0.0, None),
                      ("retreat", T_place, open_, c.above_m, None)]
         steps = [HandStep(phase, self._targets(T_at, lateral, dz),
-                          {side: self._load(load, sign) for side, sign in HANDS})
+                          {side: self._load(load, sign) for side, sign in HANDS},
+                          correct=phase == "align", like="squeeze")
                  for phase, T_at, lateral, dz, load in plan]
         super().__init__(reach, steps, "placed" if T_world_place is not None else "hold", c.settle_s)
 

@@ -23,7 +23,8 @@ class HandStep:
     grips: dict[str, float | None] = field(default_factory=dict)   # side -> finger closing torque [N·m],
                                                                    # None opens; unlisted hands keep theirs
     dwell_s: float | None = None                   # the step lasts at least this long (default: the settle time)
-    correct: bool = False                          # from here on, goals shift by where the hand fell short (xy)
+    correct: bool = False                          # from here on, goals shift so that the hand falls short of
+    like: str | None = None                        # them (xy) as at the end of phase ``like`` (None: not at all)
 
 
 class HandSequence:
@@ -41,6 +42,7 @@ class HandSequence:
         self._index = -1
         self._since_s = 0.0
         self._shift: dict[str, np.ndarray] = {}       # side -> xy correction of every goal from now on [m]
+        self._short: dict[str, dict[str, np.ndarray]] = {}   # phase -> side -> goal minus hand (xy) as it ended
 
     @property
     def done(self) -> bool:
@@ -48,10 +50,14 @@ class HandSequence:
 
     def _go(self, index: int, t_s: float) -> None:
         step = self.steps[index]
-        if step.correct and index > 0:            # the hand's measured shortfall at the end of the last step
-            for side, T_last in self.steps[index - 1].targets.items():
-                short = T_last[:2, 3] + self._shift.get(side, 0.0) - self.reach.hand_pose(side)[:2, 3]
-                self._shift[side] = self._shift.get(side, np.zeros(2)) + short
+        if index > 0:                             # how far each hand fell short of the last step's goal
+            last = self.steps[index - 1]
+            self._short[last.phase] = {side: T[:2, 3] + self._shift.get(side, 0.0) - self.reach.hand_pose(side)[:2, 3]
+                                       for side, T in last.targets.items()}
+            if step.correct:
+                for side, short in self._short[last.phase].items():
+                    wanted = self._short.get(step.like or "", {}).get(side, np.zeros(2))
+                    self._shift[side] = self._shift.get(side, np.zeros(2)) + short - wanted
         try:
             for side, T in step.targets.items():
                 if side in self._shift:
