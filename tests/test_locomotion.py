@@ -116,7 +116,7 @@ def test_side_step_1_m(g1_basic: RobotDescription) -> None:
 
 
 # (impulse N·s, direction rad): forward, backward, left, right
-PUSHES = [(12.5, 0.0), (10.0, np.pi), (20.0, np.pi / 2), (20.0, -np.pi / 2)]
+PUSHES = [(15.0, 0.0), (10.0, np.pi), (20.0, np.pi / 2), (20.0, -np.pi / 2)]
 
 
 @pytest.mark.parametrize(("impulse_Ns", "direction"), PUSHES)
