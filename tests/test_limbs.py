@@ -187,6 +187,14 @@ def test_carry_a_2_kg_box_5_m_while_walking() -> None:
     assert report.walked_m >= 4.75 and report.success
 
 
+def test_a_carried_box_stays_in_the_hands_through_a_90_degree_turn() -> None:
+    from laoshan.scenarios.carry import CarryScenario, run_carry
+
+    report = run_carry(CarryScenario(distance_m=1.0, turn_rad=np.pi / 2, seed=0))
+    assert report.success and report.box_held and not report.fell
+    assert abs(report.turned_rad - np.pi / 2) < 0.35                         # ground truth
+
+
 def test_a_dex3_hand_wraps_a_can_and_lifts_it_by_friction() -> None:
     from laoshan.scenarios.grasp import GraspScenario, run_grasp
 

@@ -334,22 +334,27 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
 @click.option("--mass", default=2.0, show_default=True, type=click.FloatRange(0.1, 3.0), help="Box mass [kg].")
 @click.option("--distance", default=5.0, show_default=True, type=click.FloatRange(0.5, 20.0),
               help="How far to walk with it [m].")
+@click.option("--turn", "turn_deg", default=0.0, show_default=True, type=click.FloatRange(-360.0, 360.0),
+              help="Then turn on the spot this much [deg, + left].")
 @click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def carry(robot: str, mass: float, distance: float, seed: int, video: Path | None) -> None:
-    """Pick a box from a table with both hands and carry it while walking (backward, away from the table)."""
+def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, video: Path | None) -> None:
+    """Pick a box from a table with both hands and carry it while walking (backward, away from the
+    table), then turning on the spot."""
     from laoshan.scenarios.carry import CarryScenario, run_carry
 
     desc = _robot(robot)
-    config = CarryScenario(table=replace(CarryScenario().table, box_mass_kg=mass), distance_m=distance, seed=seed,
-                           video=video)
+    config = CarryScenario(table=replace(CarryScenario().table, box_mass_kg=mass), distance_m=distance,
+                           turn_rad=math.radians(turn_deg), seed=seed, video=video)
     report = _with_progress(desc, f"carrying a {mass:g} kg box", config.seconds,
                             lambda progress: run_carry(config, progress, desc))
     rows = [
         ["robot", report.robot],
-        [f"success (walked >= {config.min_walked_fraction * distance:.2f} m, box still held)",
+        [f"success (walked >= {config.min_walked_fraction * distance:.2f} m, turned within "
+         f"{math.degrees(config.turn_tolerance_rad):.0f} deg of {turn_deg:g}, box still held)",
          "yes" if report.success else "no"],
         ["distance walked [m]", f"{report.walked_m:.2f}"],
+        ["turned [deg]", f"{math.degrees(report.turned_rad):.0f}"],
         ["walking time [s]", f"{report.walk_s:.1f}" if report.walk_s is not None else "-"],
         ["box still held", "yes" if report.box_held else "no"],
         *_task_rows(report),

@@ -61,6 +61,11 @@ class RobotState:
                         np.concatenate([self.v_base_local, self.w_base_rad_s]), self.dq_rad_s)
 
     @property
+    def yaw_rad(self) -> float:
+        """Heading of the base about the vertical (estimated)."""
+        return float(np.arctan2(self.R_world_base[1, 0], self.R_world_base[0, 0]))
+
+    @property
     def tilt_rad(self) -> float:
         return float(np.arccos(np.clip(self.R_world_base[2, 2], -1.0, 1.0)))
 

@@ -58,8 +58,7 @@ class GoTo:
         if self.arrived or distance < c.arrive_m:
             self.arrived = True
             return 0.0, 0.0, 0.0
-        R = state.R_world_base
-        heading = math.atan2(R[1, 0], R[0, 0])
+        heading = state.yaw_rad
         speed = c.min_speed_m_s + (c.max_speed_m_s - c.min_speed_m_s) * min(1.0, distance / c.slow_down_m)
         if distance < c.sidestep_m:      # near: no turning on the base's step-to-step sway
             forward, left = np.array([math.cos(heading), math.sin(heading)]), np.array([-math.sin(heading),

@@ -42,6 +42,7 @@ class ReachController:
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
         self.carried: dict[str, np.ndarray] = {}  # side -> X_heading_hand (4x4): the hand rides with the body
+        self.carried_loads: dict[str, np.ndarray] = {}   # side -> its load in the heading frame [N]: it turns too
         self.grips: dict[str, float] = {}         # side -> finger closing torque [N·m]
         names = robot.joint_names
         self._closing = {side: [(names.index(j), sign) for j, sign in hand.closing.items()]
@@ -68,6 +69,7 @@ class ReachController:
         self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
         self._offset[side] = np.zeros(3)
         self.carried.pop(side, None)
+        self.carried_loads.pop(side, None)
         return solution
 
     def heading_frame(self) -> np.ndarray:
@@ -75,8 +77,7 @@ class ReachController:
         rs = self.locomotion.state
         if rs is None:
             raise RuntimeError("the robot's state is not known yet: run the controller for one tick first")
-        R = rs.R_world_base
-        yaw = float(np.arctan2(R[1, 0], R[0, 0]))
+        yaw = rs.yaw_rad
         T = np.eye(4)
         T[:2, :2] = [[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]]
         T[:3, 3] = rs.p_world_base_m
@@ -90,17 +91,22 @@ class ReachController:
             if side not in self.motions:
                 raise ValueError(f"the {side} hand has no goal to carry; reach() first")
             self.carried[side] = X_heading_world @ self.motions.pop(side).T_goal
+            if side in self.loads:
+                self.carried_loads[side] = X_heading_world[:3, :3] @ self.loads[side]
 
     def set_load(self, side: str, f_world_N: np.ndarray | None) -> None:
         """The force the world is expected to put on a hand (a grip's reaction, a carried load):
         balance accounts for it and the arm pushes back. None: no load."""
         if f_world_N is None:
             self.loads.pop(side, None)
+            self.carried_loads.pop(side, None)
         else:
             f = np.asarray(f_world_N, dtype=float)
             if f.shape != (3,) or not np.isfinite(f).all():
                 raise ValueError(f"hand load must be a finite 3-vector in newtons, got {f_world_N!r}")
             self.loads[side] = f
+            if side in self.carried:
+                self.carried_loads[side] = self.heading_frame()[:3, :3].T @ f
 
     def close_hand(self, side: str, torque_Nm: float | None) -> None:
         """Close the hand's fingers with this torque on each closing joint (force control: they stop
@@ -118,6 +124,7 @@ class ReachController:
         """Stop steering the hand: the arm returns to its posture."""
         self.motions.pop(side, None)
         self.carried.pop(side, None)
+        self.carried_loads.pop(side, None)
         self.loads.pop(side, None)
         self.locomotion.set_hand_target(side, None)
 
@@ -143,6 +150,8 @@ class ReachController:
             rs = self.locomotion.state
             assert rs is not None
             X_world_heading = self.heading_frame()
+            for side, f_heading in self.carried_loads.items():     # a squeeze turns with the body
+                self.loads[side] = X_world_heading[:3, :3] @ f_heading
             for side, X_heading_hand in self.carried.items():
                 T = X_world_heading @ X_heading_hand
                 r = T[:3, 3] - X_world_heading[:3, 3]

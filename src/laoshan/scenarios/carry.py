@@ -9,6 +9,8 @@ and nothing else.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,12 +31,15 @@ class CarryScenario:
     grip: BoxPickConfig = field(default_factory=lambda: BoxPickConfig(grip_force_N=30.0, lift_m=0.2))
     distance_m: float = 5.0           # walk this far (by the robot's odometry) with the box
     speed_m_s: float = 0.3            # backward, away from the table
+    turn_rad: float = 0.0             # then turn on the spot this much (by odometry; + is to the left)
+    turn_rate_rad_s: float = 0.3
     tuck_m: float = 0.10              # before walking, the box comes this much closer to the body (less
                                       # torque on the waist)
     held_above_m: float = 0.05        # the box counts as held while its centre is this far above the table top ...
     held_within_m: float = 0.7        # ... and this close to the base (horizontally)
     min_walked_fraction: float = 0.95  # success: the true distance walked is at least this fraction of
-                                       # distance_m (the robot goes by its odometry, which drifts)
+                                       # distance_m (the robot goes by its odometry, which drifts) ...
+    turn_tolerance_rad: float = 0.35   # ... and the true turn this close to turn_rad
     other_s: float = 8.0              # time for the pick, bringing the box in, and stopping
     seed: int = 0
     video: Path | None = None
@@ -42,16 +47,19 @@ class CarryScenario:
     def __post_init__(self) -> None:
         if not 0.0 < self.distance_m <= 50.0 or not 0.0 < self.speed_m_s <= 0.5:
             raise ValueError("distance_m must be in (0, 50] m and speed_m_s in (0, 0.5] m/s")
+        if not abs(self.turn_rad) <= 2 * math.pi or not 0.0 < self.turn_rate_rad_s <= 0.6:
+            raise ValueError("turn_rad must be within one turn and turn_rate_rad_s in (0, 0.6] rad/s")
 
 
     @property
     def seconds(self) -> float:
-        return self.other_s + self.distance_m / self.speed_m_s
+        return self.other_s + self.distance_m / self.speed_m_s + abs(self.turn_rad) / self.turn_rate_rad_s
 
 
 @dataclass(frozen=True)
 class CarryReport(TaskReport):
     walked_m: float                   # true base displacement since the walk began
+    turned_rad: float                 # true heading change since the walk began
     box_held: bool                    # the box is still in the hands at the end
     walk_s: float | None              # time from the first step to the stop
 
@@ -63,6 +71,9 @@ class _Walk:
     start_true: np.ndarray | None = None     # the same, true (scoring only)
     t0_s: float = 0.0
     stop_s: float | None = None
+    yaw_rad: float | None = None             # estimated heading last tick, while turning ...
+    turned_rad: float = 0.0                  # ... and how far it has turned (estimate)
+    yaw0_true_rad: float = 0.0               # true heading when the walk began (scoring only)
 
 
 def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = None,
@@ -93,18 +104,31 @@ def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = No
             loco.set_velocity(-config.speed_m_s)
             walk.start, walk.t0_s = rs.p_world_base_m.copy(), state.time_s
             walk.start_true = body.ground_truth().p_world_base_m.copy()        # scoring only
-        elif walk.stop_s is None and np.linalg.norm(rs.p_world_base_m[:2] - walk.start[:2]) >= config.distance_m:
-            loco.set_velocity()
-            walk.stop_s = state.time_s
+            walk.yaw0_true_rad = body.ground_truth().yaw_rad                   # scoring only
+        elif walk.stop_s is not None:
+            return
+        elif walk.yaw_rad is None and np.linalg.norm(rs.p_world_base_m[:2] - walk.start[:2]) >= config.distance_m:
+            walk.yaw_rad = rs.yaw_rad
+            loco.set_velocity(0.0, 0.0, math.copysign(config.turn_rate_rad_s, config.turn_rad))
+        elif walk.yaw_rad is not None:
+            yaw = rs.yaw_rad
+            walk.turned_rad += math.remainder(yaw - walk.yaw_rad, math.tau)
+            walk.yaw_rad = yaw
+            if abs(walk.turned_rad) >= abs(config.turn_rad):
+                loco.set_velocity()
+                walk.stop_s = state.time_s
 
     episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, None, config.video,
                                 progress, then)
     truth = body.ground_truth()
     walked = 0.0 if walk.start_true is None else float(np.linalg.norm(truth.p_world_base_m[:2] - walk.start_true[:2]))
+    turned = 0.0 if walk.start_true is None else math.remainder(truth.yaw_rad - walk.yaw0_true_rad, math.tau)
     box = body.data.body("box").xpos                                              # scoring only
     held = bool(box[2] - table.table_height_m >= config.held_above_m
                 and np.linalg.norm(box[:2] - truth.p_world_base_m[:2]) <= config.held_within_m)
     fell = episode.fell
     far_enough = walked >= config.min_walked_fraction * config.distance_m
-    return CarryReport.of_run(body, pick, episode, config.seconds, not fell and held and far_enough, walked_m=walked,
-                              box_held=held, walk_s=None if walk.stop_s is None else walk.stop_s - walk.t0_s)
+    turned_enough = abs(turned - config.turn_rad) <= config.turn_tolerance_rad
+    return CarryReport.of_run(body, pick, episode, config.seconds, not fell and held and far_enough and turned_enough,
+                              walked_m=walked, turned_rad=turned, box_held=held,
+                              walk_s=None if walk.stop_s is None else walk.stop_s - walk.t0_s)

@@ -62,11 +62,6 @@ class WalkReport:
         return (self.seconds + SETTLE_S) / self.wall_s if self.wall_s > 0 else math.inf
 
 
-def _yaw(quat_wxyz: np.ndarray) -> float:
-    w, x, y, z = quat_wxyz
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-
-
 def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None,
              robot: RobotDescription | None = None) -> WalkReport:
     """Run the walk; ``progress(ticks)`` is called every 100 control ticks."""
@@ -86,13 +81,13 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
 
     def observe(truth: GroundTruth) -> None:
         positions.append(truth.p_world_base_m[:2].copy())
-        yaws.append(_yaw(truth.quat_world_base))
+        yaws.append(truth.yaw_rad)
 
     def act(k: int, state: LowState) -> LowCmd:
         if k == go_tick:
             controller.set_velocity(*command)
         if config.push_Ns and k == push_tick:
-            heading = _yaw(body.ground_truth().quat_world_base)   # a shove from behind
+            heading = body.ground_truth().yaw_rad   # a shove from behind
             body.push([config.push_Ns * math.cos(heading), config.push_Ns * math.sin(heading), 0.0])
         return controller(state)
 

@@ -47,6 +47,12 @@ class GroundTruth:
     dq_rad_s: FloatArray             # joint speeds, motor order
 
     @property
+    def yaw_rad(self) -> float:
+        """Heading of the base about the world vertical."""
+        w, x, y, z = self.quat_world_base
+        return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+
+    @property
     def tilt_rad(self) -> float:
         """Angle between the base z axis and the world vertical."""
         w, x, y, _ = self.quat_world_base
