@@ -2,7 +2,8 @@
 
 Each tick: estimate the base state, check safety, get references (stand, a capture step, or the
 walk planner's with foot placement feedback), solve the whole-body QP. A standing robot whose
-divergent component of motion nears the edge of its feet (a push) steps on its own to catch itself.
+divergent component of motion leaves its support polygon (a push) steps on its own to catch itself,
+and holds its CoM firmly until it has settled.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pinocchio as pin
 
 from laoshan.cerebellum.control_model import ControlModel
 from laoshan.cerebellum.estimator import SIDES, EstimatorConfig, RobotState, StateEstimator
-from laoshan.cerebellum.recovery import CaptureStep, CaptureStepConfig
+from laoshan.cerebellum.recovery import CaptureStep, CaptureStepConfig, distance_outside_support_m
 from laoshan.cerebellum.safety import SafetyConfig, SafetyMonitor, SafetyStatus, StopCategory
 from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanError, WalkPlanner
 from laoshan.cerebellum.wbc import WbcConfig, WbcError, WbcReferences, WholeBodyController
@@ -30,8 +31,6 @@ class LocomotionConfig:
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     capture: CaptureStepConfig = field(default_factory=CaptureStepConfig)
     damping_kd_Nms: float = 4.0        # protective damping (stop category 1)
-    capture_margin_m: float = -0.01    # standing: step when the DCM is this close to the feet's edge
-    step_series_s: float = 1.0         # a capture step this soon after another is taken by the other foot
     early_touchdown_phase: float = 0.6  # a swing foot sensing the ground after this much of its swing has landed
 
 
@@ -56,6 +55,7 @@ class LocomotionController:
         self._capture: CaptureStep | None = None
         self._hands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}   # side -> (T, v, f)
         self._last_capture: tuple[float, str] | None = None   # (landing time [s], foot) of the last capture step
+        self.recovering = False            # from a push's first capture step until the robot has settled
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -123,21 +123,34 @@ class LocomotionController:
         return com, self._pin_data.vcom[0].copy()
 
     def _references(self, rs: RobotState) -> WbcReferences:
+        ref = self._balance_references(rs)
+        self.wbc.set_com_weight(self.config.capture.com_weight if self.recovering else 1.0)
+        return ref
+
+    def _balance_references(self, rs: RobotState) -> WbcReferences:
         t, planner, c = rs.time_s, self.planner, self.config
         com, v_com = self._com()
         dcm = com + v_com / planner.omega_rad_s
         if self._capture is not None:
-            return self._capture_references(rs, com, v_com)
+            ref = self._capture_references(rs, com, v_com, dcm)
+            if ref is not None:
+                return ref
         if not planner.walking:
-            if self._dcm_near_edge(dcm):
+            if self._needs_step(t, dcm):
                 feet = self._feet_now()
                 ground_z = float(np.mean([feet[s][2, 3] for s in SIDES]))
                 last = self._last_capture
-                swing = next(s for s in SIDES if s != last[1]) if last and t - last[0] < c.step_series_s else None
+                swing = next(s for s in SIDES if s != last[1]) if last and t - last[0] < c.capture.series_s else None
                 self._capture = CaptureStep(c.capture, t, feet, self.model.sole_points_m, com, dcm, ground_z,
                                             rs.foot_force_N, swing)
-                return self._capture_references(rs, com, v_com)
+                self.recovering = True
+                ref = self._capture_references(rs, com, v_com, dcm)
+                assert ref is not None
+                return ref
+            if self.recovering and self._settled(com, v_com, dcm):
+                self.recovering = False
             if not planner.target.is_zero:
+                self.recovering = False
                 self._start_walk(t)
         if planner.walking:
             planner.update(t, dcm)
@@ -183,8 +196,10 @@ class LocomotionController:
         T[:3, :3] = R_tilt @ T[:3, :3]
         return T
 
-    def _capture_references(self, rs: RobotState, com: np.ndarray, v_com: np.ndarray) -> WbcReferences:
-        """Follow the capture step until its foot lands, then stand on the new support."""
+    def _capture_references(self, rs: RobotState, com: np.ndarray, v_com: np.ndarray,
+                            dcm: np.ndarray) -> WbcReferences | None:
+        """Follow the capture step; None once its foot has landed (the robot then stands on the
+        new support)."""
         step = self._capture
         assert step is not None and self._stand is not None
         phase = step.phase(rs.time_s)
@@ -192,10 +207,8 @@ class LocomotionController:
             self._capture = None
             self._last_capture = (rs.time_s, step.swing)
             self._stand = self._stand_references()
-            return self._stand
-        ref = step.references(rs.time_s, com, v_com, self._stand.R_trunk)
-        ref.T_foot[step.stance] = self._feet_now()[step.stance]
-        return ref
+            return None
+        return step.references(rs.time_s, self._feet_now(), com, v_com, dcm, self._stand.R_trunk)
 
     def _feet_now(self) -> dict[str, np.ndarray]:
         return {s: self.model.robot.get_T_world_frame(f"{s}_foot").copy() for s in SIDES}
@@ -207,12 +220,20 @@ class LocomotionController:
         R = pin.utils.rpyToMatrix(0.0, 0.0, self.model.feet_yaw_rad(feet))
         return WbcReferences(p_com=com, R_trunk=R, T_foot=feet)
 
-    def _dcm_near_edge(self, dcm: np.ndarray) -> bool:
-        """Whether the DCM is within ``-capture_margin_m`` of the edge of the feet's bounding box
-        (or beyond it): balance on the feet alone cannot be trusted to stop it any more."""
-        pts = self.model.support_points_xy(self._feet_now())
-        lo, hi = pts.min(axis=0) - self.config.capture_margin_m, pts.max(axis=0) + self.config.capture_margin_m
-        return bool((dcm[:2] < lo).any() or (dcm[:2] > hi).any())
+    def _needs_step(self, t_s: float, dcm: np.ndarray) -> bool:
+        """Whether the DCM has left the support polygon: balance on the feet alone cannot stop it
+        any more (not again right after a landing, while the new support takes the load)."""
+        c = self.config.capture
+        if self._last_capture is not None and t_s - self._last_capture[0] < c.refractory_s:
+            return False
+        outside = distance_outside_support_m(self._feet_now(), self.model.sole_points_m, c.cop_margin_m, dcm[:2])
+        return outside > c.trigger_m
+
+    def _settled(self, com: np.ndarray, v_com: np.ndarray, dcm: np.ndarray) -> bool:
+        assert self._stand is not None
+        c = self.config.capture
+        return bool(np.linalg.norm(v_com[:2]) < c.settled_speed_m_s
+                    and np.linalg.norm(dcm[:2] - self._stand.p_com[:2]) < c.settled_dcm_m)
 
     def _start_walk(self, t_s: float) -> None:
         """Start walking; if no plan exists (e.g. the robot is still moving), try again next tick."""

@@ -79,6 +79,7 @@ class WholeBodyController:
         s.mask_fbase(False)
         self.com_task = s.add_com_task(np.zeros(3))
         self.com_task.configure("com", "soft", 1.0)
+        self._com_weight = 1.0
         self.com_task.kp, self.com_task.kd = c.com_kp, c.com_kd
         self.trunk_task = s.add_orientation_task("trunk", np.eye(3))
         self.trunk_task.configure("trunk", "soft", 1.0)
@@ -144,6 +145,13 @@ class WholeBodyController:
         for motor, limit in zip(model.desc.motors, model.tau_limit_Nm, strict=True):
             s.set_torque_limit(motor.joint, c.torque_margin * limit)
         self.last_result: placo.DynamicsSolverResult | None = None
+
+    def set_com_weight(self, weight: float) -> None:
+        """Weight of the CoM task relative to the trunk's (1 by default; higher holds the CoM
+        trajectory at the expense of the trunk orientation, as when catching a push)."""
+        if weight != self._com_weight:
+            self._com_weight = weight
+            self.com_task.configure("com", "soft", weight)
 
     def command(self, state: RobotState, ref: WbcReferences) -> LowCmd:
         """The LowCmd realizing ``ref`` from ``state``; raises WbcError if the QP fails.
