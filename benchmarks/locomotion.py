@@ -3,7 +3,7 @@
 All runs are sensor-only (estimated state, LowCmd out); ground truth only scores them.
 Prints a table and writes JSON.
 
-    python benchmarks/locomotion.py [--quick] [--out benchmarks/results/locomotion.json]
+    python benchmarks/locomotion.py [--quick] [--out benchmarks/results/locomotion.json] [--only timing]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
 import numpy as np
 
-from laoshan.bench.report import benchmark_args, format_table, write_json
+from laoshan.bench.report import benchmark_args, format_table, update_json, write_json
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import load_description
 from laoshan.scenarios.episode import has_fallen
@@ -25,9 +25,13 @@ ROBOT = "g1-basic"
 DIRECTIONS = {"forward": 0.0, "left": 90.0, "backward": 180.0, "right": 270.0}
 
 
-def survives_push(robot, impulse_Ns: float, direction_deg: float, walking: bool) -> bool:
+PUSH_SEEDS = (0, 1, 2)
+
+
+def survives_push(robot, impulse_Ns: float, direction_deg: float, walking: bool, seed: int) -> bool:
+    """Whether the robot is still up and without a safety stop 3 s after a 0.1 s push."""
     body, ctl = SimBody(robot), LocomotionController(robot)
-    state = body.reset(0)
+    state = body.reset(seed)
     dt = body.loop.control_dt_s
     if walking:
         ctl.set_velocity(0.3)
@@ -36,16 +40,17 @@ def survives_push(robot, impulse_Ns: float, direction_deg: float, walking: bool)
         if k == int(3.0 / dt):
             body.push([impulse_Ns * math.cos(a), impulse_Ns * math.sin(a), 0.0], 0.1)
         state = body.step(ctl(state))
-        if has_fallen(body.ground_truth()):
+        if has_fallen(body.ground_truth()) or not ctl.status.ok:
             return False
     return True
 
 
 def max_push(robot, direction_deg: float, walking: bool, levels: list[float]) -> float:
-    """Largest impulse in ``levels`` (increasing) survived; stops at the first failure."""
+    """Largest impulse in ``levels`` (increasing) survived from every seed of ``PUSH_SEEDS``;
+    stops at the first level with a failure."""
     best = 0.0
     for level in levels:
-        if not survives_push(robot, level, direction_deg, walking):
+        if not all(survives_push(robot, level, direction_deg, walking, seed) for seed in PUSH_SEEDS):
             break
         best = level
     return best
@@ -70,9 +75,14 @@ def control_timing(robot, seconds: float) -> dict[str, float]:
 
 
 def main() -> None:
-    args = benchmark_args(__doc__, "locomotion", "fewer speeds and push levels")
+    args = benchmark_args(__doc__, "locomotion", "fewer speeds and push levels", sections=("timing",))
     robot = load_description(ROBOT)
-    results: dict = {"robot": ROBOT}
+    if args.only:                  # timing alone, on an otherwise idle machine
+        timing = control_timing(robot, 4.0)
+        print(format_table(["figure", "measured"], [[k, v] for k, v in timing.items()]))
+        print(f"updated {update_json(args.out, timing)}")
+        return
+    results: dict = {"robot": ROBOT, "push_seeds": list(PUSH_SEEDS)}
 
     speeds = [0.2, 0.3, 0.4, 0.5] if args.quick else [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
     walks = []
@@ -86,7 +96,7 @@ def main() -> None:
     stable = [w["command_m_s"] for w in walks if not w["fell"]]
     results["max_stable_forward_m_s"] = max(stable) if stable else 0.0
 
-    levels = [5.0, 10.0, 12.5, 15.0, 20.0, 25.0] if not args.quick else [5.0, 10.0, 15.0, 20.0]
+    levels = [5.0, 10.0, 12.5, 15.0, 17.5, 20.0, 25.0] if not args.quick else [5.0, 10.0, 15.0, 20.0]
     for mode in ("standing", "walking"):
         results[f"max_push_{mode}_Ns"] = {name: max_push(robot, a, mode == "walking", levels)
                                          for name, a in DIRECTIONS.items()}
@@ -106,9 +116,9 @@ def main() -> None:
     print()
     summary = [
         ["max stable forward speed [m/s]", results["max_stable_forward_m_s"], ">= 1.0"],
-        ["max push standing [N·s] (fwd/left/back/right)",
+        [f"max push standing [N·s] (fwd/left/back/right; {len(PUSH_SEEDS)} seeds)",
          "/".join(f"{v:g}" for v in results["max_push_standing_Ns"].values()), ">= 20"],
-        ["max push walking [N·s] (fwd/left/back/right)",
+        [f"max push walking [N·s] (fwd/left/back/right; {len(PUSH_SEEDS)} seeds)",
          "/".join(f"{v:g}" for v in results["max_push_walking_Ns"].values()), "-"],
         *[[f"terrain {k}", "ok" if v["success"] else f"fell at {v['distance_m']:.1f} m", ""]
           for k, v in terrain.items()],

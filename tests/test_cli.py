@@ -60,6 +60,12 @@ def test_open_with_a_hand_the_robot_lacks_is_a_clear_error(one_handed_robot: Pat
     assert "no right hand" in result.output
 
 
+def test_insert_with_a_robot_without_fingers_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["insert", "--robot", "g1-basic"])     # rubber hands
+    assert result.exit_code == 1
+    assert "needs a right hand with fingers" in result.output
+
+
 def test_demo_tabletop_with_a_malformed_place_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["demo", "tabletop", "--to", "0.4"])
     assert result.exit_code == 1

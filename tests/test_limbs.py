@@ -225,3 +225,23 @@ def test_pick_a_box_found_with_the_head_camera() -> None:
     report = run_pick(PickScenario(seed=4, jitter_m=0.02, perceive=True))   # blind, seed 4 drops it
     assert report.perception_error_m is not None and report.perception_error_m < 0.01
     assert report.success and not report.fell
+
+
+def test_insert_a_peg_into_a_hole_with_1_mm_clearance() -> None:
+    from laoshan.scenarios.insert import InsertScenario, run_insert
+
+    report = run_insert(InsertScenario(seed=0, clearance_m=0.001, jitter_m=0.01))
+    assert report.failure is None and report.phase == "inserted" and not report.fell
+    assert report.depth_m >= 0.045 and report.axis_error_m <= 0.0015     # ground truth: all the way in
+    assert report.success
+
+
+def test_a_peg_wider_than_its_hole_sticks_and_stays_in_the_hand() -> None:
+    from laoshan.scenarios.insert import InsertScenario, run_insert
+
+    # The hole is made for a peg 16 mm thinner: the peg stands on its rim, the fingers slip along
+    # it (the encoders say the hand went down), and the look after the push tells.
+    report = run_insert(InsertScenario(seed=0, peg_radius_m=0.033, hole_peg_radius_m=0.025, seconds=8.5))
+    assert not report.success and not report.fell
+    assert report.failure is not None and "stuck" in report.failure
+    assert report.depth_m < 0.01                                          # ground truth: not in

@@ -292,6 +292,41 @@ def _xy(text: str) -> tuple[float, float]:
     return x, y
 
 
+@main.command()
+@click.option("--robot", default="g1-functional", show_default=True,
+              help="Robot name or .toml path (Dex3 hand, camera).")
+@click.option("--clearance", default=1.0, show_default=True, type=click.FloatRange(0.1, 20.0),
+              help="Hole width less peg diameter [mm].")
+@click.option("--chamfer", default=4.0, show_default=True, type=click.FloatRange(0.0, 10.0),
+              help="Chamfer at the hole's mouth [mm].")
+@click.option("--jitter", default=0.01, show_default=True, type=click.FloatRange(0.0, 0.03),
+              help="The peg stands up to this far off its nominal place [m] (seeded).")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and peg placement.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: int, video: Path | None) -> None:
+    """Peg in hole: grasp a peg with the right Dex3 hand, find how it sits in the hand with the head
+    camera, and push it into a chamfered hole (contact only)."""
+    from laoshan.scenarios.insert import InsertScenario, run_insert
+
+    desc = _robot(robot)
+    config = InsertScenario(robot=robot, clearance_m=clearance / 1000, chamfer_m=chamfer / 1000, jitter_m=jitter,
+                            seed=seed, video=video)
+    report = _with_progress(desc, "inserting a peg", config.seconds,
+                            lambda progress: run_insert(config, progress, desc))
+    rows = [
+        ["robot", report.robot],
+        ["peg / hole", f"{config.peg_radius_m * 2000:.0f} mm peg, {clearance:g} mm clearance, "
+                       f"{config.hole_depth_m * 1000:.0f} mm deep, {chamfer:g} mm chamfer"],
+        [f"success (>= {config.depth_goal_fraction * config.hole_depth_m * 1000:.0f} mm in, hand away)",
+         "yes" if report.success else "no"],
+        ["depth [mm] / off the hole's axis [mm]", f"{report.depth_m * 1000:.1f} / {report.axis_error_m * 1000:.2f}"],
+        ["seen peg in hand, error [mm]",
+         f"{report.seen_error_m * 1000:.1f}" if report.seen_error_m is not None else "-"],
+        *_task_rows(report),
+    ]
+    _summary("insert", rows, video, not report.success)
+
+
 @main.command("open")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (with hands).")
 @click.option("--object", "thing", default="drawer", show_default=True, type=click.Choice(["drawer", "door"]),

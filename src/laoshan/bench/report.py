@@ -59,9 +59,25 @@ def write_json(path: str | Path, results: Any) -> Path:
     return path
 
 
-def benchmark_args(doc: str, name: str, quick_help: str) -> argparse.Namespace:
-    """The command line every campaign benchmark takes: ``--quick`` and ``--out``."""
+def benchmark_args(doc: str, name: str, quick_help: str, sections: Sequence[str] = ()) -> argparse.Namespace:
+    """The command line every campaign benchmark takes: ``--quick`` and ``--out``; with
+    ``sections``, also ``--only NAME ...`` (run those alone: :func:`update_json`)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--out", default=f"benchmarks/results/{name}.json", help="JSON output path")
+    if sections:
+        parser.add_argument("--only", nargs="+", choices=sections, metavar="NAME",
+                            help=f"run only these and update them in the JSON file ({', '.join(sections)})")
     return parser.parse_args()
+
+
+def update_json(path: str | Path, fresh: dict[str, Any]) -> Path:
+    """Replace the entries ``fresh`` names in the results at ``path`` (sections re-run alone) and
+    list them under ``reruns`` with the machine they ran on now; the other entries and the
+    machine they ran on stay as they were."""
+    path = Path(path)
+    old = json.loads(path.read_text()) if path.exists() else {"machine": machine_info(), "results": {}}
+    old["results"].update(fresh)
+    old["results"].setdefault("reruns", []).append({"entries": sorted(fresh), **machine_info()})
+    path.write_text(json.dumps(old, indent=2, default=float))
+    return path

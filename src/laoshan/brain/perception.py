@@ -66,6 +66,24 @@ class Detection:
         raise ValueError(f"only cylinders and spheres are round, not {kind!r}")
 
 
+    def top_face(self, band_m: float = 0.008,
+                 inlier_m: float = 0.001) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The flat top face of an object (a peg's end, a box's lid), seen from above: its centre
+        (the middle of its points) and its upward unit normal (world), from a plane fitted to the
+        points within ``band_m`` of the highest, refitted to those within ``inlier_m`` of the
+        plane (the upper rim of the sides drops out)."""
+        top = self.points_m[self.points_m[:, 2] > self.points_m[:, 2].max() - band_m]
+        for _ in range(5):
+            if len(top) < 3:
+                raise ValueError(f"the {self.colour} object shows too little of its top to fit a plane")
+            A = np.c_[top[:, :2], np.ones(len(top))]
+            coef = np.linalg.lstsq(A, top[:, 2], rcond=None)[0]
+            residual = top[:, 2] - A @ coef
+            top = top[np.abs(residual) < max(inlier_m, 2.0 * float(residual.std()))]
+        normal = np.array([-coef[0], -coef[1], 1.0])
+        return top.mean(axis=0), normal / np.linalg.norm(normal)
+
+
 def hue_saturation_value(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.float64], ...]:
     """Hue [deg], saturation and value [0, 1] of an (H, W, 3) image."""
     c = rgb.astype(np.float64) / 255.0

@@ -108,7 +108,7 @@ class CaptureStep:
         names the stepping foot in a series of steps (the one that did not step last); the
         first step of a push chooses its foot from the DCM and the foot loads, and shifts the
         weight before lifting it."""
-        self.config = c = config
+        self.config = config
         self.t0_s = t_s
         self.sole_points_m = sole_points_m
         self.ground_z_m = ground_z_m

@@ -41,6 +41,7 @@ class ReachController:
         self.motions: dict[str, PoseTrajectory] = {}
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
+        self._servo: dict[str, np.ndarray] = {}   # side -> 0/1 per world axis servoed throughout (reach(servo=))
         self.carried: dict[str, np.ndarray] = {}  # side -> X_heading_hand (4x4): the hand rides with the body
         self.carried_loads: dict[str, np.ndarray] = {}   # side -> its load in the heading frame [N]: it turns too
         self.grips: dict[str, float] = {}         # side -> finger closing torque [N·m]
@@ -55,19 +56,31 @@ class ReachController:
         """Estimated hand pose (4x4, world frame) from the last tick."""
         return self.locomotion.model.robot.get_T_world_frame(f"{side}_hand").copy()
 
-    def reach(self, side: str, T_goal: np.ndarray, orientation: bool = True) -> IkSolution:
+    def reach(self, side: str, T_goal: np.ndarray, orientation: bool = True, servo: str | None = None) -> IkSolution:
         """Send a hand to ``T_goal`` (4x4, world; ``orientation=False`` keeps the hand's current
-        orientation). Raises UnreachableTarget (nothing moves) if no balanced posture gets there."""
+        orientation). Raises UnreachableTarget (nothing moves) if no balanced posture gets there.
+
+        ``servo`` names world axes ("xyz", "xy", ...) on which integral action holds the hand's
+        estimated position on its trajectory from the start, even under a load, starting from the
+        correction the last reach ended with (on every axis); by default a hand without a load settles on all axes once
+        its motion ends, from no correction."""
         rs = self.locomotion.state
         if rs is None:
             raise RuntimeError("reach() needs the robot's state: run the controller for one tick first")
+        if servo is not None and (not servo or set(servo) - set("xyz")):
+            raise ValueError(f"servo names world axes among 'xyz', got {servo!r}")
         start = self.hand_pose(side)
         goal = np.array(T_goal, dtype=float)
         if not orientation and goal.shape == (4, 4):
             goal[:3, :3] = start[:3, :3]
         solution = self.ik.solve({side: goal}, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, orientation=True)
         self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
-        self._offset[side] = np.zeros(3)
+        if servo is None:
+            self._servo.pop(side, None)
+            self._offset[side] = np.zeros(3)
+        else:
+            self._servo[side] = np.array([axis in servo for axis in "xyz"], dtype=float)
+            self._offset.setdefault(side, np.zeros(3))
         self.carried.pop(side, None)
         self.carried_loads.pop(side, None)
         return solution
@@ -123,6 +136,7 @@ class ReachController:
     def release(self, side: str) -> None:
         """Stop steering the hand: the arm returns to its posture."""
         self.motions.pop(side, None)
+        self._servo.pop(side, None)
         self.carried.pop(side, None)
         self.carried_loads.pop(side, None)
         self.loads.pop(side, None)
@@ -138,8 +152,9 @@ class ReachController:
         self._t_s = t
         for side, motion in self.motions.items():
             T, v = motion.sample(t)
-            if motion.done(t) and side not in self.loads:   # free hand: integral action, no steady sag
-                error = T[:3, 3] - self.hand_pose(side)[:3, 3]
+            axes = self._servo.get(side)
+            if axes is not None or (motion.done(t) and side not in self.loads):   # integral action: no steady sag
+                error = (T[:3, 3] - self.hand_pose(side)[:3, 3]) * (1.0 if axes is None else axes)
                 offset = self._offset[side] + c.settle_gain_1_s * dt * error
                 norm = float(np.linalg.norm(offset))
                 self._offset[side] = offset * min(1.0, c.max_settle_offset_m / norm) if norm > 0 else offset

@@ -25,12 +25,14 @@ class HandStep:
     dwell_s: float | None = None                   # the step lasts at least this long (default: the settle time)
     correct: bool = False                          # from here on, goals shift so that the hand falls short of
     like: str | None = None                        # them (xy) as at the end of phase ``like`` (None: not at all)
+    servo: str | None = None                       # axes servoed throughout (ReachController.reach)
 
 
 class HandSequence:
     """Call :meth:`update` before each control tick; ``phase`` names the step under way, then
-    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then);
-    ``timeline`` lists (start time [s], phase) of every phase begun."""
+    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then)
+    or did not do its job (:meth:`check`); ``timeline`` lists (start time [s], phase) of every
+    phase begun."""
 
     def __init__(self, reach: ReachController, steps: list[HandStep], final_phase: str, settle_s: float) -> None:
         if not steps:
@@ -63,7 +65,7 @@ class HandSequence:
                 if side in self._shift:
                     T = T.copy()
                     T[:2, 3] += self._shift[side]
-                self.reach.reach(side, T)
+                self.reach.reach(side, T, servo=step.servo)
         except UnreachableTarget as exc:
             self.failed = f"{step.phase}: {exc}"
             return
@@ -74,6 +76,11 @@ class HandSequence:
         self.phase, self._index, self._since_s = step.phase, index, t_s
         self.timeline.append((t_s, step.phase))
 
+    def check(self, step: HandStep) -> str | None:
+        """Whether a step that has run its course did what it was for: None if so, else what went
+        wrong (the sequence then fails there, the hands holding still)."""
+        return None
+
     def update(self, t_s: float) -> None:
         if self.failed or self.done:
             return
@@ -83,6 +90,10 @@ class HandSequence:
         step = self.steps[self._index]
         arrived = all(self.reach.arrived(side, t_s) for side in step.targets)
         if arrived and t_s - self._since_s >= (self.settle_s if step.dwell_s is None else step.dwell_s):
+            problem = self.check(step)
+            if problem is not None:
+                self.failed = f"{step.phase}: {problem}"
+                return
             if self._index + 1 == len(self.steps):
                 self.phase = self.final_phase
                 self.timeline.append((t_s, self.final_phase))

@@ -1,5 +1,5 @@
-"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, free objects — from a typed,
-seeded description.
+"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, blocks with a hole, free
+objects — from a typed, seeded description.
 
 Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
 tables and floors by contact, drawers slide on a damped rail, doors swing on a damped hinge, and
@@ -148,6 +148,37 @@ class Door:
 
 
 @dataclass(frozen=True)
+class HoleBlock:
+    """A static block standing on a table (or the floor) with a square hole, open at the top, to
+    insert a peg into; the hole's rim is chamfered at 45°. ``clearance_m`` is the hole's width less
+    the peg's diameter."""
+
+    name: str
+    center_xyz_m: tuple[float, float, float]   # the hole's axis at the block's base (world)
+    peg_radius_m: float = 0.03
+    clearance_m: float = 0.001
+    depth_m: float = 0.05
+    chamfer_m: float = 0.004           # the chamfer's width (and depth)
+    wall_m: float = 0.04               # material around the hole
+    friction: float = 0.3              # machined metal: its friction holds in every contact with it
+
+    def __post_init__(self) -> None:
+        if min(self.peg_radius_m, self.clearance_m, self.depth_m, self.wall_m) <= 0:
+            raise WorldError(f"hole block '{self.name}': peg radius, clearance, depth and wall must be > 0")
+        if not 0.0 <= self.chamfer_m < min(self.depth_m, self.wall_m):
+            raise WorldError(f"hole block '{self.name}': chamfer_m must be in [0, depth and wall)")
+
+    @property
+    def half_width_m(self) -> float:
+        """Half the hole's width (m)."""
+        return self.peg_radius_m + self.clearance_m / 2
+
+    @property
+    def top_z_m(self) -> float:
+        return self.center_xyz_m[2] + self.depth_m
+
+
+@dataclass(frozen=True)
 class Thing:
     """A free rigid object (box, cylinder or sphere)."""
 
@@ -194,6 +225,7 @@ class WorldSpec:
     drawers: tuple[Drawer, ...] = ()
     doors: tuple[Door, ...] = ()
     things: tuple[Thing, ...] = ()
+    hole_blocks: tuple[HoleBlock, ...] = ()
     marks: tuple[FloorMark, ...] = ()
     seed: int = 0
 
@@ -229,6 +261,8 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_drawer(wb, drawer)
     for door in world.doors:
         _add_door(wb, door)
+    for block in world.hole_blocks:
+        _add_hole_block(wb, block)
     for thing in world.things:
         _add_thing(wb, thing, rng)
     for mark in world.marks:
@@ -379,6 +413,41 @@ def _add_door(wb: mujoco.MjsBody, d: Door) -> None:
     parts += _handle(0.0, -d.width_m + d.handle_inset_m, d.handle_height_m, d.handle_gap_m, d.handle_radius_m,
                      d.handle_length_m)
     _add_parts(door, d.name, parts, d.mass_kg, [0.9, 0.9, 0.88, 1])
+
+
+def _add_hole_block(wb: mujoco.MjsBody, b: HoleBlock) -> None:
+    """Four walls around the hole, their top inner edge cut by a 45° chamfer plate, on a base."""
+    box = mujoco.mjtGeom.mjGEOM_BOX
+    body = wb.add_body(name=b.name, pos=list(b.center_xyz_m))
+    rgba = [0.55, 0.6, 0.65, 1]
+    w, c, d, t = b.half_width_m, b.chamfer_m, b.depth_m, b.wall_m
+    kw = {"friction": b.friction, "priority": 1}   # its friction, not the larger of the pair (MuJoCo's default)
+    outer = w + t
+    _static(body, name=f"{b.name}_base", type=box, size=[outer, outer, 0.005], pos=[0, 0, -0.005], rgba=rgba, **kw)
+    for k in range(4):                      # wall k lies beyond the hole along direction k * 90°
+        yaw = k * math.pi / 2
+        quat = [math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)]
+        R = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
+
+        def at(x: float, z: float, R: np.ndarray = R) -> list[float]:
+            return [*(R @ np.array([x, 0.0])), z]
+
+        # each wall spans the full outer width; neighbours overlap in the corners
+        _static(body, name=f"{b.name}_wall{k}", type=box, size=[t / 2, outer, (d - c) / 2],
+                pos=at(w + t / 2, (d - c) / 2), quat=quat, rgba=rgba, **kw)
+        if c > 0:
+            _static(body, name=f"{b.name}_rim{k}", type=box, size=[(t - c) / 2, outer, c / 2],
+                    pos=at(w + c + (t - c) / 2, d - c / 2), quat=quat, rgba=rgba, **kw)
+            # the chamfer: a plate whose inner face runs from (w, d - c) up to (w + c, d), at 45°
+            half_len, half_thick = c * math.sqrt(2) / 2, c / 2
+            n = np.array([-1.0, 1.0]) / math.sqrt(2)            # the face's normal (x, z), into the hole
+            mid = np.array([w + c / 2, d - c / 2]) - n * half_thick
+            pitch = -math.pi / 4                                 # plate's long axis along (1, 1)
+            q_pitch = np.array([math.cos(pitch / 2), 0, math.sin(pitch / 2), 0])
+            q = np.zeros(4)
+            mujoco.mju_mulQuat(q, np.array(quat), q_pitch)
+            _static(body, name=f"{b.name}_chamfer{k}", type=box, size=[half_len, w + c, half_thick],
+                    pos=at(mid[0], mid[1]), quat=q.tolist(), rgba=rgba, **kw)
 
 
 def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> None:
