@@ -65,7 +65,6 @@ class Detection:
             return fit_round(self.points_m, radius_m)
         raise ValueError(f"only cylinders and spheres are round, not {kind!r}")
 
-
     def top_face(self, band_m: float = 0.008,
                  inlier_m: float = 0.001) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The flat top face of an object (a peg's end, a box's lid), seen from above: its centre

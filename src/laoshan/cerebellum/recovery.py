@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import ConvexHull
 
 from laoshan.cerebellum.estimator import SIDES
 from laoshan.cerebellum.wbc import WbcReferences
@@ -81,6 +80,23 @@ def _nearest_in_sole(T_foot: np.ndarray, sole_points_m: np.ndarray, margin_m: fl
     return T_foot[:2, 3] + T_foot[:2, :2] @ np.clip(local, lo, hi)
 
 
+def _convex_hull(points: np.ndarray) -> np.ndarray:
+    """The convex hull of a few points (k, 2), counter-clockwise (Andrew's monotone chain: for the
+    eight corners of two soles far cheaper than Qhull)."""
+    pts = sorted(map(tuple, points.tolist()))
+
+    def half(seq: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        out: list[tuple[float, float]] = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out[:-1]
+
+    return np.array(half(pts) + half(pts[::-1]))
+
+
 def distance_outside_support_m(feet: dict[str, np.ndarray], sole_points_m: dict[str, np.ndarray],
                                margin_m: float, p_world_xy: np.ndarray) -> float:
     """How far ``p_world_xy`` lies outside the convex hull of the feet's soles shrunk by the
@@ -88,9 +104,10 @@ def distance_outside_support_m(feet: dict[str, np.ndarray], sole_points_m: dict[
     corners = []
     for side, T in feet.items():
         lo, hi = _sole_box(sole_points_m[side], margin_m)
-        corners += [T[:2, 3] + T[:2, :2] @ np.array([x, y]) for x in (lo[0], hi[0]) for y in (lo[1], hi[1])]
-    hull = np.array(corners)[ConvexHull(np.array(corners)).vertices]
-    edges = np.roll(hull, -1, axis=0) - hull
+        box = np.array([[lo[0], lo[1]], [lo[0], hi[1]], [hi[0], lo[1]], [hi[0], hi[1]]])
+        corners.append(box @ T[:2, :2].T + T[:2, 3])
+    hull = _convex_hull(np.concatenate(corners))
+    edges = np.concatenate([hull[1:], hull[:1]]) - hull
     rel = p_world_xy - hull
     if (edges[:, 0] * rel[:, 1] - edges[:, 1] * rel[:, 0] >= 0).all():   # counter-clockwise hull: inside
         return 0.0

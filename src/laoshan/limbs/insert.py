@@ -45,7 +45,7 @@ class PegInsertConfig:
             raise ValueError("entered_m and insert_s must be > 0")
 
 
-UNTIL = {"over hole": 2, "pushed": 4, "inserted": 7}   # where a PegInsert may end: steps it takes
+UNTIL = {"over hole": 2, "pushed": 4}   # where a PegInsert may end: the steps it takes
 
 
 class PegInsert(HandSequence):
@@ -56,15 +56,15 @@ class PegInsert(HandSequence):
 
     ``peg_axis_world`` is the held peg's axis (world, unit; e.g. as seen): the hand turns about the
     peg so that it stands upright over the hole (a peg leaning a degree or two jams in a tight
-    hole). ``phase`` goes over → align → enter → insert → open → out → up → inserted; ``failed``
-    says so if the hand stopped at the mouth. ``until`` may end it early: "over hole" after align
-    (to look again at the peg from close by and insert from there), "pushed" after the push (to
-    see whether the peg went in before letting go: :class:`LetGo`).
+    hole). ``phase`` goes over → align → enter → insert → pushed; ``failed`` says so if the hand
+    stopped at the mouth. ``until="over hole"`` ends it after align (to look again at the peg from
+    close by and insert from there). The hand keeps hold of the peg: :class:`LetGo` lets go, once
+    the peg is known to be in.
     """
 
     def __init__(self, reach: ReachController, p_world_held: np.ndarray, p_world_inserted: np.ndarray,
                  depth_m: float, mass_kg: float, yaw_rad: float = 0.0, config: PegInsertConfig | None = None,
-                 grasp: PowerGraspConfig | None = None, until: str = "inserted",
+                 grasp: PowerGraspConfig | None = None, until: str = "pushed",
                  peg_axis_world: np.ndarray | None = None) -> None:
         if not depth_m > 0:
             raise ValueError(f"depth_m={depth_m} must be > 0")
@@ -80,28 +80,25 @@ class PegInsert(HandSequence):
         plan = [("over", inserted + up * (depth_m + c.above_m), hand.weight, {}, None),
                 ("align", inserted + up * (depth_m + c.above_m), hand.weight, {}, None),
                 ("enter", inserted + up * (depth_m + c.enter_m), hand.weight, {}, None),
-                ("insert", inserted - up * c.press_m, press, {}, c.insert_s),
-                ("open", inserted - up * c.press_m, None, {g.side: None}, c.release_s),
-                ("out", inserted + hand.out, None, {}, None),
-                ("up", inserted + hand.out + up * g.above_m, None, {}, None)]
+                ("insert", inserted - up * c.press_m, press, {}, c.insert_s)][:UNTIL[until]]
         steps = [replace(step, servo="xyz" if k < 3 else "xy", correct=step.phase == "align")
                  for k, step in enumerate(hand.steps(plan))]
         if peg_axis_world is not None:        # the hand turns about the peg so that the peg stands upright
             C = pin.Quaternion.FromTwoVectors(np.asarray(peg_axis_world, dtype=float), up).toRotationMatrix()
             d = np.asarray(p_world_held, dtype=float) - reach.hand_pose(g.side)[:3, 3]   # hand to peg
-            X = np.eye(4)
-            X[:3, :3], X[:3, 3] = C, d - C @ d
-            steps[:5] = [replace(step, targets={g.side: self._turned(step.targets[g.side], X)}) for step in steps[:5]]
+            steps = [replace(step, targets={g.side: self._turned(step.targets[g.side], C, d - C @ d)})
+                     for step in steps]
         self.side = g.side
         self.mouth_z_m = float(inserted[2] + depth_m)                 # the hand with the peg's tip at the mouth
-        super().__init__(reach, steps[:UNTIL[until]], until, g.settle_s)
+        super().__init__(reach, steps, until, g.settle_s)
 
     @staticmethod
-    def _turned(T_hand: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """The hand pose turned by X about the peg: rotation X[:3, :3], then moved by X[:3, 3]."""
+    def _turned(T_hand: np.ndarray, C: np.ndarray, shift_m: np.ndarray) -> np.ndarray:
+        """The hand pose turned by the rotation C about the peg: its orientation turned, its
+        position moved by ``shift_m`` (world)."""
         T = T_hand.copy()
-        T[:3, :3] = X[:3, :3] @ T_hand[:3, :3]
-        T[:3, 3] = T_hand[:3, 3] + X[:3, 3]
+        T[:3, :3] = C @ T_hand[:3, :3]
+        T[:3, 3] = T_hand[:3, 3] + shift_m
         return T
 
     def check(self, step: HandStep) -> str | None:

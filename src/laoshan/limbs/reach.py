@@ -62,8 +62,8 @@ class ReachController:
 
         ``servo`` names world axes ("xyz", "xy", ...) on which integral action holds the hand's
         estimated position on its trajectory from the start, even under a load, starting from the
-        correction the last reach ended with (on every axis); by default a hand without a load settles on all axes once
-        its motion ends, from no correction."""
+        correction the last reach ended with (on every axis); by default a hand without a load
+        settles on all axes once its motion ends, from no correction."""
         rs = self.locomotion.state
         if rs is None:
             raise RuntimeError("reach() needs the robot's state: run the controller for one tick first")
