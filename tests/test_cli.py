@@ -66,6 +66,13 @@ def test_insert_with_a_robot_without_fingers_is_a_clear_error() -> None:
     assert "needs a right hand with fingers" in result.output
 
 
+def test_shelf_with_a_malformed_or_unreachable_goal_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["shelf", "--to", "0.3,-0.2"])
+    assert result.exit_code == 1 and "x,y,z in metres" in result.output
+    result = CliRunner().invoke(main, ["shelf", "--to", "0.9,-0.2,0.8"])
+    assert result.exit_code == 1 and "cannot put the hand at (0.900, -0.200, 0.800)" in result.output
+
+
 def test_demo_tabletop_with_a_malformed_place_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["demo", "tabletop", "--to", "0.4"])
     assert result.exit_code == 1

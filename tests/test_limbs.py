@@ -218,6 +218,18 @@ def test_fingers_that_barely_close_leave_the_can_on_the_table() -> None:
     assert not report.success and report.lift_m < 0.02
 
 
+def test_a_dex3_hand_pinches_a_small_cube_and_lifts_it_by_friction() -> None:
+    from laoshan.limbs.grasp import PinchGraspConfig
+    from laoshan.scenarios.grasp import GraspScenario, run_grasp
+
+    cube = GraspScenario(shape="cube", radius_m=0.0175, mass_kg=0.1, lift_goal_m=0.06, seed=3, jitter_m=0.01)
+    report = run_grasp(cube)
+    assert report.phase == "hold" and report.failure is None and not report.fell
+    assert report.lift_m >= 0.06 and report.held_s >= 2.0 and report.success
+    weak = run_grasp(cube, grasp=PinchGraspConfig(finger_torque_Nm=0.02))    # fingertips that barely press
+    assert not weak.success and weak.lift_m < 0.02
+
+
 def test_pick_a_box_found_with_the_head_camera() -> None:
     """The box lies 2 cm off its nominal place: picked where the head camera sees it, it comes up."""
     from laoshan.scenarios.pick import PickScenario, run_pick

@@ -201,10 +201,10 @@ def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..
             click.option("--robot", default="g1-functional", show_default=True,
                          help="Robot name or .toml path (with hands)."),
             click.option("--object", "shape", default="box", show_default=True, type=click.Choice(shapes),
-                         help="What to pick: a box (two-hand squeeze), or a can-sized cylinder or a ball "
-                              "(one Dex3 hand)."),
-            click.option("--mass", default=0.5, show_default=True, type=click.FloatRange(0.05, 5.0),
-                         help="Object mass [kg]."),
+                         help="What to pick: a box (two-hand squeeze), a can-sized cylinder or a ball (one "
+                              "Dex3 hand wraps it), or a 3.5 cm cube (pinched between thumb and fingertips)."),
+            click.option("--mass", type=click.FloatRange(0.01, 5.0),
+                         help="Object mass [kg]; default 0.5 (0.1 for the cube)."),
             click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
                          help="The object lies up to this far off its nominal place [m] (seeded)."),
             click.option("--look", is_flag=True,
@@ -221,8 +221,9 @@ def _run_one_hand(robot: str, shape: str, mass: float, jitter: float, seed: int,
     from laoshan.scenarios.grasp import GraspScenario, run_grasp
 
     desc = _robot(robot)
-    config = GraspScenario(robot=robot, shape=shape, radius_m=0.033 if shape == "cylinder" else 0.04, mass_kg=mass,
-                           jitter_m=jitter, seed=seed, video=video)
+    radius = {"cylinder": 0.033, "sphere": 0.04, "cube": 0.0175}[shape]
+    config = GraspScenario(robot=robot, shape=shape, radius_m=radius, mass_kg=mass, jitter_m=jitter, seed=seed,
+                           video=video, **({"lift_goal_m": 0.06} if shape == "cube" else {}))
     report = _with_progress(desc, f"grasping a {shape}", config.seconds,
                             lambda progress: run_grasp(config, progress, desc))
     rows = [
@@ -261,10 +262,13 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, see
 
 
 @main.command()
-@_object_options("box", "cylinder", "sphere")
-def pick(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None) -> None:
-    """Pick a box from a table with both hands and lift it 10 cm for 3 s, or wrap a cylinder or a
-    ball with the right Dex3 hand and lift it 8 cm for 2 s (friction only)."""
+@_object_options("box", "cylinder", "sphere", "cube")
+def pick(robot: str, shape: str, mass: float | None, jitter: float, look: bool, seed: int,
+         video: Path | None) -> None:
+    """Pick a box from a table with both hands and lift it 10 cm for 3 s, wrap a cylinder or a
+    ball with the right Dex3 hand and lift it 8 cm for 2 s, or pinch a small cube and lift it 6 cm
+    for 2 s (friction only)."""
+    mass = mass if mass is not None else 0.1 if shape == "cube" else 0.5
     if shape != "box":
         if look:
             _fail(ValueError("--look finds the box only, for now"))
@@ -277,10 +281,10 @@ def pick(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: i
 @_object_options("box")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box's centre goes on the table: x,y [m] (world; the box starts at 0.42,0).")
-def place(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None,
+def place(robot: str, shape: str, mass: float | None, jitter: float, look: bool, seed: int, video: Path | None,
           to_xy: str) -> None:
     """Pick a box, carry it to a place on the table, put it down and let go."""
-    _run_box(robot, shape, mass, jitter, look, seed, video, _xy(to_xy))
+    _run_box(robot, shape, 0.5 if mass is None else mass, jitter, look, seed, video, _xy(to_xy))
 
 
 def _xy(text: str) -> tuple[float, float]:
@@ -325,6 +329,45 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
         *_task_rows(report),
     ]
     _summary("insert", rows, video, not report.success)
+
+
+@main.command()
+@click.option("--robot", default="g1-functional", show_default=True,
+              help="Robot name or .toml path (with a collision model).")
+@click.option("--to", "to_xyz", default="0.32,-0.20,0.82", show_default=True,
+              help="The right hand's goal x,y,z [m] (world) in the shelf (boards at 0.45, 0.70, 0.95 m).")
+@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.02),
+              help="The shelf stands up to this far off where the map has it [m] (seeded).")
+@click.option("--blind", is_flag=True, help="Straight hand paths that ignore the shelf (for comparison).")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise, shelf placement and planner.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video: Path | None) -> None:
+    """Reach into a shelf between its boards and back out along arm paths planned around the shelf
+    and the robot's own body; prints whether anything touched."""
+    from laoshan.scenarios.shelf import ShelfScenario, run_shelf
+
+    try:
+        goal = tuple(float(v) for v in to_xyz.split(","))
+    except ValueError:
+        goal = ()
+    if len(goal) != 3:
+        _fail(ValueError(f"--to needs three numbers x,y,z in metres, got {to_xyz!r}"))
+    desc = _robot(robot)
+    config = ShelfScenario(robot=robot, goal_m=goal, jitter_m=jitter, planned=not blind, seed=seed, video=video)
+    report = _with_progress(desc, "reaching into a shelf", config.seconds,
+                            lambda progress: run_shelf(config, progress, desc))
+    rows = [
+        ["robot", report.robot],
+        ["paths", "straight (blind)" if blind else "planned around the shelf and the body"],
+        [f"success (hand within {config.error_goal_m * 100:.0f} cm, nothing touched)",
+         "yes" if report.success else "no"],
+        ["hand off the goal [mm]", f"{report.hand_error_m * 1000:.1f}" if math.isfinite(report.hand_error_m) else "-"],
+        ["touched the shelf for [s] / peak force [N]", f"{report.touch_s:.2f} / {report.peak_touch_N:.1f}"],
+        ["plan time [ms]", " + ".join(f"{t * 1000:.0f}" for t in report.plan_s) or "-"],
+        ["planned clearance [mm]", f"{report.clearance_m * 1000:.1f}" if math.isfinite(report.clearance_m) else "-"],
+        *_task_rows(report),
+    ]
+    _summary("shelf", rows, video, not report.success)
 
 
 @main.command("open")

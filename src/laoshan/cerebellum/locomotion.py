@@ -53,7 +53,9 @@ class LocomotionController:
         self.state: RobotState | None = None
         self._stand: WbcReferences | None = None
         self._capture: CaptureStep | None = None
-        self._hands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}   # side -> (T, v, f)
+        # side -> (T, v, f, q_arm): see set_hand_target
+        self._hands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None,
+                                     tuple[np.ndarray, np.ndarray] | None]] = {}
         self._last_capture: tuple[float, str] | None = None   # (landing time [s], foot) of the last capture step
         self.recovering = False            # from a push's first capture step until the robot has settled
 
@@ -64,10 +66,12 @@ class LocomotionController:
         self.planner.set_velocity(VelocityCommand(vx_m_s, vy_m_s, yaw_rate_rad_s))
 
     def set_hand_target(self, side: str, T_world_hand: np.ndarray | None,
-                        v_world_m_s: np.ndarray | None = None, f_world_N: np.ndarray | None = None) -> None:
+                        v_world_m_s: np.ndarray | None = None, f_world_N: np.ndarray | None = None,
+                        q_arm: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Track this hand pose (4x4, world frame; ``v_world_m_s`` its velocity) while balancing,
         with ``f_world_N`` the force the world is expected to put on the hand (a grip's reaction, a
-        held load); None lets the arm go back to its posture."""
+        held load) and ``q_arm`` the arm's joint angles and speeds on a planned path (rad, rad/s;
+        ``ControlModel.arm_joints`` order); None lets the arm go back to its posture."""
         if side not in self.wbc.hand_task:
             raise ValueError(f"{self.robot.name} has no hand {side!r}; it has {sorted(self.wbc.hand_task)}")
         if T_world_hand is None:
@@ -78,7 +82,7 @@ class LocomotionController:
             raise ValueError(f"hand target must be a finite 4x4 pose, got shape {T.shape}")
         v = np.zeros(3) if v_world_m_s is None else np.asarray(v_world_m_s, dtype=float)
         f = None if f_world_N is None else np.asarray(f_world_N, dtype=float)
-        self._hands[side] = (T, v, f)
+        self._hands[side] = (T, v, f, q_arm)
 
     @property
     def walking(self) -> bool:
@@ -107,9 +111,10 @@ class LocomotionController:
             self.set_velocity()
         ref = self._references(rs)
         if self._hands:
-            ref = replace(ref, T_hand={s: T for s, (T, _, _) in self._hands.items()},
-                          v_hand={s: v for s, (_, v, _) in self._hands.items()},
-                          f_hand={s: f for s, (_, _, f) in self._hands.items() if f is not None})
+            ref = replace(ref, T_hand={s: T for s, (T, _, _, _) in self._hands.items()},
+                          v_hand={s: v for s, (_, v, _, _) in self._hands.items()},
+                          f_hand={s: f for s, (_, _, f, _) in self._hands.items() if f is not None},
+                          q_arm={s: q for s, (_, _, _, q) in self._hands.items() if q is not None})
         try:
             return self.wbc.command(rs, ref)
         except WbcError as exc:

@@ -45,6 +45,7 @@ class WbcConfig:
     hand_weight: float = 1.0         # a hand with a reference tracks it, as firmly as the CoM ...
     hand_orientation_weight: float = 0.3
     reaching_arm_posture_weight: float = 1e-3   # ... while its arm's posture task fades
+    planned_arm_weight: float = 0.1             # an arm on a planned path: its joints track the path too
     hand_kp: float = 400.0           # ... with these gains
     hand_kd: float = 40.0
     limit_margin_rad: float = 0.03   # joints closer than this to a limit are pulled back ...
@@ -65,6 +66,8 @@ class WbcReferences:
     T_hand: dict[str, np.ndarray] = field(default_factory=dict)     # 4x4 per side that reaches
     v_hand: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) per side that reaches
     f_hand: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) force the world puts on a hand [N]
+    q_arm: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)   # side -> planned arm joint
+                                                    # angles [rad] and speeds [rad/s] (ControlModel.arm_joints order)
 
 
 class WholeBodyController:
@@ -113,6 +116,7 @@ class WholeBodyController:
                 sub.kp, sub.kd = c.hand_kp, c.hand_kd
             self.hand_task[side] = task
         self._reaching: dict[str, bool] = {side: False for side in model.desc.hands}
+        self._arm_weight: dict[str, float] = {side: c.upper_body_weight for side in model.desc.hands}
         # A hand pressing on something feels its reaction: the QP balances with it and the arm
         # torques push back (force control through the dynamics).
         self.hand_load = {side: s.add_external_wrench_contact(f"{side}_hand", "local")
@@ -135,6 +139,7 @@ class WholeBodyController:
             task.configure(name, "soft", weight)
             task.kp, task.kd = kp, kd
             self.posture_task[name] = task
+        self._home = {m.joint: m.home_rad for m in model.desc.motors}
         pm = model.robot.model
         self._q_min = pm.lowerPositionLimit[model.iq] + c.limit_margin_rad
         self._q_max = pm.upperPositionLimit[model.iq] - c.limit_margin_rad
@@ -152,6 +157,24 @@ class WholeBodyController:
         if weight != self._com_weight:
             self._com_weight = weight
             self.com_task.configure("com", "soft", weight)
+
+    def _arm_posture(self, side: str, planned: tuple[np.ndarray, np.ndarray] | None, reaching: bool) -> None:
+        """An arm's posture task: home at rest, faint while its hand reaches, the planned path's
+        joints (firmer) while it follows one."""
+        c, posture = self.config, self.posture_task[f"{side}_arm_posture"]
+        joints = self.model.arm_joints[side]
+        if planned is not None:
+            q, dq = planned
+            posture.set_joints(dict(zip(joints, map(float, q), strict=True)))
+            posture.set_joints_velocities(dict(zip(joints, map(float, dq), strict=True)))
+        weight = c.planned_arm_weight if planned is not None else \
+            c.reaching_arm_posture_weight if reaching else c.upper_body_weight
+        if weight != self._arm_weight[side]:
+            if self._arm_weight[side] == c.planned_arm_weight:     # off the path: back to home, at rest
+                posture.set_joints({j: self._home[j] for j in joints})
+                posture.set_joints_velocities({j: 0.0 for j in joints})
+            self._arm_weight[side] = weight
+            posture.configure(f"{side}_arm_posture", "soft", weight)
 
     def command(self, state: RobotState, ref: WbcReferences) -> LowCmd:
         """The LowCmd realizing ``ref`` from ``state``; raises WbcError if the QP fails.
@@ -173,14 +196,12 @@ class WholeBodyController:
                 point.target_world = p + R @ local
                 contact.active = bool(ref.contact[side])
         for side, task in self.hand_task.items():
-            reaching = side in ref.T_hand
-            if reaching != self._reaching[side]:    # a reaching arm leaves its posture to the hand
+            reaching, c = side in ref.T_hand, self.config
+            if reaching != self._reaching[side]:    # a reaching arm leaves its posture to the hand ...
                 self._reaching[side] = reaching
-                c = self.config
                 task.configure(f"{side}_hand", "soft", *((c.hand_weight, c.hand_orientation_weight) if reaching
                                                          else (0.0, 0.0)))
-                self.posture_task[f"{side}_arm_posture"].configure(
-                    f"{side}_arm_posture", "soft", c.reaching_arm_posture_weight if reaching else c.upper_body_weight)
+            self._arm_posture(side, ref.q_arm.get(side), reaching)
             if reaching:
                 task.T_world_frame = ref.T_hand[side]
                 task.position().dtarget_world = ref.v_hand.get(side, np.zeros(3))

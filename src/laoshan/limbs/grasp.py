@@ -1,5 +1,6 @@
-"""Grasps held by friction: a two-hand box pick (the palms squeeze the box's sides) and a one-hand
-power grasp of an upright cylinder (the Dex3 fingers and thumb wrap it under torque control).
+"""Grasps held by friction: a two-hand box pick (the palms squeeze the box's sides), a one-hand
+power grasp of an upright cylinder (the Dex3 fingers and thumb wrap it under torque control) and a
+one-hand pinch of a small block (thumb tip against the two fingertips).
 
 The box pick, each step a reach checked by whole-body IK: hands above the box and outside its
 sides; down to grasp height; in against the sides with a grip force; up. The grip is force
@@ -179,6 +180,60 @@ class PowerGrasp(HandSequence):
                 ("close", grasp, None, {c.side: c.finger_torque_Nm}, c.close_s),
                 ("lift", grasp + hand.up * c.lift_m, hand.weight, {}, None)]
         super().__init__(reach, hand.steps(plan), "hold", c.settle_s)
+
+
+@dataclass(frozen=True)
+class PinchGraspConfig:
+    side: str = "right"
+    ahead_m: float = -0.02         # hand frame this far ahead of the object's centre, along the fingers:
+                                   # the thumb swings in from behind it, the fingertips curl down in front
+                                   # (measured: -3 to -1 cm all lift a 3.5 cm cube)
+    above_m: float = 0.04          # hand frame this high above the object's top while pinching (the thumb,
+                                   # hanging 6.5 cm below it, clears the table)
+    approach_m: float = 0.08       # it comes down from this much higher ...
+    down_s: float = 1.0            # ... and stays this long, for a stretched arm to catch up (at 0.4 m ahead
+                                   # it lags its trajectory by up to 4 cm when the trajectory ends)
+    finger_torque_Nm: float = 0.3  # closing torque on each finger joint
+    close_s: float = 0.8
+    lift_m: float = 0.08
+    settle_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.side not in ("left", "right"):
+            raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
+        if not 0.0 < self.finger_torque_Nm <= 5.0 or self.lift_m <= 0 or self.above_m <= 0:
+            raise ValueError("finger_torque_Nm must be in (0, 5] N·m, lift_m and above_m > 0")
+
+
+class PinchGrasp(HandSequence):
+    """One hand pinches a small object from above by its top's centre ``p_world_top`` (world, m):
+    fingers level along ``yaw_rad``, thumb hanging down behind the object; closing, the thumb tip
+    swings forward against its back face and the index and middle fingertips curl down against
+    its front face, and the arm lifts it. The hand's estimated position is servoed onto its path
+    throughout (a reaching arm sags a centimetre or two: enough to miss a small object).
+    ``phase`` goes over → down → close → lift → hold."""
+
+    def __init__(self, reach: ReachController, p_world_top: np.ndarray, mass_kg: float, yaw_rad: float = 0.0,
+                 config: PinchGraspConfig | None = None) -> None:
+        if not mass_kg > 0:
+            raise ValueError("the object needs a positive mass")
+        self.config = c = config or PinchGraspConfig()
+        thumb = -1.0 if c.side == "right" else 1.0     # the Dex3 thumb lies along +y (right hand), -y (left)
+        R = pin.utils.rpyToMatrix(0.0, 0.0, yaw_rad) @ np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -thumb],
+                                                                  [0.0, thumb, 0.0]])   # hand y: thumb down
+        up = np.array([0.0, 0.0, 1.0])
+        at = np.asarray(p_world_top, dtype=float) + R[:, 0] * c.ahead_m + up * c.above_m
+        weight = np.array([0.0, 0.0, -mass_kg * GRAVITY_M_S2])
+        plan = [("over", at + up * c.approach_m, None, {}, None),
+                ("down", at, None, {}, c.down_s),
+                ("close", at, None, {c.side: c.finger_torque_Nm}, c.close_s),
+                ("lift", at + up * c.lift_m, weight, {}, None)]
+        steps = []
+        for phase, p, load, grips, dwell in plan:
+            T = np.eye(4)
+            T[:3, :3], T[:3, 3] = R, p
+            steps.append(HandStep(phase, {c.side: T}, {c.side: load}, grips, dwell, servo="xyz"))
+        super().__init__(reach, steps, "hold", c.settle_s)
 
 
 class PowerPlace(HandSequence):

@@ -15,7 +15,9 @@ import numpy as np
 
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.safety import StopCategory
+from laoshan.limbs.collision import ObstacleBox
 from laoshan.limbs.ik import IkConfig, IkSolution, WholeBodyIk
+from laoshan.limbs.planning import ArmPath, ArmPlanner, PlannerConfig
 from laoshan.limbs.trajectory import MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
 from laoshan.sim.messages import LowCmd, LowState
@@ -25,6 +27,7 @@ from laoshan.sim.messages import LowCmd, LowState
 class ReachConfig:
     limits: MotionLimits = field(default_factory=MotionLimits)
     ik: IkConfig = field(default_factory=IkConfig)
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
     finger_kd_Nms: float = 0.02         # damping of fingers closing under torque control
     settle_gain_1_s: float = 3.0        # at the goal, the target creeps against the remaining error ...
     max_settle_offset_m: float = 0.05   # ... by at most this much (the arm sags under the balance tasks)
@@ -38,7 +41,10 @@ class ReachController:
         self.config = c = config or ReachConfig()
         self.locomotion = locomotion or LocomotionController(robot)
         self.ik = WholeBodyIk(self.locomotion.model, c.ik)
-        self.motions: dict[str, PoseTrajectory] = {}
+        self.motions: dict[str, PoseTrajectory | ArmPath] = {}
+        self.obstacles: tuple[ObstacleBox, ...] = ()   # what planned reaches keep clear of (world)
+        self._planners: dict[str, ArmPlanner] = {}
+        self.plans: list[ArmPath] = []                  # every path planned, in order
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
         self._servo: dict[str, np.ndarray] = {}   # side -> 0/1 per world axis servoed throughout (reach(servo=))
@@ -84,6 +90,32 @@ class ReachController:
         self.carried.pop(side, None)
         self.carried_loads.pop(side, None)
         return solution
+
+    def set_obstacles(self, obstacles: tuple[ObstacleBox, ...]) -> None:
+        """The boxes (world frame: furniture from the map or the world model) that planned
+        reaches keep clear of."""
+        self.obstacles = tuple(obstacles)
+        for planner in self._planners.values():
+            planner.set_obstacles(self.obstacles)
+
+    def plan_reach(self, side: str, T_goal: np.ndarray, orientation: bool = True) -> ArmPath:
+        """Send a hand to ``T_goal`` (4x4, world) along a collision-free path of its arm around
+        the obstacles and the robot's own body, the rest of the body holding its posture; the arm's
+        joints follow the path and the hand the pose it gives. Raises UnreachableTarget (or its
+        NoPathFound) before anything moves."""
+        rs = self.locomotion.state
+        if rs is None:
+            raise RuntimeError("plan_reach() needs the robot's state: run the controller for one tick first")
+        if side not in self._planners:
+            self._planners[side] = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
+        path = self._planners[side].plan(T_goal, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, rs.time_s, orientation)
+        self.motions[side] = path
+        self.plans.append(path)
+        self._servo.pop(side, None)
+        self._offset[side] = np.zeros(3)
+        self.carried.pop(side, None)
+        self.carried_loads.pop(side, None)
+        return path
 
     def heading_frame(self) -> np.ndarray:
         """X_world_heading (4x4): at the estimated base, turned by its yaw only."""
@@ -160,7 +192,8 @@ class ReachController:
                 self._offset[side] = offset * min(1.0, c.max_settle_offset_m / norm) if norm > 0 else offset
                 T = T.copy()
                 T[:3, 3] += self._offset[side]
-            self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
+            q_arm = motion.joints_at(t) if isinstance(motion, ArmPath) else None
+            self.locomotion.set_hand_target(side, T, v, self.loads.get(side), q_arm)
         if self.carried:
             rs = self.locomotion.state
             assert rs is not None

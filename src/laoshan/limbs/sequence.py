@@ -26,6 +26,7 @@ class HandStep:
     correct: bool = False                          # from here on, goals shift so that the hand falls short of
     like: str | None = None                        # them (xy) as at the end of phase ``like`` (None: not at all)
     servo: str | None = None                       # axes servoed throughout (ReachController.reach)
+    planned: bool = False                          # go around the obstacles (ReachController.plan_reach)
 
 
 class HandSequence:
@@ -65,7 +66,10 @@ class HandSequence:
                 if side in self._shift:
                     T = T.copy()
                     T[:2, 3] += self._shift[side]
-                self.reach.reach(side, T, servo=step.servo)
+                if step.planned:
+                    self.reach.plan_reach(side, T)
+                else:
+                    self.reach.reach(side, T, servo=step.servo)
         except UnreachableTarget as exc:
             self.failed = f"{step.phase}: {exc}"
             return

@@ -49,6 +49,19 @@ class HandSpec:
 
 
 @dataclass(frozen=True)
+class CapsuleSpec:
+    """A capsule of the robot's own collision model (for planning): the segment from a point in
+    ``link_a``'s frame to a point in ``link_b``'s frame, swept by a sphere."""
+
+    link_a: str
+    link_b: str
+    radius_m: float
+    a_offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    b_offset_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    self_collision: bool = True           # False: not checked against the body (a link at its root)
+
+
+@dataclass(frozen=True)
 class ImuMount:
     link: str   # URDF link the IMU is fixed to (its frame is the IMU frame)
     part: str   # catalog IMU id
@@ -82,6 +95,7 @@ class RobotDescription:
     imu: ImuMount
     cameras: tuple[SensorMount, ...] = ()
     touch: tuple[SensorMount, ...] = ()
+    collision: tuple[CapsuleSpec, ...] = ()   # the planner's model of the body (none: no planning)
     source: str = ""                   # file it was read from
     catalog: Catalog = field(default_factory=Catalog, repr=False)
 
@@ -280,13 +294,25 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
             t.done()
         return tuple(out)
 
+    capsules = []
+    for i, raw in enumerate(top.items("collision", required=False)):
+        t = _Table(raw, f"{source.name}.collision[{i}]")
+        self_collision = t._get("self_collision", True)
+        if not isinstance(self_collision, bool):
+            raise RobotConfigError(f"{t.where}.self_collision: expected true or false, got {self_collision!r}")
+        capsules.append(CapsuleSpec(
+            link_a=link(t, "link_a"), link_b=link(t, "link_b"), radius_m=t.num("radius_m", 0.005, 0.5, "m"),
+            a_offset_m=t.vec3("a_offset_m", 1.0, "m", default=[0, 0, 0]),
+            b_offset_m=t.vec3("b_offset_m", 1.0, "m", default=[0, 0, 0]), self_collision=self_collision))
+        t.done()
+
     desc = RobotDescription(
         name=name, product=product, summary=top.text("summary"), urdf_path=urdf_path,
         base_link=link(top, "base_link"),
         controller=top.part(catalog, "controller", "controller"),
         battery=top.part(catalog, "battery", "battery"), encoder=top.part(catalog, "encoder", "encoder"),
         motors=tuple(motors), feet=feet, hands=hands, imu=imu, cameras=mounts("cameras", "camera"),
-        touch=mounts("touch", "touch"), source=str(source), catalog=catalog,
+        touch=mounts("touch", "touch"), collision=tuple(capsules), source=str(source), catalog=catalog,
     )
     top.done()
     return desc

@@ -124,6 +124,7 @@ class SimBody:
         self._sole_geoms = np.array([g for g in range(m.ngeom) if m.geom(g).name.startswith("sole_")])
         self._push_until_s = -1.0
         self._push_force_N = np.zeros(3)
+        self._geoms_of: dict[str, np.ndarray] = {}   # world body -> which geoms are on it (scoring contacts)
         self._cameras_on = cameras
         self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
@@ -285,6 +286,29 @@ class SimBody:
             q_rad=d.qpos[self.qadr].copy(),
             dq_rad_s=d.qvel[self.dadr].copy(),
         )
+
+    def ground_truth_contact_N(self, body: str) -> float:
+        """Simulator truth (scoring only): the summed normal force [N] of the contacts between the
+        robot and the world body named ``body`` (with its children) now."""
+        m, d = self.model, self.data
+        if body not in self._geoms_of:
+            try:
+                root = m.body(body).id
+            except KeyError:
+                raise ValueError(f"the world has no body {body!r}") from None
+            inside = np.zeros(m.nbody, dtype=bool)
+            for b in range(m.nbody):     # bodies come after their parents
+                inside[b] = b == root or (b > 0 and inside[m.body_parentid[b]])
+            self._geoms_of[body] = inside[m.geom_bodyid]
+        theirs = self._geoms_of[body]
+        ours = m.body_rootid[m.geom_bodyid] == m.body_rootid[self._base_body]
+        g = d.contact.geom[:d.ncon]
+        hits = np.flatnonzero((ours[g[:, 0]] & theirs[g[:, 1]]) | (ours[g[:, 1]] & theirs[g[:, 0]]))
+        force, total = np.zeros(6), 0.0
+        for i in hits:
+            mujoco.mj_contactForce(m, d, int(i), force)
+            total += abs(float(force[0]))
+        return total
 
     def ground_truth_link_pose(self, link: str,
                                offset_m: np.ndarray | tuple[float, ...] = (0.0, 0.0, 0.0)) -> FloatArray:

@@ -1,5 +1,5 @@
-"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, blocks with a hole, free
-objects — from a typed, seeded description.
+"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, open shelves, blocks with
+a hole, free objects — from a typed, seeded description.
 
 Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
 tables and floors by contact, drawers slide on a damped rail, doors swing on a damped hinge, and
@@ -148,6 +148,39 @@ class Door:
 
 
 @dataclass(frozen=True)
+class Shelf:
+    """A static open shelf facing -x (toward a robot at the origin): two sides, a back and boards
+    whose top faces are at ``board_heights_m``; the top board is the shelf's roof."""
+
+    name: str
+    front_x_m: float
+    center_y_m: float
+    board_heights_m: tuple[float, ...] = (0.45, 0.70, 0.95)
+    width_m: float = 0.60
+    depth_m: float = 0.30
+    thickness_m: float = 0.02
+
+    def __post_init__(self) -> None:
+        h = self.board_heights_m
+        if not h or any(b <= a for a, b in zip(h, h[1:], strict=False)) or not (0.05 <= h[0] and h[-1] <= 2.0):
+            raise WorldError(f"shelf '{self.name}': board heights must rise within [0.05, 2] m, got {h}")
+        if min(self.width_m, self.depth_m, self.thickness_m) <= 0:
+            raise WorldError(f"shelf '{self.name}': sizes must be > 0")
+
+    def boxes(self) -> tuple[tuple[str, tuple[float, float, float], tuple[float, float, float]], ...]:
+        """Its parts as (name, centre [m, world], half sizes [m]): what it is built of, and what a
+        planner that knows the shelf keeps clear of."""
+        t, hx, hy = self.thickness_m, self.depth_m / 2, self.width_m / 2
+        x, y, top = self.front_x_m + hx, self.center_y_m, self.board_heights_m[-1]
+        parts = [(f"{self.name}_board{k}", (x, y, z - t / 2), (hx, hy, t / 2))
+                 for k, z in enumerate(self.board_heights_m)]
+        parts += [(f"{self.name}_back", (x + hx - t / 2, y, top / 2), (t / 2, hy, top / 2)),
+                  (f"{self.name}_left", (x, y + hy - t / 2, top / 2), (hx, t / 2, top / 2)),
+                  (f"{self.name}_right", (x, y - hy + t / 2, top / 2), (hx, t / 2, top / 2))]
+        return tuple(parts)
+
+
+@dataclass(frozen=True)
 class HoleBlock:
     """A static block standing on a table (or the floor) with a square hole, open at the top, to
     insert a peg into; the hole's rim is chamfered at 45°. ``clearance_m`` is the hole's width less
@@ -224,6 +257,7 @@ class WorldSpec:
     tables: tuple[Table, ...] = ()
     drawers: tuple[Drawer, ...] = ()
     doors: tuple[Door, ...] = ()
+    shelves: tuple[Shelf, ...] = ()
     things: tuple[Thing, ...] = ()
     hole_blocks: tuple[HoleBlock, ...] = ()
     marks: tuple[FloorMark, ...] = ()
@@ -261,6 +295,11 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_drawer(wb, drawer)
     for door in world.doors:
         _add_door(wb, door)
+    for shelf in world.shelves:
+        body = wb.add_body(name=shelf.name)
+        for name, center, half in shelf.boxes():
+            _static(body, name=name, type=mujoco.mjtGeom.mjGEOM_BOX, size=list(half), pos=list(center),
+                    rgba=[0.55, 0.6, 0.65, 1])
     for block in world.hole_blocks:
         _add_hole_block(wb, block)
     for thing in world.things:

@@ -1,0 +1,122 @@
+"""Reach into a shelf: the functional G1 stands before an open shelf, puts one hand into a
+compartment, between its boards, and takes it out again, along paths planned around the shelf and
+its own body (:mod:`laoshan.limbs.planning`).
+
+The planner knows the shelf where the map says it is (the nominal shelf); the seed moves the real
+one off that by up to ``jitter_m``. Ground truth scores the run (how close the hand came to the
+goal, whether anything of the robot touched the shelf, falls) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from laoshan.limbs.collision import ObstacleBox
+from laoshan.limbs.reach import ReachController
+from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.robot.description import RobotDescription, load_description
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence
+from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.sim.world import Shelf, WorldSpec
+
+START_S = 0.5
+
+
+@dataclass(frozen=True)
+class ShelfScenario:
+    robot: str = "g1-functional"
+    shelf: Shelf = Shelf("shelf", front_x_m=0.22, center_y_m=-0.15)    # nominal: where the map has it
+    side: str = "right"
+    goal_m: tuple[float, float, float] = (0.32, -0.20, 0.82)   # the hand's goal in a compartment (world)
+    jitter_m: float = 0.0             # the real shelf is off its nominal place by up to this in x and y (seeded)
+    error_goal_m: float = 0.02        # success: the hand gets this close to the goal, touching nothing
+    dwell_s: float = 0.5              # the hand stays at the goal this long
+    planned: bool = True              # False: straight hand paths, blind to the shelf (for comparison)
+    seconds: float = 12.0
+    seed: int = 0
+    video: Path | None = None
+
+    def obstacles(self) -> tuple[ObstacleBox, ...]:
+        """What the robot knows of the shelf (the map's)."""
+        return tuple(ObstacleBox(name, center, half) for name, center, half in self.shelf.boxes())
+
+    def real_shelf(self) -> Shelf:
+        dx, dy = np.random.default_rng(self.seed).uniform(-self.jitter_m, self.jitter_m, 2)
+        s = self.shelf
+        return replace(s, front_x_m=s.front_x_m + float(dx), center_y_m=s.center_y_m + float(dy))
+
+
+@dataclass(frozen=True)
+class ShelfReport(TaskReport):
+    hand_error_m: float               # true hand position off the goal as it ended the reach in (inf: never there)
+    touch_s: float                    # how long any part of the robot touched the shelf
+    peak_touch_N: float               # the largest robot-shelf contact force
+    plan_s: tuple[float, ...]         # wall time of each plan [s]
+    clearance_m: float                # smallest clearance along the planned paths (planner's model)
+
+
+class ShelfReach(HandSequence):
+    """In to the goal with the fingers forward (hand frame = world axes), and out to where the
+    hand started, both planned. ``phase`` goes in → out → back."""
+
+    def __init__(self, reach: ReachController, side: str, goal_m: np.ndarray, dwell_s: float,
+                 planned: bool = True) -> None:
+        T_goal = np.eye(4)
+        T_goal[:3, 3] = goal_m
+        steps = [HandStep("in", {side: T_goal}, {side: None}, dwell_s=dwell_s, planned=planned),
+                 HandStep("out", {}, {side: None}, planned=planned)]    # the start pose, known at the start
+        super().__init__(reach, steps, "back", settle_s=0.3)
+        self.side = side
+
+    def update(self, t_s: float) -> None:
+        if self.phase is None:
+            self.steps[1] = replace(self.steps[1], targets={self.side: self.reach.hand_pose(self.side)})
+        super().update(t_s)
+
+
+class _Score:
+    """Ground truth: robot-shelf contact and the hand's position when the reach in ends."""
+
+    def __init__(self, body: SimBody, task: ShelfReach, config: ShelfScenario) -> None:
+        self.body, self.task, self.config = body, task, config
+        self.dt_s = body.loop.control_dt_s
+        self.touch_s, self.peak_N = 0.0, 0.0
+        self.hand_error_m = float("inf")
+        hand = body.robot.hands[config.side]
+        self._link, self._offset = hand.link, hand.offset_m
+
+    def __call__(self, truth: GroundTruth) -> None:
+        force = self.body.ground_truth_contact_N(self.config.shelf.name)
+        if force > 0.0:
+            self.touch_s += self.dt_s
+            self.peak_N = max(self.peak_N, force)
+        if self.task.phase == "in":
+            p = self.body.ground_truth_link_pose(self._link, self._offset)[:3, 3]
+            self.hand_error_m = float(np.linalg.norm(p - np.array(self.config.goal_m)))
+
+
+def run_shelf(config: ShelfScenario, progress: Callable[[int], None] | None = None,
+              robot: RobotDescription | None = None) -> ShelfReport:
+    """Reach into the shelf and out again; ``progress(ticks)`` is called every 100 control ticks."""
+    robot = robot or load_description(config.robot)
+    if config.side not in robot.hands:
+        raise ValueError(f"{robot.name} has no {config.side} hand")
+    body = SimBody(robot, world=WorldSpec(shelves=(config.real_shelf(),), seed=config.seed), seed=config.seed)
+    controller = ReachController(robot)
+    controller.set_obstacles(config.obstacles())
+    task = ShelfReach(controller, config.side, np.array(config.goal_m), config.dwell_s, config.planned)
+    score = _Score(body, task, config)
+    state = body.reset(config.seed)
+    episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, score, config.video,
+                                progress, stop=lambda: task.done or task.failed is not None)
+    paths = controller.plans
+    success = (task.done and not episode.fell and score.touch_s == 0.0
+               and score.hand_error_m <= config.error_goal_m)
+    return ShelfReport.of_run(body, task, episode, body.time_s, success, hand_error_m=score.hand_error_m,
+                              touch_s=score.touch_s, peak_touch_N=score.peak_N,
+                              plan_s=tuple(p.plan_s for p in paths),
+                              clearance_m=min((p.clearance_m for p in paths), default=float("inf")))
