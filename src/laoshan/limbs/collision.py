@@ -30,13 +30,6 @@ class ObstacleBox:
             raise ValueError(f"obstacle {self.name!r}: need a 3-vector centre and three positive half sizes [m]")
 
 
-def _axis_rotations(axis: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Rotations (k, 3, 3) about the unit ``axis`` by angles of cosine ``c`` and sine ``s`` (k,)."""
-    x, y, z = axis
-    K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
-    return np.eye(3) + s[:, None, None] * K + (1.0 - c)[:, None, None] * (K @ K)
-
-
 class ArmCollision:
     """Clearance of one arm (``side``) at arm postures ``q_arm_rad`` (the arm's joints in motor
     order, one posture or a batch) from the obstacles and from the rest of the body. The arm's
@@ -58,9 +51,14 @@ class ArmCollision:
         for parent, child in zip(self._chain, self._chain[1:], strict=False):
             if pm.parents[child] != parent:
                 raise ValueError(f"the {side} arm's joints are not one serial chain")
-        self._placement = [(pm.jointPlacements[j].rotation.copy(), pm.jointPlacements[j].translation.copy())
-                           for j in self._chain]
-        self._axis = [self._joint_axis(j) for j in self._chain]
+        # Each joint's frame is its parent's moved by the placement (Rp, tp), then turned by q about
+        # its axis: Rp Rot(q) = Rp + sin q (Rp K) + (1 - cos q) (Rp K²), K the axis' cross matrix.
+        self._links = []
+        for j in self._chain:
+            x, y, z = self._joint_axis(j)
+            K = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+            Rp, tp = pm.jointPlacements[j].rotation.copy(), pm.jointPlacements[j].translation.copy()
+            self._links.append((Rp, Rp @ K, Rp @ K @ K, tp))
         # every capsule end: (parent joint, point in that joint's frame)
         ends = []
         for capsule in desc.collision:
@@ -143,18 +141,19 @@ class ArmCollision:
                 layout[f"{end}_world"] = np.array([self.data.oMi[int(j)].act(p) for j, p in points]).reshape(-1, 3)
         a, b = self._still["a_world"], self._still["b_world"]
         self._body = (a, b - a, np.array([c.radius_m for c in self._still_capsules]))
+        self._ab2 = np.maximum(((b - a) ** 2).sum(axis=1), 1e-12)
 
     def chain_poses(self, q_arm_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World rotations (k, 7, 3, 3) and origins (k, 7, 3) of the arm's joint frames for the
         arm postures ``q_arm_rad`` (k, 7)."""
         Q = np.atleast_2d(q_arm_rad)
         k = len(Q)
-        cos, sin = np.cos(Q), np.sin(Q)
+        sin, one_cos = np.sin(Q)[:, :, None, None], 1.0 - np.cos(Q)[:, :, None, None]
         Rs, ts = np.empty((k, len(self._chain), 3, 3)), np.empty((k, len(self._chain), 3))
-        R, t = np.broadcast_to(self._root[0], (k, 3, 3)), np.broadcast_to(self._root[1], (k, 3))
-        for i, ((Rp, tp), axis) in enumerate(zip(self._placement, self._axis, strict=True)):
+        R, t = self._root
+        for i, (Rp, RpK, RpK2, tp) in enumerate(self._links):
             t = t + R @ tp
-            R = R @ (Rp @ _axis_rotations(axis, cos[:, i], sin[:, i]))
+            R = R @ (Rp + sin[:, i] * RpK + one_cos[:, i] * RpK2)
             Rs[:, i], ts[:, i] = R, t
         return Rs, ts
 
@@ -180,33 +179,36 @@ class ArmCollision:
     def clearance_m(self, q_arm_rad: np.ndarray) -> np.ndarray:
         """The smallest signed distance [m] from the arm to an obstacle or the body, per posture
         (k,) of ``q_arm_rad`` (k, 7)."""
-        return self._distances(q_arm_rad)[0]
+        box, body = self._distances(q_arm_rad)
+        return np.minimum(box.min(axis=1), body) if box.shape[1] else body
 
     def closest(self, q_arm_rad: np.ndarray) -> tuple[float, str]:
         """For one posture: its clearance [m] and what it is to (an obstacle's name, "its own body")."""
-        d, what = self._distances(np.atleast_2d(q_arm_rad))
-        return float(d[0]), what[0]
+        box, body = self._distances(np.atleast_2d(q_arm_rad))
+        if box.shape[1] and box[0].min() < body[0]:
+            k = int(box[0].argmin())
+            return float(box[0, k]), self.obstacles[k].name
+        return float(body[0]), "its own body"
 
-    def _distances(self, q_arm_rad: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    def _distances(self, q_arm_rad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per posture: the arm's signed distance to each obstacle (k, boxes) and to the body (k,)."""
         if self._body is None:
             raise RuntimeError("set_body() first: the rest of the body's posture is not known")
         c, r = self.arm_spheres(q_arm_rad)                                 # (k, n, 3), (n,)
         k = len(c)
-        best = np.full(k, np.inf)
-        what = np.full(k, -1)
+        box = np.zeros((k, 0))
         if len(self._box_c):
             d = np.abs(c[:, :, None, :] - self._box_c) - self._box_h       # (k, n, boxes, 3)
-            dist = np.linalg.norm(np.maximum(d, 0.0), axis=3) + np.minimum(d.max(axis=3), 0.0) - r[None, :, None]
-            per_box = dist.min(axis=1)                                     # (k, boxes)
-            what, best = per_box.argmin(axis=1), per_box.min(axis=1)
+            out = np.maximum(d, 0.0)
+            dist = np.sqrt(np.einsum("knbi,knbi->knb", out, out)) + np.minimum(d.max(axis=3), 0.0) - r[None, :, None]
+            box = dist.min(axis=1)
+        body = np.full(k, np.inf)
         a, ab, br = self._body
         checked = self._arm["body"]
         if len(a) and checked.any():           # sphere to capsule: to the nearest point of its axis
             ap = c[:, checked, None, :] - a                                  # (k, n, capsules, 3)
-            s = np.clip((ap * ab).sum(axis=3) / np.maximum((ab * ab).sum(axis=1), 1e-12), 0.0, 1.0)
-            gap = np.linalg.norm(ap - s[..., None] * ab, axis=3)
-            d_body = (gap - r[checked][None, :, None] - br).min(axis=(1, 2))
-            what = np.where(d_body < best, len(self.obstacles), what)
-            best = np.minimum(best, d_body)
-        names = [*(b.name for b in self.obstacles), "its own body"]
-        return best, [names[int(w)] if w >= 0 else "" for w in what]
+            s = np.clip(np.einsum("knci,ci->knc", ap, ab) / self._ab2, 0.0, 1.0)
+            g = ap - s[..., None] * ab
+            gap = np.sqrt(np.einsum("knci,knci->knc", g, g))
+            body = (gap - r[checked][None, :, None] - br).min(axis=(1, 2))
+        return box, body
