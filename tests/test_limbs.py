@@ -165,6 +165,17 @@ def test_open_a_door_at_least_30_degrees_by_hooking_its_handle() -> None:
     assert report.opened >= np.radians(30) and report.success
 
 
+def test_open_a_drawer_by_grasping_its_handle_and_a_weak_grasp_opens_nothing() -> None:
+    from laoshan.limbs.articulated import HandleGraspConfig
+    from laoshan.scenarios.articulated import DrawerScenario, run_open
+
+    drawer = DrawerScenario(grip="grasp", seed=1, jitter_m=0.01)
+    report = run_open(drawer)
+    assert report.success and report.phase == "opened" and not report.fell and report.opened >= 0.10
+    weak = run_open(drawer, handle=HandleGraspConfig(finger_torque_Nm=0.02))   # fingers stay level over the bar
+    assert not weak.success and weak.opened < 0.01
+
+
 def test_a_hand_that_misses_the_handle_opens_nothing() -> None:
     """Only contact moves the drawer: fingers lowered in front of the bar pull on air."""
     from laoshan.limbs.articulated import HookConfig

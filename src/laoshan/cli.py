@@ -378,10 +378,13 @@ def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video:
               help="The hand that pulls (drawer; a door is hinged for the right hand).")
 @click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.05),
               help="The cabinet stands up to this far off its nominal place [m] (seeded).")
+@click.option("--grasp", is_flag=True, help="Grasp the drawer's handle (Dex3 thumb and fingers around it) "
+                                            "instead of hooking the fingers behind it.")
 @click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and cabinet placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Path | None) -> None:
-    """Open a drawer or a door: hook the fingers behind its handle bar and pull (contact only)."""
+def open_(robot: str, thing: str, hand: str, jitter: float, grasp: bool, seed: int, video: Path | None) -> None:
+    """Open a drawer or a door: hook the fingers behind its handle bar (or grasp a drawer's) and
+    pull (contact only)."""
     from laoshan.scenarios.articulated import DoorScenario, DrawerScenario, run_open
 
     desc = _robot(robot)
@@ -389,10 +392,13 @@ def open_(robot: str, thing: str, hand: str, jitter: float, seed: int, video: Pa
     if thing == "door":
         if hand != "right":
             _fail(ValueError("the cabinet door is hinged on its left edge: open it with the right hand"))
+        if grasp:
+            _fail(ValueError("--grasp opens drawers only, for now: a door's handle is hooked"))
         config = DoorScenario(robot=robot, jitter_m=jitter, seed=seed, video=video)
         goal, opened = f"{math.degrees(config.open_goal):.0f}°", "opened [deg]"
     else:
-        config = DrawerScenario(robot=robot, side=hand, jitter_m=jitter, seed=seed, video=video)
+        config = DrawerScenario(robot=robot, side=hand, grip="grasp" if grasp else "hook", jitter_m=jitter,
+                                seed=seed, video=video)
         if hand == "left":     # the cabinet stands in front of the pulling hand
             config = replace(config, drawer=replace(config.drawer, center_y_m=-config.drawer.center_y_m))
         goal, opened = f"{config.open_goal * 100:.0f} cm", "opened [cm]"

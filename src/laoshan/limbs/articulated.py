@@ -1,4 +1,5 @@
-"""Opening drawers and doors with one hand: hook the fingers behind a handle bar and pull.
+"""Opening drawers and doors with one hand: hook the fingers behind a handle bar and pull, or grasp
+the bar (Dex3 thumb and fingers around it) and pull.
 
 The hand turns fingers-down (tilted a little toward the furniture, which the wrist reaches more
 easily) with its thumb toward the robot, rises in front of the handle, goes over it, lowers its
@@ -6,6 +7,11 @@ fingertips into the gap between the bar and the front, and pulls the handle alon
 straight line for a drawer on its rail, an arc about the hinge for a door. Nothing attaches the
 hand: the bar moves only by pressing on the fingers. The whole-body QP is told the reaction the
 hand will feel (the resistance, against the pull), balances with it and the arm pulls against it.
+
+The grasp: the hand comes down over the bar with its fingers level and pointing away from the
+robot and its thumb hanging down on the robot's side; closing, the fingertips curl down around the
+far side of the bar into the gap and the thumb swings in under it; the hand pulls along the path,
+opens and rises.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from laoshan.limbs.grasp import thumb_down
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence, HandStep
 
@@ -116,4 +123,63 @@ class HookAndPull(HandSequence):
             T = np.eye(4)
             T[:3, :3], T[:3, 3] = R_hand, tip - c.finger_reach_m * R_hand[:, 0]
             steps.append(HandStep(phase, {c.side: T}, {c.side: load}))
+        super().__init__(reach, steps, "opened", c.settle_s)
+
+
+@dataclass(frozen=True)
+class HandleGraspConfig:
+    side: str = "right"
+    ahead_m: float = -0.02           # hand frame this far beyond the bar's axis, along the fingers (toward
+                                     # the robot when negative): the thumb hangs on the robot's side
+    above_m: float = 0.05            # hand frame this high above the bar's axis while grasping
+    approach_m: float = 0.08         # it comes down from this much higher ...
+    down_s: float = 1.0              # ... and stays this long, for the arm to catch up
+    finger_torque_Nm: float = 0.5    # closing torque on each finger joint
+    close_s: float = 0.8
+    pull_force_N: float = 15.0       # expected resistance
+    settle_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.side not in ("left", "right"):
+            raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
+        if not 0.0 < self.finger_torque_Nm <= 5.0 or self.above_m <= 0 or self.pull_force_N < 0:
+            raise ValueError("finger_torque_Nm must be in (0, 5] N·m, above_m > 0 and the force >= 0")
+
+
+class GraspAndPull(HandSequence):
+    """Grasp a horizontal handle bar (centre ``p_world_handle``, world, m) from above and pull it
+    along ``path`` (the handle's rigid motions from where it is, 4x4 world, at each waypoint); the
+    hand's pose moves with the handle; its estimated position is servoed onto its path throughout
+    (the arm sags under the pull). ``phase`` goes over → down → close → pull (once per path point)
+    → open → up → opened."""
+
+    def __init__(self, reach: ReachController, p_world_handle: np.ndarray, toward_robot: np.ndarray,
+                 path: list[np.ndarray], config: HandleGraspConfig | None = None) -> None:
+        self.config = c = config or HandleGraspConfig()
+        u = np.asarray(toward_robot, dtype=float).copy()
+        u[2] = 0.0
+        if not np.linalg.norm(u) > 0 or not path:
+            raise ValueError("the direction toward the robot needs a horizontal part and the path a point")
+        u /= np.linalg.norm(u)
+        R = thumb_down(math.atan2(-u[1], -u[0]), c.side)            # fingers away from the robot
+        up = np.array([0.0, 0.0, 1.0])
+        at = np.asarray(p_world_handle, dtype=float) + R[:, 0] * c.ahead_m + up * c.above_m
+        poses: list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, dict, float | None]] = [
+            ("over", at + up * c.approach_m, R, None, {}, None),    # (phase, hand, orientation, load,
+            ("down", at, R, None, {}, c.down_s),                     #  grips, dwell)
+            ("close", at, R, None, {c.side: c.finger_torque_Nm}, c.close_s)]
+        last = at
+        for X in path:
+            p = X[:3, :3] @ at + X[:3, 3]
+            step = p - last
+            pull = -step / np.linalg.norm(step) * c.pull_force_N if np.linalg.norm(step) > 0 else None
+            poses.append(("pull", p, X[:3, :3] @ R, pull, {}, None))
+            last = p
+        poses += [("open", last, poses[-1][2], None, {c.side: None}, c.close_s),
+                  ("up", last + up * c.approach_m, poses[-1][2], None, {}, None)]
+        steps = []
+        for phase, p, R_hand, load, grips, dwell in poses:
+            T = np.eye(4)
+            T[:3, :3], T[:3, 3] = R_hand, p
+            steps.append(HandStep(phase, {c.side: T}, {c.side: load}, grips, dwell, servo="xyz"))
         super().__init__(reach, steps, "opened", c.settle_s)

@@ -182,6 +182,15 @@ class PowerGrasp(HandSequence):
         super().__init__(reach, hand.steps(plan), "hold", c.settle_s)
 
 
+def thumb_down(yaw_rad: float, side: str) -> np.ndarray:
+    """Hand orientation (3x3, world) with the fingers level along ``yaw_rad`` and the thumb
+    hanging down: closing, the thumb swings forward under the palm and the fingertips curl down
+    in front of it (a pinch, or a grasp of a bar lying across the fingers)."""
+    thumb = -1.0 if side == "right" else 1.0     # the Dex3 thumb lies along the hand's +y (right), -y (left)
+    return pin.utils.rpyToMatrix(0.0, 0.0, yaw_rad) @ np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -thumb],
+                                                                 [0.0, thumb, 0.0]])
+
+
 @dataclass(frozen=True)
 class PinchGraspConfig:
     side: str = "right"
@@ -218,9 +227,7 @@ class PinchGrasp(HandSequence):
         if not mass_kg > 0:
             raise ValueError("the object needs a positive mass")
         self.config = c = config or PinchGraspConfig()
-        thumb = -1.0 if c.side == "right" else 1.0     # the Dex3 thumb lies along +y (right hand), -y (left)
-        R = pin.utils.rpyToMatrix(0.0, 0.0, yaw_rad) @ np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -thumb],
-                                                                  [0.0, thumb, 0.0]])   # hand y: thumb down
+        R = thumb_down(yaw_rad, c.side)
         up = np.array([0.0, 0.0, 1.0])
         at = np.asarray(p_world_top, dtype=float) + R[:, 0] * c.ahead_m + up * c.above_m
         weight = np.array([0.0, 0.0, -mass_kg * GRAVITY_M_S2])

@@ -1,5 +1,6 @@
 """Open a drawer or a door: the functional G1 stands before a cabinet, hooks the handle bar with one
-hand and pulls it open (a drawer along its rail, a door about its hinge).
+hand (or, a drawer's, grasps it: ``grip="grasp"``) and pulls it open (a drawer along its rail, a
+door about its hinge).
 
 The controller is told where the handle should be (the task's nominal pose); the seed moves the
 whole cabinet off it by up to ``jitter_m``. Ground truth scores the run (how far the drawer or door
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from laoshan.limbs.articulated import HookAndPull, HookConfig, arc_pull, straight_pull
+from laoshan.limbs.articulated import (GraspAndPull, HandleGraspConfig, HookAndPull, HookConfig, arc_pull,
+                                       straight_pull)
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
@@ -31,6 +33,7 @@ class DrawerScenario:
     robot: str = "g1-functional"
     drawer: Drawer = Drawer("drawer", front_x_m=0.45, center_y_m=-0.18, handle_height_m=0.70)   # nominal
     side: str = "right"               # the hand that opens it
+    grip: str = "hook"                # "hook" (fingers behind the bar) or "grasp" (thumb and fingers around it)
     jitter_m: float = 0.0             # the real cabinet is off its nominal place by up to this in x and y (seeded)
     pull_m: float = 0.15              # how far the hand pulls the handle
     open_goal: float = 0.10           # success: the drawer opens at least this far [m]
@@ -81,11 +84,17 @@ class OpenReport(TaskReport):
 
 
 def run_open(config: DrawerScenario | DoorScenario, progress: Callable[[int], None] | None = None,
-             robot: RobotDescription | None = None, hook: HookConfig | None = None) -> OpenReport:
+             robot: RobotDescription | None = None, hook: HookConfig | None = None,
+             handle: HandleGraspConfig | None = None) -> OpenReport:
     """Open the scenario's drawer or door; ``progress(ticks)`` is called every 100 control ticks."""
     robot = robot or load_description(config.robot)
     if config.side not in robot.hands:
         raise ValueError(f"{robot.name} has no {config.side} hand to open it with")
+    grip = config.grip if isinstance(config, DrawerScenario) else "hook"   # doors: hooked only, for now
+    if grip not in ("hook", "grasp"):
+        raise ValueError(f"grip must be 'hook' or 'grasp', got {grip!r}")
+    if grip == "grasp" and not robot.hands[config.side].closing:
+        raise ValueError(f"{robot.name}'s {config.side} hand has no fingers to grasp a handle with")
     nominal = config.furniture
     dx, dy = np.random.default_rng(config.seed).uniform(-config.jitter_m, config.jitter_m, 2)
     actual = replace(nominal, front_x_m=nominal.front_x_m + float(dx), center_y_m=nominal.center_y_m + float(dy))
@@ -93,8 +102,13 @@ def run_open(config: DrawerScenario | DoorScenario, progress: Callable[[int], No
         WorldSpec(doors=(actual,), seed=config.seed)
     body = SimBody(robot, world=world, seed=config.seed)
     controller = ReachController(robot)
-    task = HookAndPull(controller, nominal.handle_xyz_m, TOWARD_ROBOT, nominal.handle_gap_m, nominal.handle_radius_m,
-                       config.path(), replace(hook or HookConfig(), side=config.side))
+    task: HookAndPull | GraspAndPull
+    if grip == "grasp":
+        task = GraspAndPull(controller, nominal.handle_xyz_m, TOWARD_ROBOT, config.path(),
+                            replace(handle or HandleGraspConfig(), side=config.side))
+    else:
+        task = HookAndPull(controller, nominal.handle_xyz_m, TOWARD_ROBOT, nominal.handle_gap_m,
+                           nominal.handle_radius_m, config.path(), replace(hook or HookConfig(), side=config.side))
     state = body.reset(config.seed)
     episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, None, config.video, progress)
     opened = config.opened(body)
