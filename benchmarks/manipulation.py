@@ -39,6 +39,14 @@ WORKSPACE = ((0.20, 0.45), (-0.40, 0.0), (0.65, 1.05))   # right-hand targets: x
 SHELF_GOALS = ((0.27, 0.34), (-0.30, -0.10), (0.78, 0.86))   # right-hand goals in the shelf's middle compartment
 
 
+def outcomes(runs: list) -> dict:
+    """What every task benchmark reports of its runs (TaskReports): how many, the share that
+    succeeded, falls, and runs stopped by a refused or failed step."""
+    n = len(runs)
+    return {"runs": n, "success_rate": sum(r.success for r in runs) / n, "falls": sum(r.fell for r in runs),
+            "refused": sum(r.failure is not None for r in runs)}
+
+
 def random_targets(n: int, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [np.array([rng.uniform(*r) for r in WORKSPACE]) for _ in range(n)]
@@ -145,8 +153,7 @@ def grasp_figures(robot, n: int) -> dict:
         runs.append(run_grasp(GraspScenario(xy_m=xy, jitter_m=0.01, seed=s, **shape), robot=robot))
     ok = [r.success for r in runs]
     print(f"  power grasp: {sum(ok)}/{n} lifted", flush=True)
-    return {"runs": n, "success_rate": sum(ok) / n, "cylinders_ok": sum(ok[0::2]), "spheres_ok": sum(ok[1::2]),
-            "falls": sum(r.fell for r in runs), "refused": sum(r.failure is not None for r in runs),
+    return {**outcomes(runs), "cylinders_ok": sum(ok[0::2]), "spheres_ok": sum(ok[1::2]),
             "lift_median_m": float(np.median([r.lift_m for r in runs]))}
 
 
@@ -164,9 +171,7 @@ def pinch_figures(robot, n: int) -> dict:
         runs.append(run_grasp(cube, robot=robot))
     ok = [r.success for r in runs]
     print(f"  pinch: {sum(ok)}/{n} lifted", flush=True)
-    return {"runs": n, "success_rate": sum(ok) / n, "falls": sum(r.fell for r in runs),
-            "refused": sum(r.failure is not None for r in runs),
-            "lift_median_m": float(np.median([r.lift_m for r in runs]))}
+    return {**outcomes(runs), "lift_median_m": float(np.median([r.lift_m for r in runs]))}
 
 
 def pinch_rows(pinch: dict) -> list[list[str]]:
@@ -258,10 +263,8 @@ def shelf_figures(robot, n: int, blind: int) -> dict:
     ok = [r for r in runs if r.success]
     done = [r for r in runs if r.phase == "back"]
     print(f"  shelf: {len(ok)}/{n} in and out without touching", flush=True)
-    return {"runs": n, "jitter_m": 0.01, "success_rate": len(ok) / n, "falls": sum(r.fell for r in runs),
-            "refused": sum(r.failure is not None for r in runs),
-            "touched": sum(r.touch_s > 0 for r in done), "peak_touch_max_N": max((r.peak_touch_N for r in runs),
-                                                                                default=0.0),
+    return {**outcomes(runs), "jitter_m": 0.01, "touched": sum(r.touch_s > 0 for r in done),
+            "peak_touch_max_N": max((r.peak_touch_N for r in runs), default=0.0),
             "hand_error_median_mm": float(np.median([r.hand_error_m for r in done]) * 1e3) if done else None,
             "hand_error_p95_mm": float(np.percentile([r.hand_error_m for r in done], 95) * 1e3) if done else None,
             "plan_median_ms": float(np.median([t for r in runs for t in r.plan_s]) * 1e3) if done else None,
@@ -302,9 +305,7 @@ def drawer_figures(robot, n: int, grip: str = "hook") -> dict:
         runs.append(run_open(drawer, robot=robot))
     ok = [r.success for r in runs]
     print(f"  drawer ({grip}): {sum(ok)}/{n} opened >= 10 cm", flush=True)
-    return {"runs": n, "success_rate": sum(ok) / n, "falls": sum(r.fell for r in runs),
-            "refused": sum(r.failure is not None for r in runs),
-            "opened_median_m": float(np.median([r.opened for r in runs]))}
+    return {**outcomes(runs), "opened_median_m": float(np.median([r.opened for r in runs]))}
 
 
 def door_figures(robot, n: int) -> dict:
@@ -318,9 +319,7 @@ def door_figures(robot, n: int) -> dict:
         runs.append(run_open(DoorScenario(door=Door("door", x, y, z), jitter_m=0.01, seed=s), robot=robot))
     ok = [r.success for r in runs]
     print(f"  door: {sum(ok)}/{n} opened >= 30 deg", flush=True)
-    return {"runs": n, "success_rate": sum(ok) / n, "falls": sum(r.fell for r in runs),
-            "refused": sum(r.failure is not None for r in runs),
-            "opened_median_deg": float(np.degrees(np.median([r.opened for r in runs])))}
+    return {**outcomes(runs), "opened_median_deg": float(np.degrees(np.median([r.opened for r in runs])))}
 
 
 def carry_figures(robot, n: int) -> dict:

@@ -23,7 +23,7 @@ import numpy as np
 
 from laoshan.limbs.grasp import thumb_down
 from laoshan.limbs.reach import ReachController
-from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.limbs.sequence import HandSequence, one_hand_steps
 
 
 @dataclass(frozen=True)
@@ -118,11 +118,8 @@ class HookAndPull(HandSequence):
             tips.append(("pull", tip, X[:3, :3] @ R, pull))        # the handle holds the hand back
             last = tip
         tips.append(("unhook", last + over - hook, tips[-1][2], None))
-        steps = []
-        for phase, tip, R_hand, load in tips:
-            T = np.eye(4)
-            T[:3, :3], T[:3, 3] = R_hand, tip - c.finger_reach_m * R_hand[:, 0]
-            steps.append(HandStep(phase, {c.side: T}, {c.side: load}))
+        steps = one_hand_steps(c.side, [(phase, R_hand, tip - c.finger_reach_m * R_hand[:, 0], load, {}, None)
+                                        for phase, tip, R_hand, load in tips])
         super().__init__(reach, steps, "opened", c.settle_s)
 
 
@@ -177,9 +174,6 @@ class GraspAndPull(HandSequence):
             last = p
         poses += [("open", last, poses[-1][2], None, {c.side: None}, c.close_s),
                   ("up", last + up * c.approach_m, poses[-1][2], None, {}, None)]
-        steps = []
-        for phase, p, R_hand, load, grips, dwell in poses:
-            T = np.eye(4)
-            T[:3, :3], T[:3, 3] = R_hand, p
-            steps.append(HandStep(phase, {c.side: T}, {c.side: load}, grips, dwell, servo="xyz"))
+        steps = one_hand_steps(c.side, [(phase, R_hand, p, load, grips, dwell)
+                                        for phase, p, R_hand, load, grips, dwell in poses], servo="xyz")
         super().__init__(reach, steps, "opened", c.settle_s)

@@ -25,7 +25,7 @@ import pinocchio as pin
 
 from laoshan.cerebellum.recovery import GRAVITY_M_S2
 from laoshan.limbs.reach import ReachController
-from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.limbs.sequence import HandSequence, HandStep, one_hand_steps
 
 HANDS = (("left", 1.0), ("right", -1.0))   # side, and which way (along the box's y axis) it lies
 
@@ -150,12 +150,8 @@ class _PowerHand:
                                                                                                         + c.palm_m)
 
     def steps(self, plan: list[tuple[str, np.ndarray, np.ndarray | None, dict, float | None]]) -> list[HandStep]:
-        out = []
-        for phase, p, load, grips, dwell in plan:
-            T = np.eye(4)
-            T[:3, :3], T[:3, 3] = self.R, p
-            out.append(HandStep(phase, {self.config.side: T}, {self.config.side: load}, grips, dwell))
-        return out
+        return one_hand_steps(self.config.side, [(phase, self.R, p, load, grips, dwell)
+                                                 for phase, p, load, grips, dwell in plan])
 
 
 class PowerGrasp(HandSequence):
@@ -235,11 +231,8 @@ class PinchGrasp(HandSequence):
                 ("down", at, None, {}, c.down_s),
                 ("close", at, None, {c.side: c.finger_torque_Nm}, c.close_s),
                 ("lift", at + up * c.lift_m, weight, {}, None)]
-        steps = []
-        for phase, p, load, grips, dwell in plan:
-            T = np.eye(4)
-            T[:3, :3], T[:3, 3] = R, p
-            steps.append(HandStep(phase, {c.side: T}, {c.side: load}, grips, dwell, servo="xyz"))
+        steps = one_hand_steps(c.side, [(phase, R, p, load, grips, dwell) for phase, p, load, grips, dwell in plan],
+                               servo="xyz")
         super().__init__(reach, steps, "hold", c.settle_s)
 
 

@@ -23,7 +23,7 @@ import pinocchio as pin
 
 from laoshan.limbs.grasp import PowerGraspConfig, _PowerHand
 from laoshan.limbs.reach import ReachController
-from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.limbs.sequence import HandSequence, HandStep, one_hand_steps
 
 
 @dataclass(frozen=True)
@@ -121,9 +121,6 @@ class LetGo(HandSequence):
         T = reach.hand_pose(g.side)
         moves = (("open", np.zeros(3), {g.side: None}, c.release_s), ("out", hand.out, {}, None),
                  ("up", hand.out + hand.up * g.above_m, {}, None))
-        steps = []
-        for phase, shift, grips, dwell in moves:
-            goal = T.copy()
-            goal[:3, 3] += shift
-            steps.append(HandStep(phase, {g.side: goal}, {g.side: None}, grips, dwell, servo="xy"))
+        steps = one_hand_steps(g.side, [(phase, T[:3, :3], T[:3, 3] + shift, None, grips, dwell)
+                                        for phase, shift, grips, dwell in moves], servo="xy")
         super().__init__(reach, steps, "inserted", g.settle_s)

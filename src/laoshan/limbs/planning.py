@@ -27,7 +27,7 @@ import pinocchio as pin
 from laoshan.cerebellum.control_model import ControlModel
 from laoshan.limbs.collision import ArmCollision, ObstacleBox
 from laoshan.limbs.ik import UnreachableTarget
-from laoshan.limbs.trajectory import PEAK_ACCEL, PEAK_SPEED
+from laoshan.limbs.trajectory import min_jerk, min_jerk_duration_s
 
 
 class NoPathFound(UnreachableTarget):
@@ -91,11 +91,9 @@ class ArmPath:
         if t_s >= self._ends[-1]:
             return self.waypoints[-1].copy(), np.zeros(len(self.joints))
         i = int(np.clip(np.searchsorted(self._ends, t_s, side="right") - 1, 0, len(self.durations_s) - 1))
-        s = max(0.0, (t_s - self._ends[i]) / self.durations_s[i])
-        blend = s**3 * (10 - 15 * s + 6 * s * s)
-        dblend = 30 * s * s * (1 - s) ** 2 / self.durations_s[i]
+        blend, dblend, _ = min_jerk((t_s - self._ends[i]) / self.durations_s[i])
         dq = self.waypoints[i + 1] - self.waypoints[i]
-        return self.waypoints[i] + blend * dq, dblend * dq
+        return self.waypoints[i] + blend * dq, dblend / self.durations_s[i] * dq
 
     def sample(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Hand pose (4x4, world) and linear velocity [m/s, world] at ``t_s``."""
@@ -306,9 +304,8 @@ class ArmPlanner:
     def _timing(self, waypoints: np.ndarray) -> np.ndarray:
         """Segment durations [s]: joint speed and acceleration limits, then the motors' torques."""
         c = self.config
-        d = np.abs(np.diff(waypoints, axis=0)).max(axis=1)
-        durations = np.maximum.reduce([np.full(len(d), c.min_segment_s), PEAK_SPEED * d / c.speed_rad_s,
-                                       np.sqrt(PEAK_ACCEL * d / c.accel_rad_s2)])
+        durations = np.array([min_jerk_duration_s(float(d), c.speed_rad_s, c.accel_rad_s2, c.min_segment_s)
+                              for d in np.abs(np.diff(waypoints, axis=0)).max(axis=1)])
         for _ in range(10):
             ratio = self._torque_ratio(waypoints, durations)
             if ratio <= 1.0:
@@ -325,9 +322,9 @@ class ArmPlanner:
         for k in range(len(durations)):
             dq, T = waypoints[k + 1] - waypoints[k], durations[k]
             for s in np.linspace(0.0, 1.0, per_segment):
-                blend = s**3 * (10 - 15 * s + 6 * s * s)
-                v[self._iv] = 30 * s * s * (1 - s) ** 2 / T * dq
-                a[self._iv] = 60 * s * (1 - 3 * s + 2 * s * s) / T**2 * dq
+                blend, dblend, ddblend = min_jerk(float(s))
+                v[self._iv] = dblend / T * dq
+                a[self._iv] = ddblend / T**2 * dq
                 tau = pin.rnea(self._pm, self._data, self._full(waypoints[k] + blend * dq), v, a)[self._iv]
                 worst = max(worst, float(np.max(np.abs(tau) / limit)))
         return worst

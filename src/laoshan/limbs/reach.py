@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.safety import StopCategory
 from laoshan.limbs.collision import ObstacleBox
@@ -70,9 +71,7 @@ class ReachController:
         estimated position on its trajectory from the start, even under a load, starting from the
         correction the last reach ended with (on every axis); by default a hand without a load
         settles on all axes once its motion ends, from no correction."""
-        rs = self.locomotion.state
-        if rs is None:
-            raise RuntimeError("reach() needs the robot's state: run the controller for one tick first")
+        rs = self._state()
         if servo is not None and (not servo or set(servo) - set("xyz")):
             raise ValueError(f"servo names world axes among 'xyz', got {servo!r}")
         start = self.hand_pose(side)
@@ -80,7 +79,18 @@ class ReachController:
         if not orientation and goal.shape == (4, 4):
             goal[:3, :3] = start[:3, :3]
         solution = self.ik.solve({side: goal}, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, orientation=True)
-        self.motions[side] = PoseTrajectory(start, goal, rs.time_s, self.config.limits)
+        self._follow(side, PoseTrajectory(start, goal, rs.time_s, self.config.limits), servo)
+        return solution
+
+    def _state(self) -> RobotState:
+        rs = self.locomotion.state
+        if rs is None:
+            raise RuntimeError("the robot's state is not known yet: run the controller for one tick first")
+        return rs
+
+    def _follow(self, side: str, motion: PoseTrajectory | ArmPath, servo: str | None) -> None:
+        """The hand follows ``motion`` from now on, untied from the body, servoed as ``reach`` says."""
+        self.motions[side] = motion
         if servo is None:
             self._servo.pop(side, None)
             self._offset[side] = np.zeros(3)
@@ -89,7 +99,6 @@ class ReachController:
             self._offset.setdefault(side, np.zeros(3))
         self.carried.pop(side, None)
         self.carried_loads.pop(side, None)
-        return solution
 
     def set_obstacles(self, obstacles: tuple[ObstacleBox, ...]) -> None:
         """The boxes (world frame: furniture from the map or the world model) that planned
@@ -103,25 +112,17 @@ class ReachController:
         the obstacles and the robot's own body, the rest of the body holding its posture; the arm's
         joints follow the path and the hand the pose it gives. Raises UnreachableTarget (or its
         NoPathFound) before anything moves."""
-        rs = self.locomotion.state
-        if rs is None:
-            raise RuntimeError("plan_reach() needs the robot's state: run the controller for one tick first")
+        rs = self._state()
         if side not in self._planners:
             self._planners[side] = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
         path = self._planners[side].plan(T_goal, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, rs.time_s, orientation)
-        self.motions[side] = path
+        self._follow(side, path, None)
         self.plans.append(path)
-        self._servo.pop(side, None)
-        self._offset[side] = np.zeros(3)
-        self.carried.pop(side, None)
-        self.carried_loads.pop(side, None)
         return path
 
     def heading_frame(self) -> np.ndarray:
         """X_world_heading (4x4): at the estimated base, turned by its yaw only."""
-        rs = self.locomotion.state
-        if rs is None:
-            raise RuntimeError("the robot's state is not known yet: run the controller for one tick first")
+        rs = self._state()
         yaw = rs.yaw_rad
         T = np.eye(4)
         T[:2, :2] = [[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]]
@@ -195,8 +196,7 @@ class ReachController:
             q_arm = motion.joints_at(t) if isinstance(motion, ArmPath) else None
             self.locomotion.set_hand_target(side, T, v, self.loads.get(side), q_arm)
         if self.carried:
-            rs = self.locomotion.state
-            assert rs is not None
+            rs = self._state()
             X_world_heading = self.heading_frame()
             for side, f_heading in self.carried_loads.items():     # a squeeze turns with the body
                 self.loads[side] = X_world_heading[:3, :3] @ f_heading

@@ -29,6 +29,22 @@ class HandStep:
     planned: bool = False                          # go around the obstacles (ReachController.plan_reach)
 
 
+Pose = tuple[str, np.ndarray, np.ndarray, np.ndarray | None, dict, float | None]
+"""One step of one hand: phase, R_world_hand (3x3), p_world_hand (3,) [m], the expected load on it
+[N, world] or None, grips (as in HandStep) and dwell [s] or None."""
+
+
+def one_hand_steps(side: str, poses: list[Pose], servo: str | None = None) -> list[HandStep]:
+    """The steps of a sequence that moves the ``side`` hand alone through ``poses``, each servoed
+    on ``servo``'s axes (ReachController.reach)."""
+    steps = []
+    for phase, R, p, load, grips, dwell in poses:
+        T = np.eye(4)
+        T[:3, :3], T[:3, 3] = R, p
+        steps.append(HandStep(phase, {side: T}, {side: load}, grips, dwell, servo=servo))
+    return steps
+
+
 class HandSequence:
     """Call :meth:`update` before each control tick; ``phase`` names the step under way, then
     ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then)

@@ -30,10 +30,16 @@ class MotionLimits:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
 
-def _min_jerk(s: float) -> tuple[float, float]:
-    """Profile 0→1 over s in [0, 1] and its derivative d/ds."""
+def min_jerk(s: float) -> tuple[float, float, float]:
+    """Profile 0→1 over s in [0, 1] (clipped to it) and its derivatives d/ds and d²/ds²."""
     s = min(max(s, 0.0), 1.0)
-    return s**3 * (10 - 15 * s + 6 * s * s), 30 * s * s * (1 - s) ** 2
+    return s**3 * (10 - 15 * s + 6 * s * s), 30 * s * s * (1 - s) ** 2, 60 * s * (1 - 3 * s + 2 * s * s)
+
+
+def min_jerk_duration_s(distance: float, speed: float, accel: float, min_s: float) -> float:
+    """The shortest minimum-jerk move over ``distance`` under peak ``speed`` and ``accel`` (same
+    units, per second and per second²), and no shorter than ``min_s``."""
+    return max(min_s, PEAK_SPEED * distance / speed, math.sqrt(PEAK_ACCEL * distance / accel))
 
 
 class PoseTrajectory:
@@ -46,17 +52,16 @@ class PoseTrajectory:
         self._dp = T_goal[:3, 3] - T_start[:3, 3]
         self._dR = pin.log3(T_start[:3, :3].T @ T_goal[:3, :3])   # rotation vector, start frame
         d, a = float(np.linalg.norm(self._dp)), float(np.linalg.norm(self._dR))
-        self.duration_s = max(lim.min_duration_s,
-                              PEAK_SPEED * d / lim.speed_m_s, math.sqrt(PEAK_ACCEL * d / lim.accel_m_s2),
-                              PEAK_SPEED * a / lim.angular_speed_rad_s,
-                              math.sqrt(PEAK_ACCEL * a / lim.angular_accel_rad_s2))
+        self.duration_s = max(min_jerk_duration_s(d, lim.speed_m_s, lim.accel_m_s2, lim.min_duration_s),
+                              min_jerk_duration_s(a, lim.angular_speed_rad_s, lim.angular_accel_rad_s2,
+                                                  lim.min_duration_s))
 
     def done(self, t_s: float) -> bool:
         return t_s >= self.t0_s + self.duration_s
 
     def sample(self, t_s: float) -> tuple[np.ndarray, np.ndarray]:
         """Pose (4x4) and linear velocity (3,) at ``t_s``."""
-        blend, dblend = _min_jerk((t_s - self.t0_s) / self.duration_s)
+        blend, dblend, _ = min_jerk((t_s - self.t0_s) / self.duration_s)
         T = self.T_start.copy()
         T[:3, 3] = self.T_start[:3, 3] + blend * self._dp
         T[:3, :3] = self.T_start[:3, :3] @ pin.exp3(blend * self._dR)

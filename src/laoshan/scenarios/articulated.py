@@ -22,7 +22,7 @@ from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import Door, Drawer, WorldSpec
+from laoshan.sim.world import Door, Drawer, WorldSpec, jittered
 
 START_S = 0.5                        # stand this long before reaching
 TOWARD_ROBOT = np.array([-1.0, 0.0, 0.0])   # the cabinets face the robot
@@ -96,8 +96,7 @@ def run_open(config: DrawerScenario | DoorScenario, progress: Callable[[int], No
     if grip == "grasp" and not robot.hands[config.side].closing:
         raise ValueError(f"{robot.name}'s {config.side} hand has no fingers to grasp a handle with")
     nominal = config.furniture
-    dx, dy = np.random.default_rng(config.seed).uniform(-config.jitter_m, config.jitter_m, 2)
-    actual = replace(nominal, front_x_m=nominal.front_x_m + float(dx), center_y_m=nominal.center_y_m + float(dy))
+    actual = jittered(nominal, config.jitter_m, config.seed)
     world = WorldSpec(drawers=(actual,), seed=config.seed) if isinstance(actual, Drawer) else \
         WorldSpec(doors=(actual,), seed=config.seed)
     body = SimBody(robot, world=world, seed=config.seed)

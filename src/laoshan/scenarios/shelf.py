@@ -21,7 +21,7 @@ from laoshan.limbs.sequence import HandSequence, HandStep
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.world import Shelf, WorldSpec
+from laoshan.sim.world import Shelf, WorldSpec, jittered
 
 START_S = 0.5
 
@@ -44,10 +44,6 @@ class ShelfScenario:
         """What the robot knows of the shelf (the map's)."""
         return tuple(ObstacleBox(name, center, half) for name, center, half in self.shelf.boxes())
 
-    def real_shelf(self) -> Shelf:
-        dx, dy = np.random.default_rng(self.seed).uniform(-self.jitter_m, self.jitter_m, 2)
-        s = self.shelf
-        return replace(s, front_x_m=s.front_x_m + float(dx), center_y_m=s.center_y_m + float(dy))
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,8 @@ def run_shelf(config: ShelfScenario, progress: Callable[[int], None] | None = No
     robot = robot or load_description(config.robot)
     if config.side not in robot.hands:
         raise ValueError(f"{robot.name} has no {config.side} hand")
-    body = SimBody(robot, world=WorldSpec(shelves=(config.real_shelf(),), seed=config.seed), seed=config.seed)
+    world = WorldSpec(shelves=(jittered(config.shelf, config.jitter_m, config.seed),), seed=config.seed)
+    body = SimBody(robot, world=world, seed=config.seed)
     controller = ReachController(robot)
     controller.set_obstacles(config.obstacles())
     task = ShelfReach(controller, config.side, np.array(config.goal_m), config.dwell_s, config.planned)

@@ -125,6 +125,7 @@ class SimBody:
         self._push_until_s = -1.0
         self._push_force_N = np.zeros(3)
         self._geoms_of: dict[str, np.ndarray] = {}   # world body -> which geoms are on it (scoring contacts)
+        self._robot_geoms = m.body_rootid[m.geom_bodyid] == m.body_rootid[self._base_body]   # ... and the robot's
         self._cameras_on = cameras
         self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
@@ -300,8 +301,7 @@ class SimBody:
             for b in range(m.nbody):     # bodies come after their parents
                 inside[b] = b == root or (b > 0 and inside[m.body_parentid[b]])
             self._geoms_of[body] = inside[m.geom_bodyid]
-        theirs = self._geoms_of[body]
-        ours = m.body_rootid[m.geom_bodyid] == m.body_rootid[self._base_body]
+        theirs, ours = self._geoms_of[body], self._robot_geoms
         g = d.contact.geom[:d.ncon]
         hits = np.flatnonzero((ours[g[:, 0]] & theirs[g[:, 1]]) | (ours[g[:, 1]] & theirs[g[:, 0]]))
         force, total = np.zeros(6), 0.0

@@ -9,8 +9,8 @@ all are moved only by contact forces.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeVar
 
 import mujoco
 import numpy as np
@@ -178,6 +178,17 @@ class Shelf:
                   (f"{self.name}_left", (x, y + hy - t / 2, top / 2), (hx, t / 2, top / 2)),
                   (f"{self.name}_right", (x, y - hy + t / 2, top / 2), (hx, t / 2, top / 2))]
         return tuple(parts)
+
+
+Furniture = TypeVar("Furniture", Drawer, Door, Shelf)
+
+
+def jittered(furniture: Furniture, jitter_m: float, seed: int) -> Furniture:
+    """The piece of furniture moved off its nominal place by up to ``jitter_m`` in x and y, drawn
+    from ``seed``: where it really stands when the robot is told the nominal place."""
+    dx, dy = np.random.default_rng(seed).uniform(-jitter_m, jitter_m, 2)
+    return replace(furniture, front_x_m=furniture.front_x_m + float(dx),
+                   center_y_m=furniture.center_y_m + float(dy))
 
 
 @dataclass(frozen=True)
