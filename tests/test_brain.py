@@ -129,3 +129,36 @@ def test_a_place_taken_by_another_object_is_refused(world: WorldModel) -> None:
                       world)
     validate_plan({"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place": "under the box"}]},
                   world)                                                   # the box itself may go there
+
+
+def test_the_world_model_knows_how_well_it_knows_each_object() -> None:
+    """A sighting is good to about 3 mm; unseen for a minute, or after the robot walked, an object is
+    known worse; seeing it again refreshes it (position, time and uncertainty)."""
+    from laoshan.brain.perception import Detection
+
+    def sighting(x: float, t: float) -> Detection:
+        return Detection("red", np.array([x, 0.0, 0.8]), np.array([0.14, 0.28, 0.18]), np.array([0.14, 0.28]),
+                         0.7, 0.7, 500, t)
+
+    world = WorldModel(STATIONS)
+    world.update([sighting(0.42, 1.0)])
+    box = world.objects[0]
+    assert world.sigma_at(box, 1.0) == pytest.approx(0.003)
+    assert world.sigma_at(box, 61.0) == pytest.approx(np.hypot(0.003, 0.06))      # may have been moved
+    assert not world.needs_look(box, 2.0) and world.needs_look(box, 61.0)
+    world.robot_moved(0.4)                                                         # odometry drift
+    assert world.sigma_at(box, 1.0) == pytest.approx(np.hypot(0.003, 0.02))
+    world.update([sighting(0.43, 70.0)])
+    assert len(world.objects) == 1 and box.seen_s == 70.0 and box.sightings == 2
+    assert box.p_world_m[0] == pytest.approx(0.43) and world.sigma_at(box, 70.0) == pytest.approx(0.003)
+    with pytest.raises(ValueError):
+        world.robot_moved(-1.0)
+
+
+def test_an_object_seen_long_ago_is_looked_at_before_it_is_picked(world: WorldModel) -> None:
+    fresh = plan_offline("put the red box on station 2", world, time_s=1.0)
+    stale = plan_offline("把红色的盒子放到二号工位上", world, time_s=120.0)
+    assert isinstance(fresh, Plan) and [s["skill"] for s in fresh.steps] == ["pick", "place"]
+    assert isinstance(stale, Plan) and [s["skill"] for s in stale.steps] == ["look", "pick", "place"]
+    with pytest.raises(PlanError, match="look first"):                # an LLM's plan that does not look
+        validate_plan({"steps": [{"skill": "pick", "object": "red-1"}]}, world, time_s=120.0)

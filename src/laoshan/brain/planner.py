@@ -3,13 +3,14 @@
 Offline by default: a small bilingual parser finds the actions (pick, put), the objects (colour and
 kind) and the places in each clause ("先…再…", "then", "，"), and grounds them in the world model.
 An instruction naming something the robot has not seen, or a place it does not know, is refused
-with the reason; one that fits more than one object gets a clarifying question. An optional LLM
+with the reason; one that fits more than one object gets a clarifying question; an object the
+world model knows too poorly (seen long ago, or before the robot walked) is looked at first. An optional LLM
 backend (any OpenAI-compatible chat endpoint, by URL) proposes plans as JSON; they go through the
 same validation and are never trusted blindly.
 
 A plan is JSON: ``{"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place":
-"station 2"}]}``; skills: look, pick (an object id), place (a place name, the held object), say
-(text).
+"station 2"}]}``; skills: look (look again, refreshing the world model), pick (an object id),
+place (a place name, the held object), say (text).
 """
 
 from __future__ import annotations
@@ -58,12 +59,13 @@ class Question:
     options: tuple[str, ...]             # object ids it could mean
 
 
-def validate_plan(data: Any, world: WorldModel) -> Plan:
-    """Check a proposed plan (parsed JSON) against the skills and the world model; raise PlanError
-    saying what is wrong."""
+def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> Plan:
+    """Check a proposed plan (parsed JSON) against the skills and the world model as of ``time_s``
+    (the sensor clock; None: as of the last sightings); raise PlanError saying what is wrong."""
     if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
         raise PlanError('a plan is an object with a non-empty "steps" list')
     holding: str | None = None
+    looked = False
     steps = []
     for i, step in enumerate(data["steps"]):
         if not isinstance(step, dict) or step.get("skill") not in SKILLS:
@@ -78,8 +80,12 @@ def validate_plan(data: Any, world: WorldModel) -> Plan:
         if skill == "pick":
             if holding is not None:
                 raise PlanError(f"step {i}: already holding {holding}")
-            if world.get(step["object"]) is None:
+            target = world.get(step["object"])
+            if target is None:
                 raise PlanError(f"step {i}: no object {step['object']!r} in the world model")
+            if not looked and world.needs_look(target, time_s):
+                sigma = world.sigma_at(target, time_s)
+                raise PlanError(f"step {i}: {target.id} is known only to ±{sigma * 100:.1f} cm: look first")
             holding = step["object"]
         elif skill == "place":
             if holding is None:
@@ -91,6 +97,7 @@ def validate_plan(data: Any, world: WorldModel) -> Plan:
             if taken is not None:
                 raise PlanError(f"step {i}: {place.name} is taken by the {taken.describe()} ({taken.id})")
             holding = None
+        looked = looked or skill == "look"
         steps.append(dict(step))
     return Plan(tuple(steps))
 
@@ -113,8 +120,9 @@ def _place_name(clause: str, world: WorldModel) -> str | None:
     return None
 
 
-def plan_offline(instruction: str, world: WorldModel) -> Plan | Refusal | Question:
-    """The built-in bilingual parser and symbolic planner."""
+def plan_offline(instruction: str, world: WorldModel, time_s: float | None = None) -> Plan | Refusal | Question:
+    """The built-in bilingual parser and symbolic planner, as of ``time_s`` (the sensor clock;
+    None: as of the last sightings)."""
     text = instruction.strip().lower().replace("先", "")
     if not text:
         return Refusal("the instruction is empty")
@@ -138,6 +146,8 @@ def plan_offline(instruction: str, world: WorldModel) -> Plan | Refusal | Questi
             if holding != matches[0].id:
                 if holding is not None:
                     return Refusal(f"I can hold one thing at a time and already hold {holding}")
+                if world.needs_look(matches[0], time_s) and {"skill": "look"} not in steps:
+                    steps.append({"skill": "look"})
                 steps.append({"skill": "pick", "object": matches[0].id})
                 holding = matches[0].id
         elif not _contains(clause, IT_WORDS) and (pick or put):
@@ -156,7 +166,7 @@ def plan_offline(instruction: str, world: WorldModel) -> Plan | Refusal | Questi
             return Refusal(f"I do not understand {clause!r}")
     if not steps:
         return Refusal(f"I found nothing to do in {instruction!r}")
-    return validate_plan({"steps": steps}, world)
+    return validate_plan({"steps": steps}, world, time_s)
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,7 @@ class LlmPlanner:
     model: str = "default"
     timeout_s: float = 10.0
 
-    def plan(self, instruction: str, world: WorldModel) -> Plan:
+    def plan(self, instruction: str, world: WorldModel, time_s: float | None = None) -> Plan:
         objects = [{"id": o.id, "colour": o.colour, "kind": o.kind} for o in world.objects]
         system = ("You plan for a humanoid robot. Answer with JSON only: {\"steps\": [...]}, each step one of "
                   f"{json.dumps({k: list(v) for k, v in SKILLS.items()})}. Objects: {json.dumps(objects)}. "
@@ -177,4 +187,4 @@ class LlmPlanner:
             data = chat_json(self.url, system, instruction, self.model, self.timeout_s)
         except LlmError as exc:
             raise PlanError(str(exc)) from None
-        return validate_plan(data, world)
+        return validate_plan(data, world, time_s)

@@ -1,8 +1,15 @@
 """The world model: objects the robot has seen and places it knows, in the world (odometry) frame.
 
 Objects come from perception: a new sighting of the same colour near a known object updates it
-(position, size, time of last sighting); others are added. Places come from the site's map (a
-station on a line, the left or right of a table) with their names in English and Chinese.
+(position, size, time of last sighting); others are added. Each object carries how well its
+position is known (1-σ per axis): as sighted, ``sighting_sigma_m`` (what
+``benchmarks/perception.py`` measures); unseen, an object may be moved by someone, so that grows
+with the time since its last sighting (``drift_m_s``); and the world frame is the robot's
+odometry, which drifts as it walks, so it grows with the distance walked since
+(:meth:`WorldModel.robot_moved`). An object known worse than ``look_sigma_m`` is looked at again
+before it is grasped (the planner says so). The latest sighting is kept, not an average: a held
+or pushed object moves between sightings. Places come from the site's map (a station on a line,
+the left or right of a table) with their names in English and Chinese.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ class WorldObject:
     seen_s: float                         # time of the last sighting
     bottom_z_m: float = 0.0               # lowest seen point (world)
     sightings: int = 1
+    sigma_m: float = 0.003                # 1-σ of p_world_m per axis [m] as of its last sighting, and the
+                                          # robot's walking since
 
     @property
     def top_z_m(self) -> float:
@@ -57,21 +66,51 @@ class WorldModel:
     places: tuple[Place, ...] = ()
     objects: list[WorldObject] = field(default_factory=list)
     same_object_m: float = 0.08           # a sighting this close to a known object of its colour is that object
+    sighting_sigma_m: float = 0.003       # 1-σ of one sighting's centre per axis (perception: 2.8 mm median)
+    drift_m_s: float = 0.001              # unseen objects may be moved: their 1-σ grows this fast
+    odometry_sigma_per_m: float = 0.05    # the odometry's 1-σ error per metre walked (side-steps at a table
+                                          # drift about 1.5 cm in 0.3 m)
+    look_sigma_m: float = 0.01            # known worse than this, an object is looked at before it is grasped
+
+    def __post_init__(self) -> None:
+        if not (self.sighting_sigma_m > 0 and self.look_sigma_m > 0):
+            raise ValueError("sighting_sigma_m and look_sigma_m must be > 0")
+        if self.drift_m_s < 0 or self.odometry_sigma_per_m < 0:
+            raise ValueError("drift_m_s and odometry_sigma_per_m must be >= 0")
 
     def update(self, detections: list[Detection]) -> None:
         """Merge one frame's detections."""
         for d in detections:
             known = [o for o in self.objects if o.colour == d.colour
                      and np.linalg.norm(o.p_world_m - d.p_world_m) < self.same_object_m]
-            if known:
+            if known:                     # it is where it is seen now, as well as a sighting tells
                 o = known[0]
                 o.p_world_m, o.size_m, o.seen_s = d.p_world_m.copy(), d.size_m.copy(), d.time_s
-                o.bottom_z_m = d.bottom_z_m
+                o.bottom_z_m, o.sigma_m = d.bottom_z_m, self.sighting_sigma_m
                 o.sightings += 1
             else:
                 n = sum(o.colour == d.colour for o in self.objects) + 1
                 self.objects.append(WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d),
-                                                d.p_world_m.copy(), d.size_m.copy(), d.time_s, d.bottom_z_m))
+                                                d.p_world_m.copy(), d.size_m.copy(), d.time_s, d.bottom_z_m,
+                                                sigma_m=self.sighting_sigma_m))
+
+    def robot_moved(self, distance_m: float) -> None:
+        """The robot walked this far: its odometry, the frame every object is in, may be off by
+        more, and so may every object's position relative to the robot."""
+        if not distance_m >= 0:
+            raise ValueError(f"distance_m must be >= 0, got {distance_m}")
+        for o in self.objects:
+            o.sigma_m = float(np.hypot(o.sigma_m, self.odometry_sigma_per_m * distance_m))
+
+    def sigma_at(self, o: WorldObject, time_s: float | None) -> float:
+        """1-σ of ``o``'s position per axis [m] at ``time_s`` (the sensor clock; None: as of its
+        last sighting)."""
+        unseen_s = 0.0 if time_s is None else max(0.0, time_s - o.seen_s)
+        return float(np.hypot(o.sigma_m, self.drift_m_s * unseen_s))
+
+    def needs_look(self, o: WorldObject, time_s: float | None) -> bool:
+        """Whether ``o`` is known too poorly at ``time_s`` to grasp without looking again."""
+        return self.sigma_at(o, time_s) > self.look_sigma_m
 
     def find(self, colour: str | None = None, kind: str | None = None) -> list[WorldObject]:
         return [o for o in self.objects if (colour is None or o.colour == colour) and (kind is None or o.kind == kind)]

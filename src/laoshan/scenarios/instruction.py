@@ -113,8 +113,8 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                           for o in world.objects)
         start = time.perf_counter()
         try:
-            answer = (LlmPlanner(config.llm_url).plan(config.instruction, world) if config.llm_url
-                      else plan_offline(config.instruction, world))
+            answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
+                      else plan_offline(config.instruction, world, state.time_s))
         except PlanError as exc:
             answer = Refusal(str(exc))
         plan_ms = (time.perf_counter() - start) * 1e3
@@ -126,12 +126,15 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
 
         if not isinstance(answer, Plan):
             return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
+        if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
+            state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S)
+            world.update(seen)
         pick = next(s for s in answer.steps if s["skill"] == "pick")
         place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
         target = world.get(pick["object"])
         assert target is not None
         walked: list[tuple[str, str]] = []
-        base_xy = controller.locomotion.state.p_world_base_m[:2]
+        base_xy = controller.locomotion.state.p_world_base_m[:2].copy()
         reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
         if reach > config.reach_m:
             stand_xy = target.p_world_m[:2] - np.array(GRASP_FROM[target.kind])
@@ -146,6 +149,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                 return InstructionReport(config.instruction, answer, "could not walk to it", seen_text, tuple(walked),
                                          False, episode.fell, None, plan_ms, body.energy_J, body.time_s,
                                          episode.wall_s)
+            world.robot_moved(float(np.linalg.norm(controller.locomotion.state.p_world_base_m[:2] - base_xy)))
             state, seen = stand_and_look(body, controller, episode.state, body.time_s + LOOK_S)
             world.update(seen)
             again = [o for o in world.find(target.colour, target.kind) if seen and o.seen_s == seen[0].time_s]
@@ -292,6 +296,7 @@ class _PlaceHeld:
         self._glance: Glance | None = None
         self._sequence: HandSequence | None = None
         self._drift_x_m = 0.0                       # odometry x minus map x, from the table's edge
+        self._from_xy: np.ndarray | None = None     # where the carry started (odometry) until it is done
 
     def _look(self, state: LowState) -> tuple[Detection | None, Glance] | None:
         """The object in the first frame taken since asking (its largest blob) and the glance that
@@ -314,6 +319,7 @@ class _PlaceHeld:
         if self._walk is None:                                     # start: carry it over
             self.controller.carry((PowerGraspConfig().side,))
             self._walk, self._started_s = WalkTo(self.controller.locomotion, self.stand_xy), state.time_s
+            self._from_xy = self.controller.locomotion.state.p_world_base_m[:2].copy()
         if not self._walk.done:
             self._walk()
             if self.controller.locomotion.fallen or state.time_s - self._started_s > WALK_TIMEOUT_S:
@@ -322,6 +328,10 @@ class _PlaceHeld:
                                       _walk_outcome(self._walk)))
             return
         if self._sequence is None:                   # arrived: where is it in the hand, where is the table?
+            if self._from_xy is not None:
+                here = self.controller.locomotion.state.p_world_base_m[:2]
+                self.world.robot_moved(float(np.linalg.norm(here - self._from_xy)))
+                self._from_xy = None
             look = self._look(state)
             if look is None:
                 return
