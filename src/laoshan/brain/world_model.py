@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 
 from laoshan.brain.perception import Detection
 
+SIGHTING_SIGMA_M = 0.003   # 1-σ of one sighting's centre per axis [m] (benchmarks/perception.py: 2.8 mm median)
+
 
 @dataclass
 class WorldObject:
@@ -32,7 +34,7 @@ class WorldObject:
     seen_s: float                         # time of the last sighting
     bottom_z_m: float = 0.0               # lowest seen point (world)
     sightings: int = 1
-    sigma_m: float = 0.003                # 1-σ of p_world_m per axis [m] as of its last sighting, and the
+    sigma_m: float = SIGHTING_SIGMA_M     # 1-σ of p_world_m per axis [m] as of its last sighting, and the
                                           # robot's walking since
 
     @property
@@ -66,7 +68,7 @@ class WorldModel:
     places: tuple[Place, ...] = ()
     objects: list[WorldObject] = field(default_factory=list)
     same_object_m: float = 0.08           # a sighting this close to a known object of its colour is that object
-    sighting_sigma_m: float = 0.003       # 1-σ of one sighting's centre per axis (perception: 2.8 mm median)
+    sighting_sigma_m: float = SIGHTING_SIGMA_M
     drift_m_s: float = 0.001              # unseen objects may be moved: their 1-σ grows this fast
     odometry_sigma_per_m: float = 0.05    # the odometry's 1-σ error per metre walked (side-steps at a table
                                           # drift about 1.5 cm in 0.3 m)
