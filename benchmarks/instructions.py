@@ -1,9 +1,11 @@
-"""Instructions in Chinese and English at a work table: success rate, plan latency and perception
-error, each instruction run in physics from a seeded scene (the box up to 1 cm off its place).
+"""Instructions in Chinese and English at a work table and in a kitchen: success rate, plan
+latency and perception error, each instruction run in physics from a seeded scene (the box, or the
+kitchen's cabinets, up to 1 cm off their place).
 
 An instruction succeeds when the outcome is the expected one: done (the box placed within 2 cm of
-its station, or picked and held up) or, for an impossible one, refused before anything moves.
-Prints a table and writes JSON.
+its station, or picked and held up; the drawer opened at least 10 cm or closed to within 2 cm, the
+door opened at least 30°) or, for an impossible one, refused before anything moves. Prints a
+table and writes JSON.
 
     python benchmarks/instructions.py [--quick] [--out benchmarks/results/instructions.json]
 """
@@ -41,22 +43,33 @@ INSTRUCTIONS = [
     ("put the blue can on station 1", REFUSED),                                  # taken by the box
     ("", REFUSED), ("put the red box on the moon", REFUSED),
 ]
+KITCHEN = [
+    ("打开抽屉", DONE), ("open the drawer", DONE), ("拉开抽屉", DONE), ("please open the drawer", DONE),
+    ("打开柜门", DONE), ("open the cabinet door", DONE), ("open the door", DONE), ("把门打开", DONE),
+    ("先打开抽屉，再关上", DONE), ("open the drawer, then close it", DONE),
+    ("先打开抽屉，再打开柜门", DONE), ("open the door, then open the drawer", DONE),
+    ("关上抽屉", REFUSED), ("close the drawer", REFUSED),                       # it is closed already
+    ("关上柜门", REFUSED), ("open the fridge", REFUSED), ("打开冰箱", REFUSED),   # not a skill; not here
+    ("open the drawer and put the red box in it", REFUSED),
+]
 
 
 def main() -> None:
     args = benchmark_args(__doc__, "instructions", "fewer instructions")
     robot = load_description(ROBOT)
-    cases = INSTRUCTIONS[::8] if args.quick else INSTRUCTIONS
+    cases = [("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
+    cases = cases[::8] if args.quick else cases
     rows_out, ok, plan_ms, wall = [], 0, [], []
-    for k, (instruction, expected) in enumerate(cases):
-        r = run_instruction(InstructionScenario(instruction=instruction, seed=k), robot=robot)
+    for k, (scene, instruction, expected) in enumerate(cases):
+        r = run_instruction(InstructionScenario(instruction=instruction, scene=scene, seed=k), robot=robot)
         got = DONE if r.success else REFUSED if (r.plan is None or not r.steps) and not r.fell else "failed"
         ok += got == expected
         plan_ms.append(r.plan_ms)
         wall.append(r.wall_s)
-        rows_out.append({"instruction": instruction, "expected": expected, "outcome": got, "answer": r.answer,
-                         "error_m": r.error_m, "plan_ms": r.plan_ms, "fell": r.fell})
-        print(f"  {k:2d} {'ok  ' if got == expected else 'FAIL'} {instruction!r}: {got}"
+        rows_out.append({"scene": scene, "instruction": instruction, "expected": expected, "outcome": got,
+                         "answer": r.answer, "error_m": r.error_m, "opened": [list(o) for o in r.opened],
+                         "plan_ms": r.plan_ms, "fell": r.fell})
+        print(f"  {k:2d} {'ok  ' if got == expected else 'FAIL'} [{scene}] {instruction!r}: {got}"
               f"{f' ({r.answer})' if r.answer else ''}", flush=True)
     errors = [r["error_m"] for r in rows_out if r["error_m"] is not None and r["outcome"] == DONE]
     results = {
@@ -65,10 +78,14 @@ def main() -> None:
         "plan_p50_ms": float(np.percentile(plan_ms, 50)), "plan_p95_ms": float(np.percentile(plan_ms, 95)),
         "place_error_median_mm": float(np.median(errors) * 1e3) if errors else None,
         "falls": sum(r["fell"] for r in rows_out), "runs": rows_out,
+        "by_scene": {scene: float(np.mean([r["outcome"] == r["expected"] for r in rows_out if r["scene"] == scene]))
+                     for scene in dict.fromkeys(r["scene"] for r in rows_out)},
     }
     rows = [
         ["instructions (Chinese / English)", f"{len(cases)} ({results['zh']} / {len(cases) - results['zh']})", ">= 40"],
         ["success (done as asked, or refused when impossible)", f"{results['success_rate']:.0%}", ">= 90%"],
+        *[[f"  {scene}: success", f"{results['by_scene'][scene]:.0%} of {sum(r['scene'] == scene for r in rows_out)}",
+           ""] for scene in results["by_scene"]],
         ["plan latency p50 / p95 (offline) [ms]", f"{results['plan_p50_ms']:.2f} / {results['plan_p95_ms']:.2f}",
          "p95 <= 100"],
         ["placed: error median [mm]", f"{results['place_error_median_mm']:.1f}"

@@ -186,6 +186,20 @@ def handle_rows(handle: dict) -> list[list[str]]:
              "-"]]
 
 
+def drawer_rows(drawer: dict) -> list[list[str]]:
+    return [["open a drawer >= 10 cm (random places): success",
+             f"{drawer['success_rate']:.0%} of {drawer['runs']} (falls {drawer['falls']}, "
+             f"refused {drawer['refused']})", "-"],
+            ["drawer opened, median [cm]", f"{drawer['opened_median_m'] * 100:.1f}", ">= 10"]]
+
+
+def door_rows(door: dict) -> list[list[str]]:
+    return [["open a door >= 30 deg (random places): success",
+             f"{door['success_rate']:.0%} of {door['runs']} (falls {door['falls']}, "
+             f"refused a step {door['refused']})", "-"],
+            ["door opened, median [deg]", f"{door['opened_median_deg']:.0f}", ">= 30"]]
+
+
 def peg_figures(robot, n: int) -> dict:
     """Insert a peg (6.6 cm across, 12 cm long, 0.3 kg) into a 5 cm deep hole with 1 mm clearance
     and a 4 mm chamfer, from seeded random places: the peg stands 0.34-0.40 m ahead and 0.08-0.16 m
@@ -335,7 +349,7 @@ def carry_figures(robot, n: int) -> dict:
 
 def main() -> None:
     args = benchmark_args(__doc__, "manipulation", "fewer targets and picks",
-                          sections=("peg", "plan", "shelf", "pinch", "handle"))
+                          sections=("peg", "plan", "shelf", "pinch", "drawer", "handle", "door"))
     robot = load_description(ROBOT)
     n_ik, n_reach, n_pick = (20, 4, 4) if args.quick else (200, 20, 50)
     n_blind = 2 if args.quick else 10
@@ -343,11 +357,15 @@ def main() -> None:
         sections = {"peg": lambda: peg_figures(robot, n_pick), "plan": lambda: plan_figures(robot, n_pick),
                     "shelf": lambda: shelf_figures(robot, n_pick, n_blind),
                     "pinch": lambda: pinch_figures(robot, n_pick),
-                    "handle": lambda: drawer_figures(robot, n_pick, grip="grasp")}
+                    "drawer": lambda: drawer_figures(robot, n_pick),
+                    "handle": lambda: drawer_figures(robot, n_pick, grip="grasp"),
+                    "door": lambda: door_figures(robot, n_pick)}
         fresh = {name: sections[name]() for name in args.only}
         rows = [*(peg_rows(fresh["peg"]) if "peg" in fresh else []),
                 *(pinch_rows(fresh["pinch"]) if "pinch" in fresh else []),
+                *(drawer_rows(fresh["drawer"]) if "drawer" in fresh else []),
                 *(handle_rows(fresh["handle"]) if "handle" in fresh else []),
+                *(door_rows(fresh["door"]) if "door" in fresh else []),
                 *plan_rows(fresh.get("plan", {}), fresh.get("shelf", {}))]
         print(format_table(["figure", "measured", "goal"], rows))
         print(f"updated {update_json(args.out, fresh)}")
@@ -393,15 +411,9 @@ def main() -> None:
          ">= 95%"],
         *pinch_rows(pinch),
         *peg_rows(peg),
-        ["open a drawer >= 10 cm (random places): success",
-         f"{drawer['success_rate']:.0%} of {drawer['runs']} (falls {drawer['falls']}, "
-         f"refused {drawer['refused']})", "-"],
-        ["drawer opened, median [cm]", f"{drawer['opened_median_m'] * 100:.1f}", ">= 10"],
+        *drawer_rows(drawer),
         *handle_rows(handle),
-        ["open a door >= 30 deg (random places): success",
-         f"{door['success_rate']:.0%} of {door['runs']} (falls {door['falls']}, "
-         f"refused a step {door['refused']})", "-"],
-        ["door opened, median [deg]", f"{door['opened_median_deg']:.0f}", ">= 30"],
+        *door_rows(door),
         [f"carry {carry['mass_kg']:g} kg {carry['distance_m']:g} m walking (backward): success",
          f"{carry['success_rate']:.0%} of {carry['runs']} (falls {carry['falls']}, dropped {carry['dropped']})", "-"],
         ["carry: distance really walked, median [m]", f"{carry['walked_median_m']:.2f}", ">= 5"],

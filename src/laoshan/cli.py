@@ -448,8 +448,9 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 
 @main.command("do")
 @click.argument("instruction")
-@click.option("--scene", default="table", show_default=True, type=click.Choice(["table"]),
-              help="Where: a work table with a red box, a blue can and a green ball, stations 1 to 4.")
+@click.option("--scene", default="table", show_default=True, type=click.Choice(["table", "kitchen"]),
+              help="Where: a work table with a red box, a blue can and a green ball, stations 1 to 4; or a "
+                   "kitchen with a drawer and a cabinet door.")
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
@@ -461,7 +462,8 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
     from laoshan.scenarios.instruction import InstructionScenario, run_instruction
 
     desc = _robot(robot)
-    config = InstructionScenario(instruction=instruction, robot=robot, llm_url=llm_url, seed=seed, video=video)
+    config = InstructionScenario(instruction=instruction, scene=scene, robot=robot, llm_url=llm_url, seed=seed,
+                                 video=video)
     report = _with_progress(desc, "following the instruction", config.seconds,
                             lambda progress: run_instruction(config, progress, desc))
     click.echo("seen: " + "; ".join(report.seen))
@@ -473,6 +475,8 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
     rows += [
         ["success", "yes" if report.success else "no" + (f" ({report.answer})" if report.answer else "")],
         ["placed off by [mm]", f"{report.error_m * 1e3:.1f}" if report.error_m is not None else "-"],
+        *[[f"{name} open at the end (ground truth)", f"{amount * 100:.1f} cm" if kind == "drawer"
+           else f"{math.degrees(amount):.0f} deg"] for name, kind, amount in report.opened],
         ["fell", "yes" if report.fell else "no"],
         ["time (simulated) [s]", f"{report.seconds:.1f}"],
         ["energy used [J]", report.energy_J],

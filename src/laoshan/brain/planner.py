@@ -1,6 +1,6 @@
 """Task planning: an instruction in Chinese or English becomes a validated plan over the skills.
 
-Offline by default: a small bilingual parser finds the actions (pick, put), the objects (colour and
+Offline by default: a small bilingual parser finds the actions (pick, put, open, close), the objects (colour and
 kind) and the places in each clause ("先…再…", "then", "，"), and grounds them in the world model.
 An instruction naming something the robot has not seen, or a place it does not know, is refused
 with the reason; one that fits more than one object gets a clarifying question; an object the
@@ -10,7 +10,9 @@ same validation and are never trusted blindly.
 
 A plan is JSON: ``{"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place":
 "station 2"}]}``; skills: look (look again, refreshing the world model), pick (an object id),
-place (a place name, the held object), say (text).
+place (a place name, the held object), open (a fixture: a drawer or a door) and close (a
+drawer; hands free for both, and a fixture must be closed to open it, open to close it), say
+(text).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 from laoshan.brain.llm import LlmError, chat_json
 from laoshan.brain.world_model import WorldModel
 
-SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "say": ("text",)}
+SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "open": ("fixture",),
+                                      "close": ("fixture",), "say": ("text",)}
 
 COLOUR_WORDS = {"red": ("red", "红"), "green": ("green", "绿"), "blue": ("blue", "蓝"), "yellow": ("yellow", "黄"),
                 "purple": ("purple", "紫"), "white": ("white", "白"), "black": ("black", "黑")}
@@ -32,6 +35,9 @@ KIND_WORDS = {"box": ("box", "盒", "箱"), "cylinder": ("can", "cylinder", "bot
 PICK_WORDS = ("pick", "take", "grab", "lift", "get", "拿", "抓", "取", "举")
 PUT_WORDS = ("put", "place", "move", "set", "bring", "放", "搬", "移")
 IT_WORDS = (" it", "它")
+CLOSES = ("drawer",)               # the kinds of fixture the limbs can close (a door's swing back: not yet)
+OPEN_WORDS = ("open", "打开", "拉开", "开启")
+CLOSE_WORDS = ("close", "shut", "关上", "关闭", "关好", "合上", "推上", "关")
 CLAUSE_SPLIT = re.compile(r"\bthen\b|\band then\b|然后|再|之后|[，,;；。]")
 ZH_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
 
@@ -66,6 +72,7 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
         raise PlanError('a plan is an object with a non-empty "steps" list')
     holding: str | None = None
     looked = False
+    is_open = {f.name: f.is_open for f in world.fixtures}    # as the plan goes: its effects so far
     steps = []
     for i, step in enumerate(data["steps"]):
         if not isinstance(step, dict) or step.get("skill") not in SKILLS:
@@ -97,6 +104,18 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
             if taken is not None:
                 raise PlanError(f"step {i}: {place.name} is taken by the {taken.describe()} ({taken.id})")
             holding = None
+        elif skill in ("open", "close"):
+            fixture = world.fixture(step["fixture"])
+            if fixture is None:
+                known = ", ".join(f.name for f in world.fixtures) or "none"
+                raise PlanError(f"step {i}: no fixture {step['fixture']!r} (I know {known})")
+            if holding is not None:
+                raise PlanError(f"step {i}: hands are not free to {skill} the {fixture.name}: holding {holding}")
+            if skill == "close" and fixture.kind not in CLOSES:
+                raise PlanError(f"step {i}: closing a {fixture.kind} is not among my skills yet")
+            if is_open[fixture.name] == (skill == "open"):
+                raise PlanError(f"step {i}: the {fixture.name} is already {'open' if skill == 'open' else 'closed'}")
+            is_open[fixture.name] = skill == "open"
         looked = looked or skill == "look"
         steps.append(dict(step))
     return Plan(tuple(steps))
@@ -128,12 +147,25 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
         return Refusal("the instruction is empty")
     steps: list[dict[str, Any]] = []
     holding: str | None = None
+    fixture: str | None = None                   # the fixture last named ("open the drawer, then close it")
     for clause in (c.strip() for c in CLAUSE_SPLIT.split(text)):
         if not clause:
             continue
         colour = next((c for c, words in COLOUR_WORDS.items() if _contains(clause, words)), None)
         kind = next((k for k, words in KIND_WORDS.items() if _contains(clause, words)), None)
         put, pick = _contains(clause, PUT_WORDS), _contains(clause, PICK_WORDS)
+        operate = "open" if _contains(clause, OPEN_WORDS) else "close" if _contains(clause, CLOSE_WORDS) else None
+        if operate is not None:
+            named = next((f.name for f in world.fixtures if any(_contains(clause, (a,)) for a in (f.name, *f.aliases))),
+                         None)
+            if named is None and (fixture is None or colour or kind):
+                known = ", ".join(f.name for f in world.fixtures) or "nothing"
+                return Refusal(f"I do not know what to {operate} in {clause!r} (I know: {known})")
+            if colour or kind or put or pick:
+                return Refusal(f"I do not understand {clause!r}: one thing at a time, please (first …, then …)")
+            fixture = named or fixture
+            steps.append({"skill": operate, "fixture": fixture})
+            continue
         if colour or kind:
             matches = world.find(colour, kind)
             wanted = " ".join(w for w in (colour, kind) if w) or "object"
@@ -166,7 +198,10 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
             return Refusal(f"I do not understand {clause!r}")
     if not steps:
         return Refusal(f"I found nothing to do in {instruction!r}")
-    return validate_plan({"steps": steps}, world, time_s)
+    try:
+        return validate_plan({"steps": steps}, world, time_s)
+    except PlanError as exc:               # a step that cannot be done as things are (a taken place, a shut drawer)
+        return Refusal(str(exc))
 
 
 @dataclass(frozen=True)
@@ -180,9 +215,11 @@ class LlmPlanner:
 
     def plan(self, instruction: str, world: WorldModel, time_s: float | None = None) -> Plan:
         objects = [{"id": o.id, "colour": o.colour, "kind": o.kind} for o in world.objects]
+        fixtures = [{"name": f.name, "kind": f.kind, "state": f.describe_state()} for f in world.fixtures]
         system = ("You plan for a humanoid robot. Answer with JSON only: {\"steps\": [...]}, each step one of "
                   f"{json.dumps({k: list(v) for k, v in SKILLS.items()})}. Objects: {json.dumps(objects)}. "
-                  f"Places: {json.dumps([p.name for p in world.places])}.")
+                  f"Places: {json.dumps([p.name for p in world.places])}. "
+                  f"Fixtures: {json.dumps(fixtures, ensure_ascii=False)}.")
         try:
             data = chat_json(self.url, system, instruction, self.model, self.timeout_s)
         except LlmError as exc:

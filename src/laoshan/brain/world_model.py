@@ -9,11 +9,14 @@ odometry, which drifts as it walks, so it grows with the distance walked since
 (:meth:`WorldModel.robot_moved`). An object known worse than ``look_sigma_m`` is looked at again
 before it is grasped (the planner says so). The latest sighting is kept, not an average: a held
 or pushed object moves between sightings. Places come from the site's map (a station on a line,
-the left or right of a table) with their names in English and Chinese.
+the left or right of a table) with their names in English and Chinese, and so do fixtures (a
+drawer, a cabinet's door): where their handle bar is when closed; a sighting of a handle's colour
+on its way out tells how far the fixture is open, and is not taken for an object.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +55,88 @@ class Place:
     xy_m: tuple[float, float]             # where an object put there goes (world frame)
 
 
+FIXTURE_KINDS = ("drawer", "door")
+
+
+def turn_z(angle_rad: float) -> NDArray[np.float64]:
+    """Rotation (3x3) by ``angle_rad`` about the vertical (counter-clockwise seen from above)."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+OPEN_ABOVE = {"drawer": 0.03, "door": math.radians(10.0)}   # a fixture opened further than this is open
+HANDLE_NEAR_M = 0.06    # a sighting of a handle's colour this close to the handle's way out is the handle
+
+
+@dataclass
+class Fixture:
+    """Something on the site's map that opens, with a coloured handle bar the camera sees: a drawer
+    (slides out toward the robot) or a door (swings toward it about a vertical hinge). Its state
+    is what was last seen of it."""
+
+    name: str                                   # canonical, e.g. "drawer"
+    aliases: tuple[str, ...]                    # other ways to say it, English and Chinese
+    kind: str                                   # "drawer" or "door"
+    handle_xyz_m: tuple[float, float, float]    # the bar's centre when closed (map: the world frame at start)
+    handle_colour: str                          # as perception names it
+    gap_m: float                                # clear space behind the bar [m] ...
+    bar_radius_m: float                         # ... and its radius
+    travel: float                               # how far it opens at most: drawer [m], door [rad]
+    hinge_xy_m: tuple[float, float] | None = None   # a door's hinge axis (map)
+    toward_robot: tuple[float, float] = (-1.0, 0.0)  # the closed front's outward normal (horizontal, unit)
+    opening: float = 0.0                        # as last seen: drawer [m] out, door [rad] open
+    p_handle_m: NDArray[np.float64] | None = None   # the bar's centre as last seen (world)
+    seen_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIXTURE_KINDS:
+            raise ValueError(f"fixture {self.name!r}: kind must be one of {FIXTURE_KINDS}, got {self.kind!r}")
+        if (self.kind == "door") != (self.hinge_xy_m is not None):
+            raise ValueError(f"fixture {self.name!r}: a door needs a hinge, a drawer has none")
+
+    @property
+    def is_open(self) -> bool:
+        return self.opening > OPEN_ABOVE[self.kind]
+
+    def amount(self) -> str:
+        """How far open, as last seen: "16 cm" (a drawer), "37°" (a door)."""
+        return f"{self.opening * 100:.0f} cm" if self.kind == "drawer" else f"{math.degrees(self.opening):.0f}°"
+
+    def describe_state(self) -> str:
+        return f"open {self.amount()}" if self.is_open else "closed"
+
+    def handle_at(self, opening: float) -> NDArray[np.float64]:
+        """Where the map has the handle bar's centre with the fixture ``opening`` open (world): a
+        drawer slides out toward the robot, a door swings toward it (clockwise seen from above)."""
+        closed = np.array(self.handle_xyz_m, dtype=float)
+        if self.kind == "drawer":
+            return closed + np.array([*self.toward_robot, 0.0]) * opening
+        assert self.hinge_xy_m is not None
+        hinge = np.array([*self.hinge_xy_m, closed[2]])
+        return hinge + turn_z(-opening) @ (closed - hinge)
+
+    def map_offset(self) -> NDArray[np.float64]:
+        """How far the fixture stands off its place on the map, in the world (odometry) frame, as
+        last seen: the seen handle less where the map has it at the seen opening (zero if unseen)."""
+        return np.zeros(3) if self.p_handle_m is None else self.p_handle_m - self.handle_at(self.opening)
+
+    def opening_at(self, p_world_handle: NDArray[np.float64]) -> float | None:
+        """How far open the fixture is if its handle is at ``p_world_handle``; None if the handle
+        cannot be there."""
+        p, closed = np.asarray(p_world_handle, dtype=float)[:2], np.array(self.handle_xyz_m[:2])
+        if self.kind == "drawer":
+            out = float((p - closed) @ np.array(self.toward_robot))
+            off = float(np.linalg.norm(p - closed - out * np.array(self.toward_robot)))
+            return max(0.0, out) if -HANDLE_NEAR_M < out < self.travel + HANDLE_NEAR_M and off < HANDLE_NEAR_M \
+                else None
+        assert self.hinge_xy_m is not None
+        arm, now = closed - self.hinge_xy_m, p - np.array(self.hinge_xy_m)
+        if abs(float(np.linalg.norm(now) - np.linalg.norm(arm))) > HANDLE_NEAR_M:
+            return None
+        angle = abs(math.atan2(float(arm[0] * now[1] - arm[1] * now[0]), float(arm @ now)))
+        return angle if angle < self.travel + 0.2 else None
+
+
 def kind_from_sighting(d: Detection) -> str:
     """A coarse shape guess: a ball's top band is a small cap, a cylinder's top is round and small
     (as wide both ways), a box is the rest."""
@@ -67,6 +152,7 @@ def kind_from_sighting(d: Detection) -> str:
 class WorldModel:
     places: tuple[Place, ...] = ()
     objects: list[WorldObject] = field(default_factory=list)
+    fixtures: tuple[Fixture, ...] = ()
     same_object_m: float = 0.08           # a sighting this close to a known object of its colour is that object
     sighting_sigma_m: float = SIGHTING_SIGMA_M
     drift_m_s: float = 0.001              # unseen objects may be moved: their 1-σ grows this fast
@@ -81,8 +167,10 @@ class WorldModel:
             raise ValueError("drift_m_s and odometry_sigma_per_m must be >= 0")
 
     def update(self, detections: list[Detection]) -> None:
-        """Merge one frame's detections."""
+        """Merge one frame's detections: a fixture's handle, or an object."""
         for d in detections:
+            if self._handle_seen(d):
+                continue
             known = [o for o in self.objects if o.colour == d.colour
                      and np.linalg.norm(o.p_world_m - d.p_world_m) < self.same_object_m]
             if known:                     # it is where it is seen now, as well as a sighting tells
@@ -95,6 +183,17 @@ class WorldModel:
                 self.objects.append(WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d),
                                                 d.p_world_m.copy(), d.size_m.copy(), d.time_s, d.bottom_z_m,
                                                 sigma_m=self.sighting_sigma_m))
+
+    def _handle_seen(self, d: Detection) -> bool:
+        """If ``d`` is a fixture's handle (its colour, on its way out), note how far the fixture is
+        open; the bar's height is the map's (a thin bar's seen points lie low on it)."""
+        for f in self.fixtures:
+            opening = f.opening_at(d.p_world_m) if d.colour == f.handle_colour else None
+            if opening is not None:
+                f.opening, f.seen_s = opening, d.time_s
+                f.p_handle_m = np.array([d.p_world_m[0], d.p_world_m[1], f.handle_xyz_m[2]])
+                return True
+        return False
 
     def robot_moved(self, distance_m: float) -> None:
         """The robot walked this far: its odometry, the frame every object is in, may be off by
@@ -129,6 +228,10 @@ class WorldModel:
             if o.id != other_than and float(np.linalg.norm(o.p_world_m[:2] - np.array(place.xy_m))) < reach:
                 return o
         return None
+
+    def fixture(self, name: str) -> Fixture | None:
+        key = name.strip().lower()
+        return next((f for f in self.fixtures if key == f.name or key in f.aliases), None)
 
     def get(self, object_id: str) -> WorldObject | None:
         return next((o for o in self.objects if o.id == object_id), None)

@@ -36,6 +36,8 @@ class HookConfig:
     clear_m: float = 0.04            # fingertips this far above the bar while going over it
     hook_depth_m: float = 0.035      # fingertips this far below the bar's axis while pulling
     front_m: float = 0.10            # the fingertips rise this far in front of the bar, toward the robot
+    back_m: float = 0.04             # ... and, let go, draw back this far toward it (square to the front, a
+                                     # door's turned with it: the arm may then go down without sweeping the bar)
     pull_force_N: float = 15.0       # expected resistance
     settle_s: float = 0.3            # each step lasts at least this long
 
@@ -90,7 +92,7 @@ class HookAndPull(HandSequence):
     handle's rigid motions from where it is (4x4, world) at each waypoint: the hooked fingertips
     and the hand's orientation move with it.
 
-    ``phase`` goes raise → over → hook → pull (once per path point) → unhook → opened."""
+    ``phase`` goes raise → over → hook → pull (once per path point) → unhook → back → opened."""
 
     def __init__(self, reach: ReachController, p_world_handle: np.ndarray, toward_robot: np.ndarray,
                  gap_m: float, bar_radius_m: float, path: list[np.ndarray], config: HookConfig | None = None) -> None:
@@ -118,6 +120,8 @@ class HookAndPull(HandSequence):
             tips.append(("pull", tip, X[:3, :3] @ R, pull))        # the handle holds the hand back
             last = tip
         tips.append(("unhook", last + over - hook, tips[-1][2], None))
+        u_end = path[-1][:3, :3] @ u                               # toward the robot, turned with a door
+        tips.append(("back", last + over - hook + u_end * c.back_m, tips[-1][2], None))   # clear of the bar
         steps = one_hand_steps(c.side, [(phase, R_hand, tip - c.finger_reach_m * R_hand[:, 0], load, {}, None)
                                         for phase, tip, R_hand, load in tips])
         super().__init__(reach, steps, "opened", c.settle_s)

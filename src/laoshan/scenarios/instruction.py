@@ -1,18 +1,24 @@
-"""Follow an instruction at a work table: look, plan, then pick and place with the hands.
+"""Follow an instruction: look, plan, then act with the hands (and feet).
 
-The table holds a red box (seeded a little off its usual place) and, at its two ends out of reach
-of the hands, a blue can (right) and a green ball (left). Stations 1 and 2 lie each side of the
+Two scenes. At the work table (``scene="table"``) the table holds a red box (seeded a little off
+its usual place) and, at its two ends out of reach of the hands, a blue can (right) and a green
+ball (left). Stations 1 and 2 lie each side of the
 box, stations 3 and 4 beyond them. The robot looks with its head camera, fills its world model,
 plans the instruction (offline parser, or an LLM backend whose plans are validated) and carries
 the plan out: an object out of reach is walked to first (side-stepping along the table on the
 robot's own pose estimate, then looking again); a box is picked (and placed) with both hands; a
 can or ball is picked with the right Dex3 hand and, to place it, carried over (the hand tied to
 the body while it side-steps), looked at in the hand and set down. Each result is checked with
-the camera. Ground truth scores the run (where the object ended, falls) and nothing else.
+the camera. In the kitchen (``scene="kitchen"``) a cabinet with a drawer stands before the robot
+and, to its left beyond the hand's reach, a cabinet with a door; their handle bars are yellow. The
+robot opens either (and closes the drawer) with its right hand, hooking the bar, walking to where
+the hand works it from first, and looks how far it is open after. Ground truth scores the run (where the
+object ended, how far the drawer and door are open, falls) and nothing else.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,19 +28,22 @@ import numpy as np
 
 from laoshan.brain.perception import Detection, near_edge_x
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
-from laoshan.brain.world_model import Place, WorldModel, WorldObject
+from laoshan.brain.world_model import Fixture, Place, WorldModel, WorldObject, turn_z
+from laoshan.limbs.articulated import HookAndPull, HookConfig, arc_pull, straight_pull
+from laoshan.limbs.ik import UnreachableTarget
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp, PowerGraspConfig, PowerPlace
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.cerebellum.navigate import WalkTo
-from laoshan.scenarios.episode import Glance, HeldUp, run_episode, run_walk_to, stand_and_look
+from laoshan.cerebellum.navigate import GoToConfig, WalkTo
+from laoshan.scenarios.episode import Episode, Glance, HeldUp, run_episode, run_walk_to, stand_and_look
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
-from laoshan.sim.world import Table, Thing, WorldSpec
+from laoshan.sim.world import Door, Drawer, Table, Thing, WorldSpec, jittered
 
 LOOK_S = 0.5
+AFTER_S = 1.0                     # the robot is watched this long after the plan ends (scoring falls)
 TABLE_Z = 0.70
 TABLE_XY, TABLE_SIZE = (0.55, 0.0), (0.4, 1.4)   # centre and size on the map (the world frame at start) [m]
 TABLE_FRONT_X = TABLE_XY[0] - TABLE_SIZE[0] / 2  # its near edge: the robot checks its odometry against it
@@ -49,14 +58,36 @@ STATIONS = (Place("station 1", ("一号工位", "1号工位", "工位1", "left",
             Place("station 2", ("二号工位", "2号工位", "工位2", "right", "右边", "右"), (0.42, -0.10)),
             Place("station 3", ("三号工位", "3号工位", "工位3"), (0.42, -0.26)),
             Place("station 4", ("四号工位", "4号工位", "工位4"), (0.42, 0.26)))
+HANDLE_COLOUR, HANDLE_RGBA = "yellow", (0.95, 0.8, 0.1, 1.0)   # the kitchen's handle bars, as perception names them
+DRAWER = Drawer("drawer", front_x_m=0.45, center_y_m=-0.18, handle_height_m=0.70, handle_rgba=HANDLE_RGBA)
+DOOR = Door("door", front_x_m=0.50, center_y_m=0.40, handle_height_m=0.72, handle_rgba=HANDLE_RGBA)
+FIXTURE_ALIASES = {"drawer": ("抽屉",), "door": ("cabinet door", "柜门", "柜子门", "门")}
+OPERATE_SIDE = "right"
+# where the right hand hooks a fixture's handle from (the handle from the robot's base, heading frame, m: a drawer's
+# as in scenarios/articulated.py; a door's 5 cm more to the left: after walking the robot stands a little lower)
+HANDLE_FROM = {"drawer": (0.38, -0.18), "door": (0.41, -0.14)}
+OPEN_GOAL = {"drawer": 0.10, "door": math.radians(30.0)}     # success: opened at least this far [m, rad] ...
+CLOSED_BELOW = {"drawer": 0.02}                              # ... or closed to within this
+PULL_M, SWING_RAD, SWING_STEPS = 0.15, math.radians(45.0), 3  # how far the hand draws a drawer and swings a door
+PUSH_PAST_M = 0.03             # closing a drawer, the hand pushes this far past closed
+MIN_PULL = {"drawer": 0.03, "door": math.radians(10.0)}       # opening again, the hand pulls at least this far
+# having opened a door, the hand goes down past its free edge (swung toward the robot) on its robot side first:
+# to one of these points (heading frame) 10 cm lower, then to its posture (straight there, it sweeps the door shut)
+DOOR_VIA_M, DOOR_VIA_DOWN_M = ((0.15, -0.05), (0.17, -0.08), (0.13, -0.02)), 0.10
+DROP_S = 1.0                   # an arm let go to its posture is out of the camera's way after this long
+FINE_STEPS = GoToConfig(max_speed_m_s=0.1, arrive_m=0.02)    # the last few cm to a fixture (and back), slowly
+
+
+SCENES = ("table", "kitchen")
 
 
 @dataclass(frozen=True)
 class InstructionScenario:
     instruction: str = "把红色的盒子放到二号工位上"
+    scene: str = "table"                # "table" (objects, stations) or "kitchen" (a drawer, a door)
     robot: str = "g1-functional"
     llm_url: str | None = None          # an OpenAI-compatible chat endpoint; None: the offline planner
-    jitter_m: float = 0.01              # the box is up to this far off its usual place (seeded)
+    jitter_m: float = 0.01              # the box (the kitchen's cabinets) up to this far off its usual place (seeded)
     place_tolerance_m: float = 0.02     # success: a placed object ends this close to its place
     lift_goal_m: float = 0.08           # success: a picked object is at least this high at the end
     attempts: int = 2                   # tries, each checked with the camera, before giving up
@@ -66,9 +97,26 @@ class InstructionScenario:
     seconds: float = 30.0               # at most; the run ends once the result is checked
     seed: int = 0
     video: Path | None = None
-    places: tuple[Place, ...] = field(default=STATIONS)
+    places: tuple[Place, ...] = field(default=STATIONS)   # the table's
+
+    def __post_init__(self) -> None:
+        if self.scene not in SCENES:
+            raise ValueError(f"scene must be one of {SCENES}, got {self.scene!r}")
+
+    def fixtures(self) -> tuple[Fixture, ...]:
+        """The scene's drawers and doors as the site's map has them (their nominal places)."""
+        if self.scene != "kitchen":
+            return ()
+        return tuple(Fixture(f.name, FIXTURE_ALIASES[f.name], "drawer" if isinstance(f, Drawer) else "door",
+                             tuple(f.handle_xyz_m), HANDLE_COLOUR, f.handle_gap_m, f.handle_radius_m,
+                             f.travel_m if isinstance(f, Drawer) else f.max_open_rad,
+                             None if isinstance(f, Drawer) else tuple(f.hinge_xyz_m[:2]))
+                     for f in (DRAWER, DOOR))
 
     def world(self) -> WorldSpec:
+        if self.scene == "kitchen":
+            return WorldSpec(drawers=(jittered(DRAWER, self.jitter_m, self.seed),),
+                             doors=(jittered(DOOR, self.jitter_m, self.seed + 1),), seed=self.seed)
         return WorldSpec(
             tables=(Table("table", TABLE_XY, TABLE_SIZE, TABLE_Z),),
             things=(Thing("box", "box", BOX_HALF_M, BOX_MASS_KG, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]),
@@ -93,6 +141,8 @@ class InstructionReport:
     energy_J: float
     seconds: float
     wall_s: float
+    opened: tuple[tuple[str, str, float], ...] = ()   # scoring: each fixture worked (name, kind) and how far
+                                                       # it is open at the end [drawer m, door rad]
 
 
 def run_instruction(config: InstructionScenario, progress: Callable[[int], None] | None = None,
@@ -100,17 +150,18 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     """Look, plan and act; ``progress(ticks)`` is called every 100 control ticks while acting."""
     robot = robot or load_description(config.robot)
     if len(robot.hands) < 2 or not robot.cameras:
-        raise ValueError(f"{robot.name} needs two hands and a camera to follow instructions at a table")
+        raise ValueError(f"{robot.name} needs two hands and a camera to follow instructions")
     body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
     recorder = VideoRecorder(body.model, config.video, robot.base_link) if config.video else None
     try:
         controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
         state = body.reset(config.seed)
         state, seen = stand_and_look(body, controller, state, LOOK_S)
-        world = WorldModel(places=config.places)
+        world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures())
         world.update(seen)
         seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
-                          for o in world.objects)
+                          for o in world.objects) + tuple(f"{f.name} {f.describe_state()}" for f in world.fixtures
+                                                          if f.seen_s is not None)
         start = time.perf_counter()
         try:
             answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
@@ -129,6 +180,23 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
             state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S)
             world.update(seen)
+        skills = {s["skill"] for s in answer.steps}
+        if skills & {"open", "close"}:
+            if skills - {"open", "close", "look"}:
+                return declined("a plan that opens or closes something does only that, for now", answer)
+            rest = np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(OPERATE_SIDE)   # standing
+            operations = [_Operate(config, body, controller, world, world.fixture(s["fixture"]), s["skill"], rest)
+                          for s in answer.steps if s["skill"] in ("open", "close")]
+            episode = _run_stages(config, body, state, controller, operations, None, recorder, progress)
+            worked = {o.fixture.name: o for o in operations}                   # each fixture's last operation
+            opened = tuple((name, o.fixture.kind, _opening(body, o.fixture)) for name, o in worked.items())
+            reached = all(o.verified for o in operations) and all(
+                amount >= OPEN_GOAL[kind] if worked[name].action == "open" else amount <= CLOSED_BELOW[kind]
+                for name, kind, amount in opened)
+            gave_up = next((o.gave_up for o in operations if o.gave_up), None)
+            return InstructionReport(config.instruction, answer, gave_up, seen_text,
+                                     tuple(x for o in operations for x in o.outcomes), reached and not episode.fell,
+                                     episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened)
         pick = next(s for s in answer.steps if s["skill"] == "pick")
         place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
         target = world.get(pick["object"])
@@ -177,16 +245,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             stages.append(_PlaceHeld(config, body, controller, world, target, place, height_m))
         truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
         watch = HeldUp(body, truth_name, config.lift_goal_m)
-
-        def act(k: int, state: LowState) -> LowCmd:
-            stage = next((s for s in stages if not s.verified), None)
-            if stage is not None and stage.gave_up is None:
-                stage(state)
-            return controller(state)
-
-        ticks = int(round((config.seconds - state.time_s) / body.loop.control_dt_s))
-        episode = run_episode(body, state, ticks, act, watch, recorder, progress,
-                              stop=lambda: all(s.verified for s in stages) or any(s.gave_up for s in stages))
+        episode = _run_stages(config, body, state, controller, stages, watch, recorder, progress)
         fell = episode.fell
         end = body.data.body(truth_name).xpos                                                # scoring only
         error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
@@ -202,6 +261,35 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         if recorder:
             recorder.close()
         body.close()                                  # free the camera's renderer
+
+
+def _run_stages(config: InstructionScenario, body: SimBody, state: LowState, controller: ReachController,
+                stages: list, watch: HeldUp | None, recorder: VideoRecorder | None,
+                progress: Callable[[int], None] | None) -> Episode:
+    """Run the plan's stages in order, each called before every control tick until the camera has
+    verified it, until one gives up or the scenario's time is over."""
+
+    def act(k: int, state: LowState) -> LowCmd:
+        stage = next((s for s in stages if not s.verified), None)
+        if stage is not None and stage.gave_up is None:
+            stage(state)
+        return controller(state)
+
+    ticks = int(round((config.seconds - state.time_s) / body.loop.control_dt_s))
+    episode = run_episode(body, state, ticks, act, watch, recorder, progress,
+                          stop=lambda: all(s.verified for s in stages) or any(s.gave_up for s in stages))
+    after = run_episode(body, episode.state, int(round(AFTER_S / body.loop.control_dt_s)),   # a fall under way
+                        lambda k, state: controller(state), watch, recorder, progress)      # counts too
+    return Episode(after.state, episode.fall_time_s if episode.fell else after.fall_time_s,
+                   episode.wall_s + after.wall_s)
+
+
+def _opening(body: SimBody, fixture: Fixture) -> float:
+    """Scoring only: how far the fixture is open [drawer m, door rad] (ground truth)."""
+    if fixture.kind == "drawer":
+        return max(0.0, -float(body.data.joint(f"{fixture.name}_slide").qpos[0]))
+    return max(0.0, float(body.data.joint(f"{fixture.name}_hinge").qpos[0]))
+
 
 class _Attempts:
     """Carries out the pick (and place) and checks its effect with the camera; if the object is not
@@ -372,3 +460,157 @@ class _PlaceHeld:
         self.verified = verdict.startswith("done")
         if not self.verified:
             self.gave_up = verdict
+
+
+class _Operate:
+    """Opens or closes a fixture with the right hand: walks to where the hand works it from if the
+    robot stands elsewhere (then shuffles onto the spot: the hook reaches only so far), looks at
+    the handle, hooks it and pulls (or pushes) it along its way (a drawer's rail, an arc about a
+    door's hinge), steps back from a door it opened (the door's free edge has swung toward the
+    robot: the arm going back to its posture would sweep it shut), brings the hand back to its
+    posture and looks how far the fixture is open now; if not as asked, tries again from the look,
+    up to ``attempts`` times. Call it before every control tick."""
+
+    def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
+                 fixture: Fixture | None, action: str, X_heading_rest: np.ndarray) -> None:
+        """``X_heading_rest``: the hand at its posture, standing (4x4, heading frame)."""
+        assert fixture is not None and action in ("open", "close")          # the plan was validated
+        self.config, self.body, self.controller, self.world = config, body, controller, world
+        self.fixture, self.action, self.X_heading_rest = fixture, action, X_heading_rest
+        self.outcomes: list[tuple[str, str]] = []
+        self.verified, self.gave_up = False, None
+        self._phase = "start"      # start → walk → shuffle → look → work (→ step back) → rest → check
+        self._walk: WalkTo | None = None
+        self._from_xy = np.zeros(2)
+        self._started_s = 0.0
+        self._glance: Glance | None = None
+        self._sequence: HookAndPull | None = None
+        self._tries = 0
+
+    def _look(self, state: LowState) -> bool | None:
+        """Look once: whether the handle was in the frame; None while the frame has not come."""
+        if self._glance is None:
+            self._glance = Glance(self.body, self.controller, state.time_s)
+        seen = self._glance.seen(state)
+        if seen is None:
+            return None
+        frame_s, self._glance = self._glance.frame_s, None
+        self.world.update(seen)
+        return self.fixture.seen_s == frame_s
+
+    def _walking(self, state: LowState) -> bool:
+        """Drive the walk under way: True while it goes on (or has given up)."""
+        assert self._walk is not None
+        if self._walk.done:
+            return False
+        self._walk()
+        if self.controller.locomotion.fallen or state.time_s - self._started_s > WALK_TIMEOUT_S:
+            self.gave_up = f"could not walk to the {self.fixture.name}"
+            self.outcomes.append((f"walk to the {self.fixture.name}", _walk_outcome(self._walk)))
+        return True
+
+    def __call__(self, state: LowState) -> None:
+        loco, f = self.controller.locomotion, self.fixture
+        base_xy = loco.state.p_world_base_m[:2]
+        if self._phase == "start":                       # stand where the hand works it from
+            closed = f.handle_at(0.0) + f.map_offset()
+            spot = closed[:2] - np.array(HANDLE_FROM[f.kind])
+            self._walk, self._started_s, self._from_xy = WalkTo(loco, spot), state.time_s, base_xy.copy()
+            self._phase = "walk"
+        if self._phase == "walk":
+            if self._walking(state):
+                return
+            assert self._walk is not None
+            self._walk, self._phase = WalkTo(loco, self._walk.goto.goal_xy_m, FINE_STEPS), "shuffle"
+        if self._phase == "shuffle":
+            if self._walking(state):
+                return
+            moved = float(np.linalg.norm(base_xy - self._from_xy))
+            if moved > FINE_STEPS.arrive_m:
+                self.world.robot_moved(moved)
+                assert self._walk is not None
+                self.outcomes.append((f"walk to the {f.name}", _walk_outcome(self._walk)))
+            self._phase = "look"
+        if self._phase == "look":                        # where is the handle?
+            seen = self._look(state)
+            if seen is False:
+                self.gave_up = f"the {f.name}'s handle is out of sight"
+                self.outcomes.append((f"{self.action} the {f.name}", f"failed: {self.gave_up}"))
+            elif seen:
+                self._sequence, self._phase = self._hook(), "work"
+            return
+        sequence = self._sequence
+        assert sequence is not None
+        if self._phase == "work":
+            if not sequence.done and not sequence.failed:
+                sequence.update(state.time_s)
+                return
+            self._phase = "rest"
+            if f.kind == "door" and self.action == "open" and sequence.done:   # first down past the door's edge
+                X_heading = self.controller.heading_frame()
+                T = X_heading @ self.X_heading_rest
+                T[2, 3] = self.controller.hand_pose(OPERATE_SIDE)[2, 3] - DOOR_VIA_DOWN_M
+                for via in DOOR_VIA_M:                   # the first of these the arm reaches
+                    T[:2, 3] = X_heading[:2, :2] @ np.array(via) + X_heading[:2, 3]
+                    try:
+                        self.controller.reach(OPERATE_SIDE, T)
+                    except UnreachableTarget:
+                        continue
+                    self._phase = "via"
+                    break
+                return
+        if self._phase == "via":
+            if not self.controller.arrived(OPERATE_SIDE, state.time_s):
+                return
+            self._phase = "rest"
+        if self._phase == "rest":                        # let go: the hand back to its posture
+            self._phase, self._started_s = "check", state.time_s
+            try:
+                self.controller.reach(OPERATE_SIDE, self.controller.heading_frame() @ self.X_heading_rest)
+            except UnreachableTarget:                    # (not from here: the arm finds its posture itself,
+                self.controller.release(OPERATE_SIDE)    # out of the camera's way in DROP_S)
+            return
+        if OPERATE_SIDE in self.controller.motions:
+            if not self.controller.arrived(OPERATE_SIDE, state.time_s):
+                return
+            self.controller.release(OPERATE_SIDE)
+        elif state.time_s - self._started_s < DROP_S:
+            return
+        seen = self._look(state)                         # how far open is it now?
+        if seen is None:
+            return
+        self.outcomes.append((f"attempt {self._tries + 1}: {self.action} the {f.name}",
+                              self._verdict(seen, sequence.failed)))
+        self._tries += 1
+        if self.outcomes[-1][1].startswith("done"):
+            self.verified = True
+        elif self._tries >= self.config.attempts or not seen:
+            self.gave_up = f"gave up after {self._tries} attempt(s): {self.outcomes[-1][1]}"
+        else:                                            # again: walk back to the spot, look, work
+            self._phase = "start"
+
+    def _hook(self) -> HookAndPull:
+        """The hand's way for this action from the handle as last seen (a door's hinge: the map's,
+        moved by how far the fixture is seen off its place on the map); opening, as far as the
+        fixture is still short of the full pull or swing."""
+        f = self.fixture
+        p = f.handle_at(f.opening) + f.map_offset()            # the handle as last seen (or on the map)
+        u = np.array([*f.toward_robot, 0.0])
+        if f.kind == "drawer":
+            path = straight_pull(u, max(PULL_M - f.opening, MIN_PULL["drawer"]) if self.action == "open"
+                                 else -(f.opening + PUSH_PAST_M))
+        else:                                                  # (doors are opened only: planner.CLOSES)
+            assert f.hinge_xy_m is not None
+            hinge = np.array([*f.hinge_xy_m, p[2]]) + f.map_offset()
+            u = turn_z(-f.opening) @ u                         # the open door's outward normal
+            path = arc_pull(hinge, -max(SWING_RAD - f.opening, MIN_PULL["door"]), SWING_STEPS)
+        return HookAndPull(self.controller, p, u, f.gap_m, f.bar_radius_m, path, HookConfig(side=OPERATE_SIDE))
+
+    def _verdict(self, seen: bool, failed: str | None) -> str:
+        f = self.fixture
+        if failed:
+            return f"failed: {failed}"
+        if not seen:
+            return f"failed: the {f.name}'s handle is out of sight"
+        ok = f.opening >= OPEN_GOAL[f.kind] if self.action == "open" else f.opening <= CLOSED_BELOW[f.kind]
+        return f"{'done' if ok else 'failed'}: the {f.name} is seen {f.amount()} open"

@@ -21,6 +21,7 @@ TerrainKind = Literal["flat", "slope", "steps", "rough"]
 TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "rough")
 SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere")
 DOOR_THICKNESS_M = 0.02
+HANDLE_RGBA = (0.3, 0.3, 0.35, 1.0)   # a handle bar's colour unless told (dark: the camera sees no object)
 
 
 class WorldError(ValueError):
@@ -86,6 +87,7 @@ class Drawer:
     mass_kg: float = 2.0
     damping_Ns_m: float = 5.0           # rail damping ...
     friction_N: float = 3.0             # ... and dry friction
+    handle_rgba: tuple[float, float, float, float] = HANDLE_RGBA
 
     def __post_init__(self) -> None:
         if not 0.3 <= self.handle_height_m <= 1.5:
@@ -126,6 +128,7 @@ class Door:
     mass_kg: float = 2.0
     damping_Nms_rad: float = 0.5        # hinge damping ...
     friction_Nm: float = 0.3            # ... and dry friction
+    handle_rgba: tuple[float, float, float, float] = HANDLE_RGBA
 
     def __post_init__(self) -> None:
         if not 0.3 <= self.handle_height_m <= 1.5:
@@ -412,11 +415,12 @@ def _handle(front_x_m: float, y_m: float, z_m: float, gap_m: float, radius_m: fl
     return [*posts, ("handle", mujoco.mjtGeom.mjGEOM_CAPSULE, [radius_m, length_m / 2, 0], [front_x_m - gap, y_m, z_m])]
 
 
-def _add_parts(body: mujoco.MjsBody, name: str, parts: list[Part], mass_kg: float, rgba: list[float]) -> None:
-    """The geoms of a moving part, its mass shared among them; the handle bar is dark."""
+def _add_parts(body: mujoco.MjsBody, name: str, parts: list[Part], mass_kg: float, rgba: list[float],
+               handle_rgba: tuple[float, ...]) -> None:
+    """The geoms of a moving part, its mass shared among them; the handle bar in its own colour."""
     for part, kind, size, pos in parts:
         geom = body.add_geom(name=f"{name}_{part}", type=kind, size=size, pos=pos, mass=mass_kg / len(parts),
-                             rgba=rgba if part != "handle" else [0.3, 0.3, 0.35, 1],
+                             rgba=rgba if part != "handle" else list(handle_rgba),
                              contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
         if part == "handle":
             geom.quat = [math.cos(math.pi / 4), math.cos(math.pi / 4), 0, 0]   # capsule axis along y
@@ -441,7 +445,7 @@ def _add_drawer(wb: mujoco.MjsBody, d: Drawer) -> None:
                          ("floor", box, [hx - wall, inner_y, 0.005], [0, 0, -front_h / 2 + 0.01]),
                          ("rear", box, [0.005, inner_y, front_h / 3], [hx - 2 * wall, 0, -front_h / 6])]
     parts += _handle(-hx, 0.0, 0.0, d.handle_gap_m, d.handle_radius_m, d.handle_length_m)
-    _add_parts(drawer, d.name, parts, d.mass_kg, [0.7, 0.65, 0.55, 1])
+    _add_parts(drawer, d.name, parts, d.mass_kg, [0.7, 0.65, 0.55, 1], d.handle_rgba)
 
 
 def _add_door(wb: mujoco.MjsBody, d: Door) -> None:
@@ -462,7 +466,7 @@ def _add_door(wb: mujoco.MjsBody, d: Door) -> None:
                           [t / 2, -hy, 0.1 + panel_h / 2])]
     parts += _handle(0.0, -d.width_m + d.handle_inset_m, d.handle_height_m, d.handle_gap_m, d.handle_radius_m,
                      d.handle_length_m)
-    _add_parts(door, d.name, parts, d.mass_kg, [0.9, 0.9, 0.88, 1])
+    _add_parts(door, d.name, parts, d.mass_kg, [0.9, 0.9, 0.88, 1], d.handle_rgba)
 
 
 def _add_hole_block(wb: mujoco.MjsBody, b: HoleBlock) -> None:
