@@ -156,8 +156,7 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
         put, pick = _contains(clause, PUT_WORDS), _contains(clause, PICK_WORDS)
         operate = "open" if _contains(clause, OPEN_WORDS) else "close" if _contains(clause, CLOSE_WORDS) else None
         if operate is not None:
-            named = next((f.name for f in world.fixtures if any(_contains(clause, (a,)) for a in (f.name, *f.aliases))),
-                         None)
+            named = next((f.name for f in world.fixtures if _contains(clause, (f.name, *f.aliases))), None)
             if named is None and (fixture is None or colour or kind):
                 known = ", ".join(f.name for f in world.fixtures) or "nothing"
                 return Refusal(f"I do not know what to {operate} in {clause!r} (I know: {known})")

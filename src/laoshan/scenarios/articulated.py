@@ -22,7 +22,7 @@ from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import Door, Drawer, WorldSpec, jittered
+from laoshan.sim.world import Door, Drawer, WorldSpec, jittered, opened_truth
 
 START_S = 0.5                        # stand this long before reaching
 TOWARD_ROBOT = np.array([-1.0, 0.0, 0.0])   # the cabinets face the robot
@@ -50,7 +50,7 @@ class DrawerScenario:
 
     def opened(self, body: SimBody) -> float:
         """Scoring only: how far the drawer is out [m] (0 at the closed stop)."""
-        return max(0.0, -float(body.data.joint(f"{self.drawer.name}_slide").qpos[0]))
+        return opened_truth(body.data, self.drawer)
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class DoorScenario:
 
     def opened(self, body: SimBody) -> float:
         """Scoring only: the door's opening angle [rad]."""
-        return max(0.0, float(body.data.joint(f"{self.door.name}_hinge").qpos[0]))
+        return opened_truth(body.data, self.door)
 
 
 @dataclass(frozen=True)

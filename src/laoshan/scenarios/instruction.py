@@ -2,18 +2,18 @@
 
 Two scenes. At the work table (``scene="table"``) the table holds a red box (seeded a little off
 its usual place) and, at its two ends out of reach of the hands, a blue can (right) and a green
-ball (left). Stations 1 and 2 lie each side of the
-box, stations 3 and 4 beyond them. The robot looks with its head camera, fills its world model,
-plans the instruction (offline parser, or an LLM backend whose plans are validated) and carries
-the plan out: an object out of reach is walked to first (side-stepping along the table on the
-robot's own pose estimate, then looking again); a box is picked (and placed) with both hands; a
-can or ball is picked with the right Dex3 hand and, to place it, carried over (the hand tied to
-the body while it side-steps), looked at in the hand and set down. Each result is checked with
-the camera. In the kitchen (``scene="kitchen"``) a cabinet with a drawer stands before the robot
-and, to its left beyond the hand's reach, a cabinet with a door; their handle bars are yellow. The
-robot opens either (and closes the drawer) with its right hand, hooking the bar, walking to where
-the hand works it from first, and looks how far it is open after. Ground truth scores the run (where the
-object ended, how far the drawer and door are open, falls) and nothing else.
+ball (left). Stations 1 and 2 lie each side of the box, stations 3 and 4 beyond them. The robot
+looks with its head camera, fills its world model, plans the instruction (offline parser, or an LLM
+backend whose plans are validated) and carries the plan out: an object out of reach is walked to
+first (side-stepping along the table on the robot's own pose estimate, then looking again); a box
+is picked (and placed) with both hands; a can or ball is picked with the right Dex3 hand and, to
+place it, carried over (the hand tied to the body while it side-steps), looked at in the hand and
+set down. Each result is checked with the camera. In the kitchen (``scene="kitchen"``) a cabinet
+with a drawer stands before the robot and, to its left beyond the hand's reach, a cabinet with a
+door; their handle bars are yellow. The robot opens either (and closes the drawer) with its right
+hand, hooking the bar, walking to where the hand works it from first, and looks how far it is open
+after. Ground truth scores the run (where the object ended, how far the drawer and door are open,
+falls) and nothing else.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from laoshan.scenarios.episode import Episode, Glance, HeldUp, run_episode, run_
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
-from laoshan.sim.world import Door, Drawer, Table, Thing, WorldSpec, jittered
+from laoshan.sim.world import Door, Drawer, Table, Thing, WorldSpec, jittered, opened_truth
 
 LOOK_S = 0.5
 AFTER_S = 1.0                     # the robot is watched this long after the plan ends (scoring falls)
@@ -189,7 +189,9 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                           for s in answer.steps if s["skill"] in ("open", "close")]
             episode = _run_stages(config, body, state, controller, operations, None, recorder, progress)
             worked = {o.fixture.name: o for o in operations}                   # each fixture's last operation
-            opened = tuple((name, o.fixture.kind, _opening(body, o.fixture)) for name, o in worked.items())
+            furniture = {f.name: f for f in (*body.world.drawers, *body.world.doors)}   # scoring only
+            opened = tuple((name, o.fixture.kind, opened_truth(body.data, furniture[name]))
+                           for name, o in worked.items())
             reached = all(o.verified for o in operations) and all(
                 amount >= OPEN_GOAL[kind] if worked[name].action == "open" else amount <= CLOSED_BELOW[kind]
                 for name, kind, amount in opened)
@@ -282,13 +284,6 @@ def _run_stages(config: InstructionScenario, body: SimBody, state: LowState, con
                         lambda k, state: controller(state), watch, recorder, progress)      # counts too
     return Episode(after.state, episode.fall_time_s if episode.fell else after.fall_time_s,
                    episode.wall_s + after.wall_s)
-
-
-def _opening(body: SimBody, fixture: Fixture) -> float:
-    """Scoring only: how far the fixture is open [drawer m, door rad] (ground truth)."""
-    if fixture.kind == "drawer":
-        return max(0.0, -float(body.data.joint(f"{fixture.name}_slide").qpos[0]))
-    return max(0.0, float(body.data.joint(f"{fixture.name}_hinge").qpos[0]))
 
 
 class _Attempts:
@@ -466,10 +461,10 @@ class _Operate:
     """Opens or closes a fixture with the right hand: walks to where the hand works it from if the
     robot stands elsewhere (then shuffles onto the spot: the hook reaches only so far), looks at
     the handle, hooks it and pulls (or pushes) it along its way (a drawer's rail, an arc about a
-    door's hinge), steps back from a door it opened (the door's free edge has swung toward the
-    robot: the arm going back to its posture would sweep it shut), brings the hand back to its
-    posture and looks how far the fixture is open now; if not as asked, tries again from the look,
-    up to ``attempts`` times. Call it before every control tick."""
+    door's hinge), brings the hand back to its posture (from a door it opened, through a point on
+    the near side of the door's free edge, which has swung toward the robot) and looks how far the
+    fixture is open now; if not as asked, walks back to the spot and tries again, up to
+    ``attempts`` times. Call it before every control tick."""
 
     def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
                  fixture: Fixture | None, action: str, X_heading_rest: np.ndarray) -> None:
@@ -479,7 +474,7 @@ class _Operate:
         self.fixture, self.action, self.X_heading_rest = fixture, action, X_heading_rest
         self.outcomes: list[tuple[str, str]] = []
         self.verified, self.gave_up = False, None
-        self._phase = "start"      # start → walk → shuffle → look → work (→ step back) → rest → check
+        self._phase = "start"      # start → walk → shuffle → look → work (→ via) → rest → check
         self._walk: WalkTo | None = None
         self._from_xy = np.zeros(2)
         self._started_s = 0.0

@@ -186,6 +186,14 @@ class Shelf:
 Furniture = TypeVar("Furniture", Drawer, Door, Shelf)
 
 
+def opened_truth(data: mujoco.MjData, furniture: Drawer | Door) -> float:
+    """Scoring only (ground truth): how far a drawer is out [m] (0 at its closed stop) or a door
+    open [rad]."""
+    if isinstance(furniture, Drawer):
+        return max(0.0, -float(data.joint(f"{furniture.name}_slide").qpos[0]))
+    return max(0.0, float(data.joint(f"{furniture.name}_hinge").qpos[0]))
+
+
 def jittered(furniture: Furniture, jitter_m: float, seed: int) -> Furniture:
     """The piece of furniture moved off its nominal place by up to ``jitter_m`` in x and y, drawn
     from ``seed``: where it really stands when the robot is told the nominal place."""
