@@ -1,10 +1,11 @@
-"""Instructions in Chinese and English at a work table and in a kitchen: success rate, plan
-latency and perception error, each instruction run in physics from a seeded scene (the box, or the
-kitchen's cabinets, up to 1 cm off their place).
+"""Instructions in Chinese and English at a work table, in a kitchen and in a service hall: success
+rate, plan latency and perception error, each instruction run in physics from a seeded scene (the
+box, the kitchen's cabinets and button, the hall's can up to 1 cm off their place).
 
 An instruction succeeds when the outcome is the expected one: done (the box placed within 2 cm of
 its station, or picked and held up; the drawer opened at least 10 cm or closed to within 2 cm, the
-door opened at least 30°) or, for an impossible one, refused before anything moves. Prints a
+door opened at least 30°, the button's lamp lit; the can handed over: standing on the customer's
+palm) or, for an impossible one, refused before anything moves. Prints a
 table and writes JSON.
 
     python benchmarks/instructions.py [--quick] [--out benchmarks/results/instructions.json]
@@ -51,13 +52,24 @@ KITCHEN = [
     ("关上抽屉", REFUSED), ("close the drawer", REFUSED),                       # it is closed already
     ("关上柜门", REFUSED), ("open the fridge", REFUSED), ("打开冰箱", REFUSED),   # not a skill; not here
     ("open the drawer and put the red box in it", REFUSED),
+    ("按一下按钮", DONE), ("press the button", DONE), ("按下启动按钮", DONE), ("press the red button", DONE),
+    ("先打开抽屉，再按一下按钮", DONE), ("press the button, then open the drawer", DONE),
+    ("open the door, then press the button", DONE),
+    ("ring the bell", REFUSED), ("press the button and open the drawer", REFUSED),
+]
+HALL = [
+    ("把蓝色的杯子递给我", DONE), ("hand me the blue cup", DONE), ("bring me the can", DONE), ("请把罐子递给我", DONE),
+    ("give me the blue can", DONE), ("先拿起蓝色的杯子，再递给我", DONE), ("pick up the can, then hand it to me", DONE),
+    ("拿给我蓝色的罐子", DONE),
+    ("hand me the red box", REFUSED), ("把绿色的球递给我", REFUSED), ("give it to me", REFUSED),
 ]
 
 
 def main() -> None:
     args = benchmark_args(__doc__, "instructions", "fewer instructions")
     robot = load_description(ROBOT)
-    cases = [("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
+    cases = ([("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
+             + [("hall", i, e) for i, e in HALL])
     cases = cases[::8] if args.quick else cases
     rows_out, ok, plan_ms, wall = [], 0, [], []
     for k, (scene, instruction, expected) in enumerate(cases):
@@ -68,6 +80,7 @@ def main() -> None:
         wall.append(r.wall_s)
         rows_out.append({"scene": scene, "instruction": instruction, "expected": expected, "outcome": got,
                          "answer": r.answer, "error_m": r.error_m, "opened": [list(o) for o in r.opened],
+                         "pressed": [list(p) for p in r.pressed],
                          "plan_ms": r.plan_ms, "fell": r.fell})
         print(f"  {k:2d} {'ok  ' if got == expected else 'FAIL'} [{scene}] {instruction!r}: {got}"
               f"{f' ({r.answer})' if r.answer else ''}", flush=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from laoshan.brain.perception import Detection
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Question, Refusal, plan_offline, validate_plan
 from laoshan.brain.world_model import Place, WorldModel, WorldObject
 from laoshan.scenarios.instruction import STATIONS
@@ -134,7 +135,6 @@ def test_a_place_taken_by_another_object_is_refused(world: WorldModel) -> None:
 def test_the_world_model_knows_how_well_it_knows_each_object() -> None:
     """A sighting is good to about 3 mm; unseen for a minute, or after the robot walked, an object is
     known worse; seeing it again refreshes it (position, time and uncertainty)."""
-    from laoshan.brain.perception import Detection
 
     def sighting(x: float, t: float) -> Detection:
         return Detection("red", np.array([x, 0.0, 0.8]), np.array([0.14, 0.28, 0.18]), np.array([0.14, 0.28]),
@@ -168,7 +168,8 @@ def test_an_object_seen_long_ago_is_looked_at_before_it_is_picked(world: WorldMo
 def kitchen() -> WorldModel:
     from laoshan.scenarios.instruction import InstructionScenario
 
-    return WorldModel(fixtures=InstructionScenario(scene="kitchen").fixtures())
+    scene = InstructionScenario(scene="kitchen")
+    return WorldModel(fixtures=scene.fixtures(), switches=scene.switches())
 
 
 @pytest.mark.parametrize(("instruction", "expected"), [
@@ -204,7 +205,6 @@ def test_open_and_close_have_preconditions(kitchen: WorldModel) -> None:
 def test_a_handle_seen_tells_how_far_its_fixture_is_open(kitchen: WorldModel) -> None:
     """A sighting of a handle's colour on its way out is the handle, not a new object: it gives the
     fixture's opening (a drawer's along its rail, a door's about its hinge) and where it stands."""
-    from laoshan.brain.perception import Detection
 
     def yellow(p: np.ndarray) -> Detection:
         return Detection("yellow", p, np.array([0.02, 0.15, 0.07]), np.array([0.02, 0.15]), 0.7, 0.66, 300, 1.0)
@@ -221,6 +221,111 @@ def test_a_handle_seen_tells_how_far_its_fixture_is_open(kitchen: WorldModel) ->
     assert [o.colour for o in kitchen.objects] == ["yellow"]
 
 
+@pytest.mark.parametrize(("instruction", "expected"), [
+    ("按一下按钮", (("press", "button"),)),
+    ("press the red button", (("press", "button"),)),
+    ("先打开抽屉，再按启动按钮", (("open", "drawer"), ("press", "button"))),
+])
+def test_press_instructions_become_plans(kitchen: WorldModel, instruction: str, expected: tuple) -> None:
+    plan = plan_offline(instruction, kitchen)
+    assert isinstance(plan, Plan)
+    assert tuple((s["skill"], s.get("fixture") or s.get("button")) for s in plan.steps) == expected
+
+
+def test_press_needs_a_known_button_and_a_free_hand(kitchen: WorldModel) -> None:
+    for instruction, reason in [("按一下电梯", "do not know what to press"),
+                                ("press the button and pick up the box", "one thing at a time"),
+                                ("press the button and open the drawer", "one thing at a time")]:
+        answer = plan_offline(instruction, kitchen)
+        assert isinstance(answer, Refusal) and reason in answer.reason, instruction
+    with pytest.raises(PlanError, match="no button 'bell'"):
+        validate_plan({"steps": [{"skill": "press", "button": "bell"}]}, kitchen)
+    kitchen.objects.append(WorldObject("red-1", "red", "box", np.zeros(3), np.zeros(3), 0.0))
+    with pytest.raises(PlanError, match="a hand is not free"):
+        validate_plan({"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "press", "button": "按钮"}]},
+                      kitchen)
+
+
+def test_a_switch_seen_tells_whether_its_lamp_is_lit(kitchen: WorldModel) -> None:
+    """A sighting of the cap's colour at the cap is the cap (its face: the nearest of its points), not
+    an object; its lamp's colour above it in the same frame says it is lit, its absence not."""
+
+    def blob(colour: str, centre: np.ndarray, time_s: float) -> Detection:
+        points = centre + np.random.default_rng(0).uniform(-0.01, 0.01, (200, 3)) * [0.0, 1.0, 1.0]
+        points[::2, 0] += 0.01                                   # the cap's rim, seen behind its face
+        return Detection(colour, centre, np.zeros(3), np.zeros(2), 0.0, 0.0, 200, time_s, points)
+
+    switch = kitchen.switch("启动按钮")
+    assert switch is not None and switch.lit is None
+    face = np.array(switch.cap_xyz_m) + [0.005, 0.01, 0.0]       # the panel stands a little off the map
+    kitchen.update([blob("red", face, 1.0)])
+    assert switch.lit is False and switch.seen_s == 1.0 and not kitchen.objects
+    assert np.allclose(switch.cap_at(), face, atol=2e-3)
+    kitchen.update([blob("red", face, 2.0), blob("green", face + [0.0, 0.0, switch.lamp_above_m], 2.0)])
+    assert switch.lit is True and switch.describe_state() == "lit" and not kitchen.objects
+
+
+def _blob(colour: str, bottom: np.ndarray, height_m: float, time_s: float = 1.0) -> Detection:
+    """A seen blob: points on a 6 cm wide patch from ``bottom`` (world) up ``height_m``."""
+    u = np.random.default_rng(1).uniform(0.0, 1.0, (300, 3))
+    points = bottom + (u - [0.5, 0.5, 0.0]) * [0.0, 0.06, height_m]
+    top = points[:, 2].max()
+    return Detection(colour, np.array([*bottom[:2], (top + bottom[2]) / 2]), np.array([0.02, 0.06, height_m]),
+                     np.array([0.02, 0.06]), float(bottom[2]), float(bottom[2]), 300, time_s, points)
+
+
+def test_people_are_what_is_too_tall_to_be_an_object_and_a_glove_near_one_is_their_hand() -> None:
+    """Legs (a tall blob from the floor) make a person; a shirt of the same colour above them is the
+    same person, an orange patch beside them their open hand; a box held up is still an object."""
+    world = WorldModel()
+    world.update([_blob("purple", np.array([0.75, 0.30, 0.05]), 0.6),             # legs
+                  _blob("purple", np.array([0.70, 0.20, 0.95]), 0.05),            # the shirt, cut off by an arm
+                  _blob("orange", np.array([0.40, 0.10, 0.84]), 0.01),            # the palm held out
+                  _blob("red", np.array([0.40, -0.20, 0.80]), 0.18)])              # a box lifted off the table
+    assert [p.id for p in world.people] == ["person-1"] and [o.id for o in world.objects] == ["red-1"]
+    person = world.people[0]
+    assert person.hand_m is not None and np.allclose(person.hand_m, [0.40, 0.10, 0.85], atol=2e-3)
+    assert np.linalg.norm(person.p_world_m[:2] - [0.725, 0.25]) < 0.01
+    world.update([_blob("purple", np.array([0.76, 0.31, 0.05]), 0.6, time_s=2.0)])   # seen again: the same one
+    assert len(world.people) == 1 and world.people[0].seen_s == 2.0
+
+
+@pytest.fixture
+def hall() -> WorldModel:
+    world = WorldModel(objects=[WorldObject("blue-1", "blue", "cylinder", np.zeros(3), np.zeros(3), 0.0)])
+    world.update([_blob("purple", np.array([0.75, 0.30, 0.05]), 0.6),
+                  _blob("orange", np.array([0.4, 0.1, 0.84]), 0.01)])
+    return world
+
+
+@pytest.mark.parametrize("instruction", ["把蓝色的杯子递给我", "hand me the blue can", "bring me the can",
+                                         "先拿起蓝色的杯子，再递给我", "pick up the can, then hand it to me"])
+def test_hand_over_instructions_become_plans(hall: WorldModel, instruction: str) -> None:
+    plan = plan_offline(instruction, hall)
+    assert isinstance(plan, Plan), instruction
+    assert [(s["skill"], s.get("object") or s.get("person")) for s in plan.steps] == [("pick", "blue-1"),
+                                                                                      ("hand_over", "person-1")]
+
+
+def test_hand_over_needs_someone_holding_out_a_hand_and_something_in_hand(hall: WorldModel) -> None:
+    for instruction, reason in [("give it to me", "do not know what to hand over"),
+                                ("把红色的盒子递给我", "I see no red box")]:
+        answer = plan_offline(instruction, hall)
+        assert isinstance(answer, Refusal) and reason in answer.reason, instruction
+    nobody = WorldModel(objects=list(hall.objects))
+    answer = plan_offline("hand me the blue can", nobody)
+    assert isinstance(answer, Refusal) and "nobody" in answer.reason
+    with pytest.raises(PlanError, match="nothing in hand"):
+        validate_plan({"steps": [{"skill": "hand_over", "person": "person-1"}]}, hall)
+    hall.people[0].hand_m = None
+    with pytest.raises(PlanError, match="not holding out a hand"):
+        validate_plan({"steps": [{"skill": "pick", "object": "blue-1"}, {"skill": "hand_over", "person": "person-1"}]},
+                      hall)
+    hall.update([_blob("green", np.array([-1.0, 0.5, 0.05]), 0.6)])                  # someone else comes in
+    answer = plan_offline("hand me the blue can", hall)
+    assert isinstance(answer, Question) and answer.options == ("person-1", "person-2")
+
+
 def test_a_drawer_is_opened_then_closed_from_a_chinese_instruction_in_physics() -> None:
     """The camera finds the drawer's handle, the right hand hooks it and pulls the drawer out, then
     pushes it shut; each time the camera checks how far it is open (ground truth scores it)."""
@@ -232,6 +337,30 @@ def test_a_drawer_is_opened_then_closed_from_a_chinese_instruction_in_physics() 
     assert "open" in report.steps[0][0] and "close" in report.steps[1][0]
     assert report.success and not report.fell
     assert report.opened[0][:2] == ("drawer", "drawer") and report.opened[0][2] <= 0.02
+
+
+def test_a_button_is_pressed_and_its_lamp_seen_lit_in_physics() -> None:
+    """The camera finds the button left of the robot; the left index fingertip pushes the cap in (by
+    contact alone) and the camera then sees the lamp lit (ground truth: it is)."""
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="按一下按钮", scene="kitchen", seed=3))
+    assert "button not lit" in report.seen
+    assert report.steps == (("attempt 1: press the button", "done: the button's lamp is seen lit"),)
+    assert report.success and not report.fell and report.pressed == (("button", True),)
+
+
+def test_a_can_is_handed_to_a_customer_in_physics() -> None:
+    """In the service hall the camera finds the can on the counter and the customer holding out a
+    hand beside it; the right hand picks the can and sets it on the customer's palm, where the
+    camera sees it (ground truth: it stands on the palm, held there by friction alone)."""
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="把蓝色的杯子递给我", scene="hall", seed=0))
+    assert "person-1 holding out a hand" in report.seen
+    assert report.plan is not None and [s["skill"] for s in report.plan.steps] == ["pick", "hand_over"]
+    assert report.steps[-1][0] == "set it down on person-1's hand" and report.steps[-1][1].startswith("done")
+    assert report.success and not report.fell and report.error_m is not None and report.error_m < 0.03
 
 
 def test_a_door_out_of_reach_is_walked_to_and_opened() -> None:

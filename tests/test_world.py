@@ -8,7 +8,7 @@ import pytest
 from laoshan.cerebellum.stand import StandController
 from laoshan.robot.description import RobotDescription
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import TERRAINS, Table, Terrain, Thing, WorldError, WorldSpec
+from laoshan.sim.world import LAMP_OFF_RGBA, TERRAINS, Button, Table, Terrain, Thing, WorldError, WorldSpec
 
 TABLE = Table("table", center_xy_m=(0.8, 0.0), top_size_m=(0.6, 1.0), height_m=0.75)
 BOX = Thing("red_box", "box", (0.03, 0.03, 0.03), 0.2, (0.7, 0.0, 0.781), rgba=(0.9, 0.1, 0.1, 1), jitter_m=0.05)
@@ -56,6 +56,24 @@ def test_world_seed_drives_object_jitter(g1_basic: RobotDescription) -> None:
     assert not np.array_equal(pos(1), pos(2))
 
 
+def test_a_button_springs_back_and_its_lamp_stays_lit_once_pressed_in_far_enough(g1_basic: RobotDescription) -> None:
+    """The cap is pushed in by hand here (its joint set, as a finger would): 3 mm does not light the
+    lamp, 8 mm does; let go, the spring returns the cap and the lamp stays lit until a reset."""
+    button = Button("button", front_x_m=2.0, center_y_m=0.0)
+    body = SimBody(g1_basic, world=WorldSpec(buttons=(button,)))
+    press, lamp = body.data.joint("button_press"), body.model.geom("button_lamp")
+    for depth_m, lit in ((0.003, False), (0.008, True)):
+        press.qpos[0] = depth_m
+        body.step(None)
+        assert body.lamps.lit["button"] is lit
+    for _ in range(100):
+        body.step(None)
+    assert abs(float(press.qpos[0])) < 5e-4                              # sprung back out
+    assert body.lamps.lit["button"] and np.allclose(lamp.rgba, button.lamp_rgba)
+    body.reset(0)
+    assert not body.lamps.lit["button"] and np.allclose(lamp.rgba, LAMP_OFF_RGBA)
+
+
 def test_bad_world_descriptions() -> None:
     with pytest.raises(WorldError, match="terrain kind 'lava' is unknown"):
         Terrain(kind="lava")  # type: ignore[arg-type]
@@ -63,6 +81,8 @@ def test_bad_world_descriptions() -> None:
         Thing("b", "box", (0.1, 0.1), 1.0, (0, 0, 0))
     with pytest.raises(WorldError, match="shape 'cone' is unknown"):
         Thing("c", "cone", (0.1,), 1.0, (0, 0, 0))
+    with pytest.raises(WorldError, match="trigger_m < travel_m < cap_out_m"):
+        Button("b", front_x_m=0.5, center_y_m=0.0, trigger_m=0.02)
 
 
 def test_head_camera_sees_the_table(g1_functional: RobotDescription) -> None:

@@ -448,9 +448,10 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 
 @main.command("do")
 @click.argument("instruction")
-@click.option("--scene", default="table", show_default=True, type=click.Choice(["table", "kitchen"]),
-              help="Where: a work table with a red box, a blue can and a green ball, stations 1 to 4; or a "
-                   "kitchen with a drawer and a cabinet door.")
+@click.option("--scene", default="table", show_default=True, type=click.Choice(["table", "kitchen", "hall"]),
+              help="Where: a work table with a red box, a blue can and a green ball, stations 1 to 4; a "
+                   "kitchen with a drawer, a cabinet door and a start button; or a service hall with a can on "
+                   "the counter and a customer holding out a hand.")
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
@@ -474,9 +475,11 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
     rows = [[step, outcome] for step, outcome in report.steps]
     rows += [
         ["success", "yes" if report.success else "no" + (f" ({report.answer})" if report.answer else "")],
-        ["placed off by [mm]", f"{report.error_m * 1e3:.1f}" if report.error_m is not None else "-"],
+        ["placed off by [mm] (ground truth; handed over: from the palm's middle)",
+         f"{report.error_m * 1e3:.1f}" if report.error_m is not None else "-"],
         *[[f"{name} open at the end (ground truth)", f"{amount * 100:.1f} cm" if kind == "drawer"
            else f"{math.degrees(amount):.0f} deg"] for name, kind, amount in report.opened],
+        *[[f"{name}'s lamp at the end (ground truth)", "lit" if lit else "not lit"] for name, lit in report.pressed],
         ["fell", "yes" if report.fell else "no"],
         ["time (simulated) [s]", f"{report.seconds:.1f}"],
         ["energy used [J]", report.energy_J],

@@ -25,9 +25,11 @@ R_LINK_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
 # Colour classes by hue band [deg]; a pixel must also be saturated and bright enough.
 COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
     "red": ((0.0, 15.0), (340.0, 360.0)),
+    "orange": ((18.0, 40.0),),
     "yellow": ((45.0, 70.0),),
     "green": ((90.0, 160.0),),
     "blue": ((190.0, 250.0),),
+    "purple": ((265.0, 320.0),),
 }
 
 

@@ -26,7 +26,8 @@ from laoshan.brain.llm import LlmError, chat_json
 from laoshan.brain.world_model import WorldModel
 
 SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "open": ("fixture",),
-                                      "close": ("fixture",), "say": ("text",)}
+                                      "close": ("fixture",), "press": ("button",), "hand_over": ("person",),
+                                      "say": ("text",)}
 
 COLOUR_WORDS = {"red": ("red", "红"), "green": ("green", "绿"), "blue": ("blue", "蓝"), "yellow": ("yellow", "黄"),
                 "purple": ("purple", "紫"), "white": ("white", "白"), "black": ("black", "黑")}
@@ -38,6 +39,9 @@ IT_WORDS = (" it", "它")
 CLOSES = ("drawer",)               # the kinds of fixture the limbs can close (a door's swing back: not yet)
 OPEN_WORDS = ("open", "打开", "拉开", "开启")
 CLOSE_WORDS = ("close", "shut", "关上", "关闭", "关好", "合上", "推上", "关")
+PRESS_WORDS = ("press", "push", "hit", "ring", "按")
+GIVE_WORDS = ("give", "hand me", "hand it", "hand over", "pass me", "bring me", "bring it", "递给", "给我", "交给",
+              "拿给", "递")
 CLAUSE_SPLIT = re.compile(r"\bthen\b|\band then\b|然后|再|之后|[，,;；。]")
 ZH_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
 
@@ -94,15 +98,22 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
                 sigma = world.sigma_at(target, time_s)
                 raise PlanError(f"step {i}: {target.id} is known only to ±{sigma * 100:.1f} cm: look first")
             holding = step["object"]
+        elif skill in ("place", "hand_over") and holding is None:
+            raise PlanError(f"step {i}: nothing in hand to {skill.replace('_', ' ')}")
         elif skill == "place":
-            if holding is None:
-                raise PlanError(f"step {i}: nothing in hand to place")
             place = world.place(step["place"])
             if place is None:
                 raise PlanError(f"step {i}: unknown place {step['place']!r}")
             taken = world.occupant(place, other_than=holding)
             if taken is not None:
                 raise PlanError(f"step {i}: {place.name} is taken by the {taken.describe()} ({taken.id})")
+            holding = None
+        elif skill == "hand_over":
+            person = world.person(step["person"])
+            if person is None:
+                raise PlanError(f"step {i}: no person {step['person']!r} in the world model")
+            if person.hand_m is None:
+                raise PlanError(f"step {i}: {person.id} is not holding out a hand")
             holding = None
         elif skill in ("open", "close"):
             fixture = world.fixture(step["fixture"])
@@ -116,6 +127,13 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
             if is_open[fixture.name] == (skill == "open"):
                 raise PlanError(f"step {i}: the {fixture.name} is already {'open' if skill == 'open' else 'closed'}")
             is_open[fixture.name] = skill == "open"
+        elif skill == "press":
+            switch = world.switch(step["button"])
+            if switch is None:
+                known = ", ".join(s.name for s in world.switches) or "none"
+                raise PlanError(f"step {i}: no button {step['button']!r} (I know {known})")
+            if holding is not None:
+                raise PlanError(f"step {i}: a hand is not free to press the {switch.name}: holding {holding}")
         looked = looked or skill == "look"
         steps.append(dict(step))
     return Plan(tuple(steps))
@@ -139,6 +157,27 @@ def _place_name(clause: str, world: WorldModel) -> str | None:
     return None
 
 
+def _pick(world: WorldModel, colour: str | None, kind: str | None, holding: str | None, time_s: float | None,
+          steps: list[dict[str, Any]]) -> Refusal | Question | None:
+    """Add the steps that pick the one object of ``colour`` and ``kind`` (looking first if it is
+    known too poorly) unless it is held already; or say why not."""
+    matches = world.find(colour, kind)
+    wanted = " ".join(w for w in (colour, kind) if w) or "object"
+    if not matches:
+        seen = ", ".join(o.describe() for o in world.objects) or "nothing"
+        return Refusal(f"I see no {wanted} (I see {seen})")
+    if len(matches) > 1:
+        return Question(f"Which {wanted} do you mean: " + ", ".join(o.id for o in matches) + "?",
+                        tuple(o.id for o in matches))
+    if holding != matches[0].id:
+        if holding is not None:
+            return Refusal(f"I can hold one thing at a time and already hold {holding}")
+        if world.needs_look(matches[0], time_s) and {"skill": "look"} not in steps:
+            steps.append({"skill": "look"})
+        steps.append({"skill": "pick", "object": matches[0].id})
+    return None
+
+
 def plan_offline(instruction: str, world: WorldModel, time_s: float | None = None) -> Plan | Refusal | Question:
     """The built-in bilingual parser and symbolic planner, as of ``time_s`` (the sensor clock;
     None: as of the last sightings)."""
@@ -154,9 +193,34 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
         colour = next((c for c, words in COLOUR_WORDS.items() if _contains(clause, words)), None)
         kind = next((k for k, words in KIND_WORDS.items() if _contains(clause, words)), None)
         put, pick = _contains(clause, PUT_WORDS), _contains(clause, PICK_WORDS)
+        switch = next((s.name for s in world.switches if _contains(clause, (s.name, *s.aliases))), None)
+        named = next((f.name for f in world.fixtures if _contains(clause, (f.name, *f.aliases))), None)
+        if switch is not None or (_contains(clause, PRESS_WORDS) and not (named or colour or kind)):
+            if switch is None:
+                known = ", ".join(s.name for s in world.switches) or "nothing"
+                return Refusal(f"I do not know what to press in {clause!r} (I know: {known})")
+            if kind or put or pick or named:                 # (a colour may be the cap's: "the red button")
+                return Refusal(f"I do not understand {clause!r}: one thing at a time, please (first …, then …)")
+            steps.append({"skill": "press", "button": switch})
+            continue
+        if _contains(clause, GIVE_WORDS):
+            if colour or kind:
+                answer = _pick(world, colour, kind, holding, time_s, steps)
+                if answer is not None:
+                    return answer
+                holding = steps[-1]["object"] if steps[-1]["skill"] == "pick" else holding
+            elif holding is None:
+                return Refusal(f"I do not know what to hand over in {clause!r}")
+            if not world.people:
+                return Refusal("I see nobody to hand it to")
+            if len(world.people) > 1:
+                return Question("Whom do you mean: " + ", ".join(p.id for p in world.people) + "?",
+                                tuple(p.id for p in world.people))
+            steps.append({"skill": "hand_over", "person": world.people[0].id})
+            holding = None
+            continue
         operate = "open" if _contains(clause, OPEN_WORDS) else "close" if _contains(clause, CLOSE_WORDS) else None
         if operate is not None:
-            named = next((f.name for f in world.fixtures if _contains(clause, (f.name, *f.aliases))), None)
             if named is None and (fixture is None or colour or kind):
                 known = ", ".join(f.name for f in world.fixtures) or "nothing"
                 return Refusal(f"I do not know what to {operate} in {clause!r} (I know: {known})")
@@ -166,21 +230,10 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
             steps.append({"skill": operate, "fixture": fixture})
             continue
         if colour or kind:
-            matches = world.find(colour, kind)
-            wanted = " ".join(w for w in (colour, kind) if w) or "object"
-            if not matches:
-                seen = ", ".join(o.describe() for o in world.objects) or "nothing"
-                return Refusal(f"I see no {wanted} (I see {seen})")
-            if len(matches) > 1:
-                return Question(f"Which {wanted} do you mean: " + ", ".join(o.id for o in matches) + "?",
-                                tuple(o.id for o in matches))
-            if holding != matches[0].id:
-                if holding is not None:
-                    return Refusal(f"I can hold one thing at a time and already hold {holding}")
-                if world.needs_look(matches[0], time_s) and {"skill": "look"} not in steps:
-                    steps.append({"skill": "look"})
-                steps.append({"skill": "pick", "object": matches[0].id})
-                holding = matches[0].id
+            answer = _pick(world, colour, kind, holding, time_s, steps)
+            if answer is not None:
+                return answer
+            holding = steps[-1]["object"] if steps[-1]["skill"] == "pick" else holding
         elif not _contains(clause, IT_WORDS) and (pick or put):
             if holding is None:
                 return Refusal(f"I do not know what to {'put' if put else 'pick'} in {clause!r}")
@@ -214,11 +267,14 @@ class LlmPlanner:
 
     def plan(self, instruction: str, world: WorldModel, time_s: float | None = None) -> Plan:
         objects = [{"id": o.id, "colour": o.colour, "kind": o.kind} for o in world.objects]
+        people = [p.describe() for p in world.people]
         fixtures = [{"name": f.name, "kind": f.kind, "state": f.describe_state()} for f in world.fixtures]
+        buttons = [{"name": s.name, "lamp": s.describe_state()} for s in world.switches]
         system = ("You plan for a humanoid robot. Answer with JSON only: {\"steps\": [...]}, each step one of "
                   f"{json.dumps({k: list(v) for k, v in SKILLS.items()})}. Objects: {json.dumps(objects)}. "
                   f"Places: {json.dumps([p.name for p in world.places])}. "
-                  f"Fixtures: {json.dumps(fixtures, ensure_ascii=False)}.")
+                  f"Fixtures: {json.dumps(fixtures, ensure_ascii=False)}. "
+                  f"Buttons: {json.dumps(buttons, ensure_ascii=False)}. People: {json.dumps(people)}.")
         try:
             data = chat_json(self.url, system, instruction, self.model, self.timeout_s)
         except LlmError as exc:

@@ -11,7 +11,12 @@ before it is grasped (the planner says so). The latest sighting is kept, not an 
 or pushed object moves between sightings. Places come from the site's map (a station on a line,
 the left or right of a table) with their names in English and Chinese, and so do fixtures (a
 drawer, a cabinet's door): where their handle bar is when closed; a sighting of a handle's colour
-on its way out tells how far the fixture is open, and is not taken for an object.
+on its way out tells how far the fixture is open, and is not taken for an object. So do push
+buttons (switches): where the cap is; a sighting of its colour there is the cap, and whether the
+lamp above it is seen lit in the same frame tells if it has been pressed. People are what is too
+tall or high to be an object to handle (their clothes); the parts of a person seen near one another
+are one person, and a blob of ``hand_colour`` (a glove) near a person is their open hand, held out
+to be given something.
 """
 
 from __future__ import annotations
@@ -53,6 +58,19 @@ class Place:
     name: str                             # canonical, e.g. "station 2"
     aliases: tuple[str, ...]              # other ways to say it, English and Chinese
     xy_m: tuple[float, float]             # where an object put there goes (world frame)
+
+
+@dataclass
+class Person:
+    id: str                                     # e.g. "person-1"
+    p_world_m: NDArray[np.float64]              # where they stand: the middle of their seen parts (xy; z 0)
+    seen_s: float
+    hand_m: NDArray[np.float64] | None = None   # their open hand's palm, top face centre (world), as last seen
+    hand_seen_s: float | None = None
+    sigma_m: float = SIGHTING_SIGMA_M           # 1-σ of hand_m per axis [m] (as for objects)
+
+    def describe(self) -> str:
+        return f"{self.id}" + (" holding out a hand" if self.hand_m is not None else "")
 
 
 FIXTURE_KINDS = ("drawer", "door")
@@ -137,6 +155,43 @@ class Fixture:
         return angle if angle < self.travel + 0.2 else None
 
 
+SWITCH_NEAR_M = 0.05    # a sighting of a cap's colour this close to the cap (as last seen, else on the map) is
+                        # the cap ...
+LAMP_NEAR_M = 0.03      # ... and one of a lamp's lit colour this close to where the lamp is seen, the lamp lit
+
+
+@dataclass
+class Switch:
+    """A push button on the site's map with a lamp above it that lights once it is pressed: a call
+    or start button. Its state is what was last seen of it."""
+
+    name: str                                   # canonical, e.g. "button"
+    aliases: tuple[str, ...]                    # other ways to say it, English and Chinese
+    cap_xyz_m: tuple[float, float, float]       # the centre of the cap's face (map: the world frame at start)
+    cap_colour: str                             # as perception names it
+    lamp_above_m: float                         # the lamp's centre above the cap's
+    lamp_colour: str                            # lit, as perception names it
+    toward_robot: tuple[float, float] = (-1.0, 0.0)  # the panel's outward normal (horizontal, unit)
+    p_cap_m: NDArray[np.float64] | None = None  # the cap's face as last seen (world)
+    lit: bool | None = None                     # as last seen (None: not seen yet)
+    seen_s: float | None = None
+
+    def cap_at(self) -> NDArray[np.float64]:
+        """The cap's face as last seen, else where the map has it (world)."""
+        return np.array(self.cap_xyz_m, dtype=float) if self.p_cap_m is None else self.p_cap_m.copy()
+
+    def describe_state(self) -> str:
+        return {None: "not seen", True: "lit", False: "not lit"}[self.lit]
+
+    def face_of(self, d: Detection) -> NDArray[np.float64]:
+        """The centre of the cap's face from a sighting of it: the middle of its points across, and
+        along the normal, where its nearest points are."""
+        u = np.array([*self.toward_robot, 0.0])
+        p = np.median(d.points_m, axis=0)
+        out = np.percentile(d.points_m @ u, 95) - p @ u
+        return p + u * out
+
+
 def kind_from_sighting(d: Detection) -> str:
     """A coarse shape guess: a ball's top band is a small cap, a cylinder's top is round and small
     (as wide both ways), a box is the rest."""
@@ -153,6 +208,11 @@ class WorldModel:
     places: tuple[Place, ...] = ()
     objects: list[WorldObject] = field(default_factory=list)
     fixtures: tuple[Fixture, ...] = ()
+    switches: tuple[Switch, ...] = ()
+    people: list[Person] = field(default_factory=list)
+    hand_colour: str = "orange"           # an open hand held out (a glove) near a person is seen in this colour
+    person_height_m: float = 0.25         # a blob spanning more than this from bottom to top is part of a person
+    same_person_m: float = 0.5            # parts this close (xy) to a person are theirs; so is a hand this close
     same_object_m: float = 0.08           # a sighting this close to a known object of its colour is that object
     sighting_sigma_m: float = SIGHTING_SIGMA_M
     drift_m_s: float = 0.001              # unseen objects may be moved: their 1-σ grows this fast
@@ -167,8 +227,9 @@ class WorldModel:
             raise ValueError("drift_m_s and odometry_sigma_per_m must be >= 0")
 
     def update(self, detections: list[Detection]) -> None:
-        """Merge one frame's detections: a fixture's handle, or an object."""
-        for d in detections:
+        """Merge one frame's detections: a switch's cap or lamp, part of a person or their hand, a
+        fixture's handle, or an object."""
+        for d in self._people_seen(self._switches_seen(detections)):
             if self._handle_seen(d):
                 continue
             known = [o for o in self.objects if o.colour == d.colour
@@ -183,6 +244,59 @@ class WorldModel:
                 self.objects.append(WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d),
                                                 d.p_world_m.copy(), d.size_m.copy(), d.time_s, d.bottom_z_m,
                                                 sigma_m=self.sighting_sigma_m))
+
+    def _switches_seen(self, detections: list[Detection]) -> list[Detection]:
+        """Note each switch whose cap is in the frame (where, and whether its lamp is lit); the
+        detections that are none of theirs."""
+        rest = list(detections)
+        for s in self.switches:
+            cap = next((d for d in rest if d.colour == s.cap_colour and d.points_m.size
+                        and np.linalg.norm(s.face_of(d) - s.cap_at()) < SWITCH_NEAR_M), None)
+            if cap is None:
+                continue
+            rest.remove(cap)
+            s.p_cap_m, s.seen_s = s.face_of(cap), cap.time_s
+            lamp = s.p_cap_m + [0.0, 0.0, s.lamp_above_m]
+            lit = next((d for d in rest if d.colour == s.lamp_colour and d.points_m.size
+                        and np.linalg.norm(np.median(d.points_m, axis=0) - lamp) < LAMP_NEAR_M), None)
+            s.lit = lit is not None
+            if lit is not None:
+                rest.remove(lit)
+        return rest
+
+    def _people_seen(self, detections: list[Detection]) -> list[Detection]:
+        """Note the people in the frame and the open hands near them; the detections that are none
+        of theirs. A person's part is a blob whose points span more than ``person_height_m`` from
+        bottom to top (clothes on a body: an object to be handled, on a table or in a hand, is
+        smaller), or one of the same colour near such a part (the rest of their clothes, cut up by
+        an arm in front)."""
+        tall = [d for d in detections if len(d.points_m) and float(np.ptp(np.percentile(d.points_m[:, 2], [2, 98])))
+                > self.person_height_m]
+        parts = tall + [d for d in detections if all(d is not t for t in tall) and any(
+            d.colour == t.colour and np.linalg.norm(d.p_world_m[:2] - t.p_world_m[:2]) < self.same_person_m
+            for t in tall)]
+        seen: dict[str, list[Detection]] = {}
+        for d in parts:
+            near = [p for p in self.people if np.linalg.norm(p.p_world_m[:2] - d.p_world_m[:2]) < self.same_person_m]
+            if near:
+                person = near[0]
+            else:
+                person = Person(f"person-{len(self.people) + 1}", np.array([*d.p_world_m[:2], 0.0]), d.time_s)
+                self.people.append(person)
+            seen.setdefault(person.id, []).append(d)
+        for person in self.people:
+            if person.id in seen:
+                person.p_world_m = np.array([*np.mean([d.p_world_m[:2] for d in seen[person.id]], axis=0), 0.0])
+                person.seen_s = seen[person.id][0].time_s
+        rest = [d for d in detections if all(d is not p for p in parts)]
+        for d in [d for d in rest if d.colour == self.hand_colour]:
+            near = [p for p in self.people if p.id in seen
+                    and np.linalg.norm(p.p_world_m[:2] - d.p_world_m[:2]) < self.same_person_m]
+            if near:
+                near[0].hand_m = np.array([*d.p_world_m[:2], d.p_world_m[2] + d.size_m[2] / 2])   # its top face
+                near[0].hand_seen_s, near[0].sigma_m = d.time_s, self.sighting_sigma_m
+                rest = [r for r in rest if r is not d]
+        return rest
 
     def _handle_seen(self, d: Detection) -> bool:
         """If ``d`` is a fixture's handle (its colour, on its way out), note how far the fixture is
@@ -200,7 +314,7 @@ class WorldModel:
         more, and so may every object's position relative to the robot."""
         if not distance_m >= 0:
             raise ValueError(f"distance_m must be >= 0, got {distance_m}")
-        for o in self.objects:
+        for o in (*self.objects, *self.people):
             o.sigma_m = float(np.hypot(o.sigma_m, self.odometry_sigma_per_m * distance_m))
 
     def sigma_at(self, o: WorldObject, time_s: float | None) -> float:
@@ -232,6 +346,13 @@ class WorldModel:
     def fixture(self, name: str) -> Fixture | None:
         key = name.strip().lower()
         return next((f for f in self.fixtures if key == f.name or key in f.aliases), None)
+
+    def switch(self, name: str) -> Switch | None:
+        key = name.strip().lower()
+        return next((s for s in self.switches if key == s.name or key in s.aliases), None)
+
+    def person(self, person_id: str) -> Person | None:
+        return next((p for p in self.people if p.id == person_id), None)
 
     def get(self, object_id: str) -> WorldObject | None:
         return next((o for o in self.objects if o.id == object_id), None)

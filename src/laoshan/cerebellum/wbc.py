@@ -141,8 +141,9 @@ class WholeBodyController:
             self.posture_task[name] = task
         self._home = {m.joint: m.home_rad for m in model.desc.motors}
         pm = model.robot.model
-        self._q_min = pm.lowerPositionLimit[model.iq] + c.limit_margin_rad
-        self._q_max = pm.upperPositionLimit[model.iq] - c.limit_margin_rad
+        self._q_lower, self._q_upper = pm.lowerPositionLimit[model.iq], pm.upperPositionLimit[model.iq]
+        self._q_min = self._q_lower + c.limit_margin_rad
+        self._q_max = self._q_upper - c.limit_margin_rad
         self.limit_task = s.add_joints_task()
         self.limit_task.configure("joint_limit_guard", "soft", c.limit_weight)
         self.limit_task.kp, self.limit_task.kd = 400.0, 40.0
@@ -220,7 +221,9 @@ class WholeBodyController:
         v_next = m.robot.state.qd + result.qdd * self.config.dt_s
         cmd = LowCmd.zeros(len(m.iv))
         cmd.motor_cmd.tau[:] = np.clip(result.tau[m.iv], -m.tau_limit_Nm, m.tau_limit_Nm)
-        cmd.motor_cmd.q[:] = state.q_rad         # kp is 0: no position servo, only for the record
+        # kp is 0: no position servo, only for the record; within the limits (a joint pushed past one,
+        # e.g. a finger pressed on, reads beyond it, and the drivers reject a command outside them)
+        cmd.motor_cmd.q[:] = np.clip(state.q_rad, self._q_lower, self._q_upper)
         cmd.motor_cmd.dq[:] = v_next[m.iv]
         cmd.motor_cmd.kd[:] = self.config.joint_kd_Nms
         return cmd

@@ -32,6 +32,7 @@ class ReachConfig:
     finger_kd_Nms: float = 0.02         # damping of fingers closing under torque control
     settle_gain_1_s: float = 3.0        # at the goal, the target creeps against the remaining error ...
     max_settle_offset_m: float = 0.05   # ... by at most this much (the arm sags under the balance tasks)
+    servo_gain_1_s: float = 3.0         # the same on the axes a reach servoes throughout (reach(servo=...))
 
 
 class ReachController:
@@ -188,7 +189,8 @@ class ReachController:
             axes = self._servo.get(side)
             if axes is not None or (motion.done(t) and side not in self.loads):   # integral action: no steady sag
                 error = (T[:3, 3] - self.hand_pose(side)[:3, 3]) * (1.0 if axes is None else axes)
-                offset = self._offset[side] + c.settle_gain_1_s * dt * error
+                gain = c.settle_gain_1_s if axes is None else c.servo_gain_1_s
+                offset = self._offset[side] + gain * dt * error
                 norm = float(np.linalg.norm(offset))
                 self._offset[side] = offset * min(1.0, c.max_settle_offset_m / norm) if norm > 0 else offset
                 T = T.copy()

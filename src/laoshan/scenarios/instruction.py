@@ -10,10 +10,12 @@ is picked (and placed) with both hands; a can or ball is picked with the right D
 place it, carried over (the hand tied to the body while it side-steps), looked at in the hand and
 set down. Each result is checked with the camera. In the kitchen (``scene="kitchen"``) a cabinet
 with a drawer stands before the robot and, to its left beyond the hand's reach, a cabinet with a
-door; their handle bars are yellow. The robot opens either (and closes the drawer) with its right
-hand, hooking the bar, walking to where the hand works it from first, and looks how far it is open
-after. Ground truth scores the run (where the object ended, how far the drawer and door are open,
-falls) and nothing else.
+door; their handle bars are yellow; between them, a start button (a red cap, a lamp above it that
+lights green once pressed) stands on a panel. The robot opens either (and closes the drawer) with
+its right hand, hooking the bar, walking to where the hand works it from first, and looks how far
+it is open after; it presses the button with a fingertip of the hand on its side and looks whether
+the lamp is lit. Ground truth scores the run (where the object ended, how far the drawer and door
+are open, whether the lamp lit, falls) and nothing else.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ import numpy as np
 
 from laoshan.brain.perception import Detection, near_edge_x
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
-from laoshan.brain.world_model import Fixture, Place, WorldModel, WorldObject, turn_z
+from laoshan.brain.world_model import Fixture, Person, Place, Switch, WorldModel, WorldObject, turn_z
 from laoshan.limbs.articulated import HookAndPull, HookConfig, arc_pull, straight_pull
 from laoshan.limbs.ik import UnreachableTarget
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp, PowerGraspConfig, PowerPlace
+from laoshan.limbs.press import PressButton, PressConfig
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
@@ -40,7 +43,7 @@ from laoshan.scenarios.episode import Episode, Glance, HeldUp, run_episode, run_
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
-from laoshan.sim.world import Door, Drawer, Table, Thing, WorldSpec, jittered, opened_truth
+from laoshan.sim.world import Button, Door, Drawer, Mannequin, Table, Thing, WorldSpec, jittered, opened_truth
 
 LOOK_S = 0.5
 AFTER_S = 1.0                     # the robot is watched this long after the plan ends (scoring falls)
@@ -62,6 +65,12 @@ HANDLE_COLOUR, HANDLE_RGBA = "yellow", (0.95, 0.8, 0.1, 1.0)   # the kitchen's h
 DRAWER = Drawer("drawer", front_x_m=0.45, center_y_m=-0.18, handle_height_m=0.70, handle_rgba=HANDLE_RGBA)
 DOOR = Door("door", front_x_m=0.50, center_y_m=0.40, handle_height_m=0.72, handle_rgba=HANDLE_RGBA)
 FIXTURE_ALIASES = {"drawer": ("抽屉",), "door": ("cabinet door", "柜门", "柜子门", "门")}
+BUTTON = Button("button", front_x_m=0.42, center_y_m=0.10, height_m=0.80)   # the kitchen's start button:
+BUTTON_ALIASES = ("start button", "red button", "按钮", "启动按钮", "红色按钮", "开关", "按键")   # red cap, green lamp
+PRESS_FROM = (0.405, 0.10)     # a button from the base of a robot pressing it with its left hand (the right: -y) [m]
+PRESS_NEAR_M = 0.08            # ... standing this close to that spot, the hand reaches it
+PRESS_DEEPER_M = 0.01          # pressing again, the fingertip pushes this much deeper
+HAND_JOBS = {"open", "close", "press"}
 OPERATE_SIDE = "right"
 # where the right hand hooks a fixture's handle from (the handle from the robot's base, heading frame, m: a drawer's
 # as in scenarios/articulated.py; a door's 5 cm more to the left: after walking the robot stands a little lower)
@@ -76,15 +85,21 @@ MIN_PULL = {"drawer": 0.03, "door": math.radians(10.0)}       # opening again, t
 DOOR_VIA_M, DOOR_VIA_DOWN_M = ((0.15, -0.05), (0.17, -0.08), (0.13, -0.02)), 0.10
 DROP_S = 1.0                   # an arm let go to its posture is out of the camera's way after this long
 FINE_STEPS = GoToConfig(max_speed_m_s=0.1, arrive_m=0.02)    # the last few cm to a fixture (and back), slowly
+CARRY_TO_HAND = GoToConfig(arrive_m=0.04)                    # carrying to a person's hand: close, not slowly ...
+HAND_OVER_NEAR_M = 0.25                                      # ... unless the hand reaches it from this close
 
 
-SCENES = ("table", "kitchen")
+SCENES = ("table", "kitchen", "hall")
+COUNTER_XY, COUNTER_SIZE = (0.55, 0.20), (0.4, 0.6)   # the hall's service counter (map) [m] ...
+CUSTOMER = Mannequin("customer", xy_m=(0.72, -0.36), palm_xyz_m=(0.40, -0.20, 0.85))   # ... and the customer beside it
+HAND_OVER_TOLERANCE_M = 0.03   # success: a handed-over object's centre seen this close to the palm's
 
 
 @dataclass(frozen=True)
 class InstructionScenario:
     instruction: str = "把红色的盒子放到二号工位上"
-    scene: str = "table"                # "table" (objects, stations) or "kitchen" (a drawer, a door)
+    scene: str = "table"                # "table" (objects, stations), "kitchen" (a drawer, a door, a button)
+                                        # or "hall" (a can on a counter, a customer holding out a hand)
     robot: str = "g1-functional"
     llm_url: str | None = None          # an OpenAI-compatible chat endpoint; None: the offline planner
     jitter_m: float = 0.01              # the box (the kitchen's cabinets) up to this far off its usual place (seeded)
@@ -113,10 +128,22 @@ class InstructionScenario:
                              None if isinstance(f, Drawer) else tuple(f.hinge_xyz_m[:2]))
                      for f in (DRAWER, DOOR))
 
+    def switches(self) -> tuple[Switch, ...]:
+        """The scene's push buttons as the site's map has them."""
+        if self.scene != "kitchen":
+            return ()
+        return (Switch(BUTTON.name, BUTTON_ALIASES, tuple(BUTTON.cap_xyz_m), "red", BUTTON.lamp_above_m, "green"),)
+
     def world(self) -> WorldSpec:
         if self.scene == "kitchen":
             return WorldSpec(drawers=(jittered(DRAWER, self.jitter_m, self.seed),),
-                             doors=(jittered(DOOR, self.jitter_m, self.seed + 1),), seed=self.seed)
+                             doors=(jittered(DOOR, self.jitter_m, self.seed + 1),),
+                             buttons=(jittered(BUTTON, self.jitter_m, self.seed + 2),), seed=self.seed)
+        if self.scene == "hall":
+            return WorldSpec(tables=(Table("counter", COUNTER_XY, COUNTER_SIZE, TABLE_Z),),
+                             things=(Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.40, -0.02, TABLE_Z + 0.06),
+                                           rgba=(0.2, 0.5, 0.9, 1.0), jitter_m=self.jitter_m),),
+                             people=(CUSTOMER,), seed=self.seed)
         return WorldSpec(
             tables=(Table("table", TABLE_XY, TABLE_SIZE, TABLE_Z),),
             things=(Thing("box", "box", BOX_HALF_M, BOX_MASS_KG, (0.42, 0.0, TABLE_Z + BOX_HALF_M[2]),
@@ -143,6 +170,7 @@ class InstructionReport:
     wall_s: float
     opened: tuple[tuple[str, str, float], ...] = ()   # scoring: each fixture worked (name, kind) and how far
                                                        # it is open at the end [drawer m, door rad]
+    pressed: tuple[tuple[str, bool], ...] = ()        # scoring: each button pressed and whether its lamp is lit
 
 
 def run_instruction(config: InstructionScenario, progress: Callable[[int], None] | None = None,
@@ -157,11 +185,14 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
         state = body.reset(config.seed)
         state, seen = stand_and_look(body, controller, state, LOOK_S)
-        world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures())
+        world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
+                           switches=config.switches())
         world.update(seen)
-        seen_text = tuple(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
-                          for o in world.objects) + tuple(f"{f.name} {f.describe_state()}" for f in world.fixtures
-                                                          if f.seen_s is not None)
+        seen_text = (*(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
+                       for o in world.objects),
+                     *(f"{f.name} {f.describe_state()}" for f in (*world.fixtures, *world.switches)
+                       if f.seen_s is not None),
+                     *(p.describe() for p in world.people))
         start = time.perf_counter()
         try:
             answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
@@ -181,28 +212,37 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S)
             world.update(seen)
         skills = {s["skill"] for s in answer.steps}
-        if skills & {"open", "close"}:
-            if skills - {"open", "close", "look"}:
-                return declined("a plan that opens or closes something does only that, for now", answer)
-            rest = np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(OPERATE_SIDE)   # standing
-            operations = [_Operate(config, body, controller, world, world.fixture(s["fixture"]), s["skill"], rest)
-                          for s in answer.steps if s["skill"] in ("open", "close")]
-            episode = _run_stages(config, body, state, controller, operations, None, recorder, progress)
+        if skills & HAND_JOBS:
+            if skills - HAND_JOBS - {"look"}:
+                return declined("a plan that opens, closes or presses something does only that, for now", answer)
+            rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side)   # standing
+                    for side in ("left", "right")}
+            jobs: list[_AtHand] = [
+                _Press(config, body, controller, world, world.switch(s["button"]), rest) if s["skill"] == "press"
+                else _Operate(config, body, controller, world, world.fixture(s["fixture"]), s["skill"], rest)
+                for s in answer.steps if s["skill"] in HAND_JOBS]
+            episode = _run_stages(config, body, state, controller, jobs, None, recorder, progress)
+            operations = [j for j in jobs if isinstance(j, _Operate)]
             worked = {o.fixture.name: o for o in operations}                   # each fixture's last operation
             furniture = {f.name: f for f in (*body.world.drawers, *body.world.doors)}   # scoring only
             opened = tuple((name, o.fixture.kind, opened_truth(body.data, furniture[name]))
                            for name, o in worked.items())
-            reached = all(o.verified for o in operations) and all(
+            pressed = tuple((j.name, body.lamps.lit[j.name]) for j in jobs if isinstance(j, _Press))   # scoring only
+            reached = all(j.verified for j in jobs) and all(lit for _, lit in pressed) and all(
                 amount >= OPEN_GOAL[kind] if worked[name].action == "open" else amount <= CLOSED_BELOW[kind]
                 for name, kind, amount in opened)
-            gave_up = next((o.gave_up for o in operations if o.gave_up), None)
+            gave_up = next((j.gave_up for j in jobs if j.gave_up), None)
             return InstructionReport(config.instruction, answer, gave_up, seen_text,
-                                     tuple(x for o in operations for x in o.outcomes), reached and not episode.fell,
-                                     episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened)
+                                     tuple(x for j in jobs for x in j.outcomes), reached and not episode.fell,
+                                     episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened,
+                                     pressed)
         pick = next(s for s in answer.steps if s["skill"] == "pick")
         place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
+        person = next((world.person(s["person"]) for s in answer.steps if s["skill"] == "hand_over"), None)
         target = world.get(pick["object"])
         assert target is not None
+        if person is not None and target.kind == "box":
+            return declined("I hand over only what one hand holds (a can, a ball), not the box", answer)
         walked: list[tuple[str, str]] = []
         base_xy = controller.locomotion.state.p_world_base_m[:2].copy()
         reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
@@ -243,17 +283,25 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
         task.start(target, config.first_grip)
         stages: list[_Attempts | _PlaceHeld] = [task]
-        if target.kind != "box" and place is not None:
-            stages.append(_PlaceHeld(config, body, controller, world, target, place, height_m))
+        to = _Station(place) if place is not None else _Palm(person) if person is not None else None
+        if target.kind != "box" and to is not None:
+            stages.append(_PlaceHeld(config, body, controller, world, target, to, height_m))
         truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
         watch = HeldUp(body, truth_name, config.lift_goal_m)
         episode = _run_stages(config, body, state, controller, stages, watch, recorder, progress)
         fell = episode.fell
         end = body.data.body(truth_name).xpos                                                # scoring only
-        error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
         verified = all(s.verified for s in stages)
-        reached = verified and (error <= config.place_tolerance_m if error is not None
-                                else watch.lift_m >= config.lift_goal_m)
+        if person is not None:                          # handed over: it stands on the palm (scoring only)
+            palm = body.world.people[0]
+            off = end - palm.palm_xyz_m
+            error = float(np.linalg.norm(off[:2]))
+            reached = verified and bool(np.all(np.abs(off[:2]) < np.array(palm.palm_size_m) / 2)) \
+                and 0.0 < off[2] < height_m
+        else:
+            error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
+            reached = verified and (error <= config.place_tolerance_m if error is not None
+                                    else watch.lift_m >= config.lift_goal_m)
         gave_up = next((s.gave_up for s in stages if s.gave_up), None)
         outcomes = walked + [o for s in stages for o in s.outcomes]
         return InstructionReport(config.instruction, answer, gave_up, seen_text, tuple(outcomes),
@@ -359,26 +407,83 @@ def _walk_outcome(walk: WalkTo) -> str:
     return f"{'arrived' if walk.done else 'did not arrive'}, {walk.distance_m() * 100:.1f} cm from the spot (estimate)"
 
 
+class _Station:
+    """Where a carried object is set down: a station on the table. The odometry drifts as the robot
+    walks; the table's near edge, on the map, seen says how much along x."""
+
+    steps: GoToConfig | None = None                 # the walk's default: the hand makes up where it stops
+    near_m = 0.0                                    # no closer than this to its spot, the robot walks there
+
+    def __init__(self, place: Place) -> None:
+        self.place, self.name = place, place.name
+        self._drift_x_m = 0.0                       # odometry x minus map x, from the table's edge
+
+    def xy(self) -> np.ndarray:
+        return np.array(self.place.xy_m)
+
+    def locate(self, glance: Glance, controller: ReachController) -> tuple[np.ndarray | None, str]:
+        """Where the object's bottom centre goes (odometry frame), from the frame ``glance`` took,
+        and what was seen."""
+        assert glance.frame is not None and glance.X_world_camera is not None
+        y = float(controller.locomotion.state.p_world_base_m[1])
+        edge = near_edge_x(glance.frame, glance.X_world_camera, TABLE_Z, (y - 0.15, y + 0.15))
+        self._drift_x_m = edge - TABLE_FRONT_X if edge is not None else 0.0
+        seen = f"table edge seen {self._drift_x_m * 100:+.1f} cm off along x" if edge is not None else \
+            "table edge not seen"
+        return np.array([*(self.xy() + [self._drift_x_m, 0.0]), TABLE_Z]), seen
+
+    def judge(self, p_seen: np.ndarray, tolerance_m: float) -> str:
+        return _place_verdict(p_seen - [self._drift_x_m, 0.0, 0.0], self.place, tolerance_m)
+
+
+class _Palm:
+    """Where a carried object is handed over: set on the open hand a person holds out, as seen
+    once the robot stands before it: the robot walks up close to its spot (a hand reaching in front
+    of the body reaches less far to the side)."""
+
+    steps = CARRY_TO_HAND
+    near_m = HAND_OVER_NEAR_M
+
+    def __init__(self, person: Person) -> None:
+        assert person.hand_m is not None                   # the plan was validated
+        self.person, self.name = person, f"{person.id}'s hand"
+        self._palm = person.hand_m.copy()
+
+    def xy(self) -> np.ndarray:
+        return self._palm[:2].copy()
+
+    def locate(self, glance: Glance, controller: ReachController) -> tuple[np.ndarray | None, str]:
+        if self.person.hand_seen_s != glance.frame_s or self.person.hand_m is None:
+            return None, f"{self.name} not seen"
+        self._palm = self.person.hand_m.copy()
+        p = self._palm
+        return p.copy(), f"{self.name} seen at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f})"
+
+    def judge(self, p_seen: np.ndarray, tolerance_m: float) -> str:
+        """On the palm as it was seen before (the object now hides part of it)."""
+        off = float(np.linalg.norm(p_seen[:2] - self._palm[:2]))
+        return (f"{'done' if off <= HAND_OVER_TOLERANCE_M else 'failed'}: seen at ({p_seen[0]:.3f}, "
+                f"{p_seen[1]:.3f}, {p_seen[2]:.3f}), {off * 100:.1f} cm from the middle of {self.name}")
+
+
 class _PlaceHeld:
     """After a verified one-hand pick: carries the object (the hand tied to the body) to where the
-    hand can set it on the place, looks where it now is in the hand and where the table's near edge
-    is (the odometry drifts as the robot walks: the edge on the map says how much, along x), sets
-    it down there (the hand moves by the seen displacement) and checks with the camera. Call it
-    before every control tick."""
+    hand can set it on the target (a station, a person's open hand), looks where it now is in the
+    hand and where the target is, sets it down there (the hand moves by the seen displacement) and
+    checks with the camera. Call it before every control tick."""
 
     def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
-                 target: WorldObject, place: Place, height_m: float) -> None:
+                 target: WorldObject, to: _Station | _Palm, height_m: float) -> None:
         self.config, self.body, self.controller, self.world = config, body, controller, world
-        self.colour, self.kind, self.place, self.height_m = target.colour, target.kind, place, height_m
+        self.colour, self.kind, self.to, self.height_m = target.colour, target.kind, to, height_m
         self.radius_m = float(target.size_m[0]) / 2
-        self.stand_xy = np.array(place.xy_m) - np.array(GRASP_FROM[target.kind])
+        self.stand_xy = to.xy() - np.array(GRASP_FROM[target.kind])
         self.outcomes: list[tuple[str, str]] = []
         self.verified, self.gave_up = False, None
         self._walk: WalkTo | None = None
         self._started_s = 0.0
         self._glance: Glance | None = None
         self._sequence: HandSequence | None = None
-        self._drift_x_m = 0.0                       # odometry x minus map x, from the table's edge
         self._from_xy: np.ndarray | None = None     # where the carry started (odometry) until it is done
 
     def _look(self, state: LowState) -> tuple[Detection | None, Glance] | None:
@@ -394,23 +499,22 @@ class _PlaceHeld:
         self.world.update(seen)
         return next((d for d in seen if d.colour == self.colour), None), glance
 
-    def _place_xy(self) -> np.ndarray:
-        """The place in the robot's odometry frame."""
-        return np.array(self.place.xy_m) + [self._drift_x_m, 0.0]
-
     def __call__(self, state: LowState) -> None:
-        if self._walk is None:                                     # start: carry it over
+        if self._walk is None:                                     # start: carry it over (if not close)
             self.controller.carry((PowerGraspConfig().side,))
-            self._walk, self._started_s = WalkTo(self.controller.locomotion, self.stand_xy), state.time_s
             self._from_xy = self.controller.locomotion.state.p_world_base_m[:2].copy()
+            close = float(np.linalg.norm(self.stand_xy - self._from_xy)) < self.to.near_m
+            self._walk = WalkTo(self.controller.locomotion, self._from_xy if close else self.stand_xy, self.to.steps)
+            self._started_s = state.time_s
+        goal = self._walk.goto.goal_xy_m
+        carry = f"carry to ({goal[0]:.2f}, {goal[1]:.2f})"
         if not self._walk.done:
             self._walk()
             if self.controller.locomotion.fallen or state.time_s - self._started_s > WALK_TIMEOUT_S:
                 self.gave_up = "could not carry it over"
-                self.outcomes.append((f"carry to ({self.stand_xy[0]:.2f}, {self.stand_xy[1]:.2f})",
-                                      _walk_outcome(self._walk)))
+                self.outcomes.append((carry, _walk_outcome(self._walk)))
             return
-        if self._sequence is None:                   # arrived: where is it in the hand, where is the table?
+        if self._sequence is None:                   # arrived: where is it in the hand, where does it go?
             if self._from_xy is not None:
                 here = self.controller.locomotion.state.p_world_base_m[:2]
                 self.world.robot_moved(float(np.linalg.norm(here - self._from_xy)))
@@ -419,21 +523,15 @@ class _PlaceHeld:
             if look is None:
                 return
             held, glance = look
-            assert glance.frame is not None and glance.X_world_camera is not None
-            y = float(self.controller.locomotion.state.p_world_base_m[1])
-            edge = near_edge_x(glance.frame, glance.X_world_camera, TABLE_Z, (y - 0.15, y + 0.15))
-            self._drift_x_m = edge - TABLE_FRONT_X if edge is not None else 0.0
-            table = (f"table edge seen {self._drift_x_m * 100:+.1f} cm off along x" if edge is not None
-                     else "table edge not seen")
-            self.outcomes.append((f"carry to ({self.stand_xy[0]:.2f}, {self.stand_xy[1]:.2f})",
-                                  f"{_walk_outcome(self._walk)}; {table}"))
-            if held is None:
-                self.gave_up = f"the {self.colour} object is out of sight"
+            p_surface, seen = self.to.locate(glance, self.controller)
+            self.outcomes.append((carry, f"{_walk_outcome(self._walk)}; {seen}"))
+            if held is None or p_surface is None:
+                self.gave_up = f"the {self.colour} object is out of sight" if held is None else seen
                 return
-            centre = held.round_centre(self.kind, self.radius_m)   # xy as seen; height: it was grasped at
-            hand_z = self.controller.hand_pose(PowerGraspConfig().side)[2, 3]   # the hand's (seen, it is
-            p_held = np.array([*centre[:2], hand_z])                            # half hidden)
-            p_place = np.array([*self._place_xy(), TABLE_Z + self.height_m / 2])
+            centre = held.round_centre(self.kind, self.radius_m)   # xy as seen; height: from its top (the
+            top_z = float(held.p_world_m[2] + held.size_m[2] / 2)   # hand hides the rest)
+            p_held = np.array([*centre[:2], top_z - self.height_m / 2])
+            p_place = p_surface + [0.0, 0.0, self.height_m / 2]
             self._sequence = PowerPlace(self.controller, p_held, p_place, HELD_MASS_KG)
             return
         sequence = self._sequence
@@ -444,34 +542,36 @@ class _PlaceHeld:
         if look is None:
             return
         seen = look[0]
-        what = f"set it down at {self.place.name}"
+        what = f"set it down on {self.to.name}"
         if sequence.failed or seen is None:
             self.gave_up = f"failed: {sequence.failed}" if sequence.failed else "failed: out of sight"
             self.outcomes.append((what, self.gave_up))
             return
-        verdict = _place_verdict(seen.p_world_m - [self._drift_x_m, 0.0, 0.0], self.place,
-                                 self.config.place_tolerance_m)
+        verdict = self.to.judge(seen.p_world_m, self.config.place_tolerance_m)
         self.outcomes.append((what, verdict))
         self.verified = verdict.startswith("done")
         if not self.verified:
             self.gave_up = verdict
 
 
-class _Operate:
-    """Opens or closes a fixture with the right hand: walks to where the hand works it from if the
-    robot stands elsewhere (then shuffles onto the spot: the hook reaches only so far), looks at
-    the handle, hooks it and pulls (or pushes) it along its way (a drawer's rail, an arc about a
-    door's hinge), brings the hand back to its posture (from a door it opened, through a point on
-    the near side of the door's free edge, which has swung toward the robot) and looks how far the
-    fixture is open now; if not as asked, walks back to the spot and tries again, up to
-    ``attempts`` times. Call it before every control tick."""
+class _AtHand:
+    """A job the hand does at something standing on the map (a fixture's handle, a button): walks
+    to where the hand works it from if the robot stands elsewhere (then shuffles onto the spot:
+    the hand reaches only so far), looks at it, runs the hand's sequence, brings the hand back to
+    its posture (first through a via point, if the job has one) and looks at the effect; if it is
+    not as asked, walks back to the spot and tries again, up to ``attempts`` times. A subclass
+    says where the spot is, what the hand does and how the effect is judged. Call it before every
+    control tick."""
+
+    side = "right"
+    near_enough_m: float | None = None     # standing this close to the spot, the robot does not walk (None: it
+                                           # always shuffles onto the spot)
 
     def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
-                 fixture: Fixture | None, action: str, X_heading_rest: np.ndarray) -> None:
-        """``X_heading_rest``: the hand at its posture, standing (4x4, heading frame)."""
-        assert fixture is not None and action in ("open", "close")          # the plan was validated
+                 name: str, action: str, X_heading_rest: dict[str, np.ndarray]) -> None:
+        """``X_heading_rest``: each hand at its posture, standing (4x4, heading frame)."""
         self.config, self.body, self.controller, self.world = config, body, controller, world
-        self.fixture, self.action, self.X_heading_rest = fixture, action, X_heading_rest
+        self.name, self.action, self.X_heading_rest = name, action, X_heading_rest
         self.outcomes: list[tuple[str, str]] = []
         self.verified, self.gave_up = False, None
         self._phase = "start"      # start → walk → shuffle → look → work (→ via) → rest → check
@@ -479,11 +579,31 @@ class _Operate:
         self._from_xy = np.zeros(2)
         self._started_s = 0.0
         self._glance: Glance | None = None
-        self._sequence: HookAndPull | None = None
+        self._sequence: HandSequence | None = None
         self._tries = 0
 
+    def _spot(self) -> np.ndarray:
+        """Where the robot's base stands to do the job (world, xy)."""
+        raise NotImplementedError
+
+    def _seen_in(self, frame_s: float) -> bool:
+        """Whether the world model saw the thing in the frame taken at ``frame_s``."""
+        raise NotImplementedError
+
+    def _work(self) -> HandSequence:
+        """The hand's sequence, from the thing as last seen."""
+        raise NotImplementedError
+
+    def _via(self, sequence: HandSequence) -> bool:
+        """After the sequence: start the hand toward a via point on its way back; False if none."""
+        return False
+
+    def _verdict(self, seen: bool, failed: str | None) -> str:
+        """The attempt's effect as the camera saw it: "done: …" or "failed: …"."""
+        raise NotImplementedError
+
     def _look(self, state: LowState) -> bool | None:
-        """Look once: whether the handle was in the frame; None while the frame has not come."""
+        """Look once: whether the thing was in the frame; None while the frame has not come."""
         if self._glance is None:
             self._glance = Glance(self.body, self.controller, state.time_s)
         seen = self._glance.seen(state)
@@ -491,7 +611,8 @@ class _Operate:
             return None
         frame_s, self._glance = self._glance.frame_s, None
         self.world.update(seen)
-        return self.fixture.seen_s == frame_s
+        assert frame_s is not None
+        return self._seen_in(frame_s)
 
     def _walking(self, state: LowState) -> bool:
         """Drive the walk under way: True while it goes on (or has given up)."""
@@ -500,18 +621,18 @@ class _Operate:
             return False
         self._walk()
         if self.controller.locomotion.fallen or state.time_s - self._started_s > WALK_TIMEOUT_S:
-            self.gave_up = f"could not walk to the {self.fixture.name}"
-            self.outcomes.append((f"walk to the {self.fixture.name}", _walk_outcome(self._walk)))
+            self.gave_up = f"could not walk to the {self.name}"
+            self.outcomes.append((f"walk to the {self.name}", _walk_outcome(self._walk)))
         return True
 
     def __call__(self, state: LowState) -> None:
-        loco, f = self.controller.locomotion, self.fixture
+        loco = self.controller.locomotion
         base_xy = loco.state.p_world_base_m[:2]
         if self._phase == "start":                       # stand where the hand works it from
-            closed = f.handle_at(0.0) + f.map_offset()
-            spot = closed[:2] - np.array(HANDLE_FROM[f.kind])
+            spot = self._spot()
             self._walk, self._started_s, self._from_xy = WalkTo(loco, spot), state.time_s, base_xy.copy()
-            self._phase = "walk"
+            near = self.near_enough_m is not None and float(np.linalg.norm(spot - base_xy)) < self.near_enough_m
+            self._phase = "look" if near else "walk"
         if self._phase == "walk":
             if self._walking(state):
                 return
@@ -524,15 +645,15 @@ class _Operate:
             if moved > FINE_STEPS.arrive_m:
                 self.world.robot_moved(moved)
                 assert self._walk is not None
-                self.outcomes.append((f"walk to the {f.name}", _walk_outcome(self._walk)))
+                self.outcomes.append((f"walk to the {self.name}", _walk_outcome(self._walk)))
             self._phase = "look"
-        if self._phase == "look":                        # where is the handle?
+        if self._phase == "look":                        # where is it?
             seen = self._look(state)
             if seen is False:
-                self.gave_up = f"the {f.name}'s handle is out of sight"
-                self.outcomes.append((f"{self.action} the {f.name}", f"failed: {self.gave_up}"))
+                self.gave_up = f"the {self.name} is out of sight"
+                self.outcomes.append((f"{self.action} the {self.name}", f"failed: {self.gave_up}"))
             elif seen:
-                self._sequence, self._phase = self._hook(), "work"
+                self._sequence, self._phase = self._work(), "work"
             return
         sequence = self._sequence
         assert sequence is not None
@@ -540,41 +661,31 @@ class _Operate:
             if not sequence.done and not sequence.failed:
                 sequence.update(state.time_s)
                 return
-            self._phase = "rest"
-            if f.kind == "door" and self.action == "open" and sequence.done:   # first down past the door's edge
-                X_heading = self.controller.heading_frame()
-                T = X_heading @ self.X_heading_rest
-                T[2, 3] = self.controller.hand_pose(OPERATE_SIDE)[2, 3] - DOOR_VIA_DOWN_M
-                for via in DOOR_VIA_M:                   # the first of these the arm reaches
-                    T[:2, 3] = X_heading[:2, :2] @ np.array(via) + X_heading[:2, 3]
-                    try:
-                        self.controller.reach(OPERATE_SIDE, T)
-                    except UnreachableTarget:
-                        continue
-                    self._phase = "via"
-                    break
+            if sequence.done and self._via(sequence):
+                self._phase = "via"
                 return
+            self._phase = "rest"
         if self._phase == "via":
-            if not self.controller.arrived(OPERATE_SIDE, state.time_s):
+            if not self.controller.arrived(self.side, state.time_s):
                 return
             self._phase = "rest"
         if self._phase == "rest":                        # let go: the hand back to its posture
             self._phase, self._started_s = "check", state.time_s
             try:
-                self.controller.reach(OPERATE_SIDE, self.controller.heading_frame() @ self.X_heading_rest)
+                self.controller.reach(self.side, self.controller.heading_frame() @ self.X_heading_rest[self.side])
             except UnreachableTarget:                    # (not from here: the arm finds its posture itself,
-                self.controller.release(OPERATE_SIDE)    # out of the camera's way in DROP_S)
+                self.controller.release(self.side)       # out of the camera's way in DROP_S)
             return
-        if OPERATE_SIDE in self.controller.motions:
-            if not self.controller.arrived(OPERATE_SIDE, state.time_s):
+        if self.side in self.controller.motions:
+            if not self.controller.arrived(self.side, state.time_s):
                 return
-            self.controller.release(OPERATE_SIDE)
+            self.controller.release(self.side)
         elif state.time_s - self._started_s < DROP_S:
             return
-        seen = self._look(state)                         # how far open is it now?
+        seen = self._look(state)                         # what did it do?
         if seen is None:
             return
-        self.outcomes.append((f"attempt {self._tries + 1}: {self.action} the {f.name}",
+        self.outcomes.append((f"attempt {self._tries + 1}: {self.action} the {self.name}",
                               self._verdict(seen, sequence.failed)))
         self._tries += 1
         if self.outcomes[-1][1].startswith("done"):
@@ -584,7 +695,45 @@ class _Operate:
         else:                                            # again: walk back to the spot, look, work
             self._phase = "start"
 
-    def _hook(self) -> HookAndPull:
+
+class _Operate(_AtHand):
+    """Opens or closes a fixture with the right hand: hooks its handle and pulls (or pushes) it
+    along its way (a drawer's rail, an arc about a door's hinge); from a door it opened, the hand
+    goes back through a point on the near side of the door's free edge (which has swung toward the
+    robot); the camera then sees how far the fixture is open."""
+
+    side = OPERATE_SIDE
+
+    def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
+                 fixture: Fixture | None, action: str, X_heading_rest: dict[str, np.ndarray]) -> None:
+        assert fixture is not None and action in ("open", "close")          # the plan was validated
+        super().__init__(config, body, controller, world, fixture.name, action, X_heading_rest)
+        self.fixture = fixture
+
+    def _spot(self) -> np.ndarray:
+        f = self.fixture
+        return (f.handle_at(0.0) + f.map_offset())[:2] - np.array(HANDLE_FROM[f.kind])
+
+    def _seen_in(self, frame_s: float) -> bool:
+        return self.fixture.seen_s == frame_s
+
+    def _via(self, sequence: HandSequence) -> bool:
+        """Having opened a door: down past its edge first, to the first of DOOR_VIA_M the arm reaches."""
+        if self.fixture.kind != "door" or self.action != "open":
+            return False
+        X_heading = self.controller.heading_frame()
+        T = X_heading @ self.X_heading_rest[self.side]
+        T[2, 3] = self.controller.hand_pose(self.side)[2, 3] - DOOR_VIA_DOWN_M
+        for via in DOOR_VIA_M:
+            T[:2, 3] = X_heading[:2, :2] @ np.array(via) + X_heading[:2, 3]
+            try:
+                self.controller.reach(self.side, T)
+            except UnreachableTarget:
+                continue
+            return True
+        return False
+
+    def _work(self) -> HookAndPull:
         """The hand's way for this action from the handle as last seen (a door's hinge: the map's,
         moved by how far the fixture is seen off its place on the map); opening, as far as the
         fixture is still short of the full pull or swing."""
@@ -599,7 +748,7 @@ class _Operate:
             hinge = np.array([*f.hinge_xy_m, p[2]]) + f.map_offset()
             u = turn_z(-f.opening) @ u                         # the open door's outward normal
             path = arc_pull(hinge, -max(SWING_RAD - f.opening, MIN_PULL["door"]), SWING_STEPS)
-        return HookAndPull(self.controller, p, u, f.gap_m, f.bar_radius_m, path, HookConfig(side=OPERATE_SIDE))
+        return HookAndPull(self.controller, p, u, f.gap_m, f.bar_radius_m, path, HookConfig(side=self.side))
 
     def _verdict(self, seen: bool, failed: str | None) -> str:
         f = self.fixture
@@ -609,3 +758,39 @@ class _Operate:
             return f"failed: the {f.name}'s handle is out of sight"
         ok = f.opening >= OPEN_GOAL[f.kind] if self.action == "open" else f.opening <= CLOSED_BELOW[f.kind]
         return f"{'done' if ok else 'failed'}: the {f.name} is seen {f.amount()} open"
+
+
+class _Press(_AtHand):
+    """Presses a button with the index fingertip of the hand on its side (the left for a button
+    left of the robot) and looks whether its lamp is lit; a retry pushes a centimetre deeper."""
+
+    near_enough_m = PRESS_NEAR_M
+
+    def __init__(self, config: InstructionScenario, body: SimBody, controller: ReachController, world: WorldModel,
+                 switch: Switch | None, X_heading_rest: dict[str, np.ndarray]) -> None:
+        assert switch is not None                                            # the plan was validated
+        super().__init__(config, body, controller, world, switch.name, "press", X_heading_rest)
+        self.switch = switch
+
+    def _spot(self) -> np.ndarray:
+        """From the robot's side where the button is (which hand presses it: that side's)."""
+        cap = self.switch.cap_at()[:2]
+        self.side = "left" if cap[1] > self.controller.locomotion.state.p_world_base_m[1] else "right"
+        x, y = PRESS_FROM
+        return cap - np.array([x, y if self.side == "left" else -y])
+
+    def _seen_in(self, frame_s: float) -> bool:
+        return self.switch.seen_s == frame_s
+
+    def _work(self) -> PressButton:
+        s = self.switch
+        config = PressConfig(side=self.side, past_m=PressConfig().past_m + PRESS_DEEPER_M * self._tries)
+        return PressButton(self.controller, s.cap_at(), np.array([*s.toward_robot, 0.0]), config)
+
+    def _verdict(self, seen: bool, failed: str | None) -> str:
+        if failed:
+            return f"failed: {failed}"
+        if not seen:
+            return f"failed: the {self.name} is out of sight"
+        lamp = self.switch.describe_state()
+        return f"{'done' if self.switch.lit else 'failed'}: the {self.name}'s lamp is seen {lamp}"

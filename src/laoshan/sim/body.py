@@ -26,7 +26,7 @@ from laoshan.sim.messages import (
     BmsState, CommandLimits, ImuState, LowCmd, LowState, MotorStates, RgbdFrame, check_low_cmd,
 )
 from laoshan.sim.render import RgbdCamera
-from laoshan.sim.world import WorldSpec, build_world
+from laoshan.sim.world import Lamps, WorldSpec, build_world
 
 FloatArray = NDArray[np.float64]
 
@@ -129,6 +129,7 @@ class SimBody:
         self._cameras_on = cameras
         self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
+        self.lamps = Lamps(m, self.world.buttons)   # the world's one device logic: buttons light their lamps
         self.reset(seed)
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -137,6 +138,7 @@ class SimBody:
         """Robot at its home posture standing on the floor at ``start_xy_yaw``; fresh sensors."""
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
+        self.lamps.reset()
         self._push_until_s = -1.0
         self._place_on_ground()
         rng = np.random.default_rng(seed)
@@ -222,6 +224,7 @@ class SimBody:
             self._act_range[:, 0], self._act_range[:, 1] = bank.torque_limits(self._dq_true)
         d.xfrc_applied[self._base_body, :3] = self._push_force_N if t < self._push_until_s - 1e-9 else 0.0
         mujoco.mj_step(m, d, nstep=self.loop.substeps)
+        self.lamps.update(d)
         self._dq_true = d.qvel[self.dadr]
         bank.account(d.actuator_force[: self.n_motors].copy(), self._dq_true)
         total_W = float(bank.power_W.sum()) + self.loop.idle_power_W

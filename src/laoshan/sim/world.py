@@ -1,9 +1,10 @@
-"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, open shelves, blocks with
-a hole, free objects — from a typed, seeded description.
+"""Worlds: floor and terrain, tables, cabinets with a drawer or a door, open shelves, push buttons,
+blocks with a hole, free objects — from a typed, seeded description.
 
 Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
-tables and floors by contact, drawers slide on a damped rail, doors swing on a damped hinge, and
-all are moved only by contact forces.
+tables and floors by contact, drawers slide on a damped rail, doors swing on a damped hinge, a
+button's cap on a spring, and all are moved only by contact forces. A button's lamp is the one
+device with logic: it lights once the cap is pressed in far enough (:class:`Lamps`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "rough")
 SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere")
 DOOR_THICKNESS_M = 0.02
 HANDLE_RGBA = (0.3, 0.3, 0.35, 1.0)   # a handle bar's colour unless told (dark: the camera sees no object)
+LAMP_OFF_RGBA = (0.25, 0.27, 0.25, 1.0)  # an unlit lamp (dark, as a handle)
 
 
 class WorldError(ValueError):
@@ -183,7 +185,95 @@ class Shelf:
         return tuple(parts)
 
 
-Furniture = TypeVar("Furniture", Drawer, Door, Shelf)
+@dataclass(frozen=True)
+class Button:
+    """A push button on a panel facing -x (toward a robot at the origin), the panel on a post, with
+    a round lamp above the button: a call or start button. The cap slides in on a spring (the slide
+    joint ``{name}_press`` reads how far in [m], up to ``travel_m``); once it is in ``trigger_m``
+    the lamp lights and stays lit."""
+
+    name: str
+    front_x_m: float                    # the panel's face
+    center_y_m: float
+    height_m: float = 0.85              # the button's axis above the floor
+    cap_radius_m: float = 0.022
+    cap_out_m: float = 0.015            # the cap stands this far out of the panel
+    travel_m: float = 0.012
+    trigger_m: float = 0.006
+    spring_N_m: float = 300.0           # the cap's spring (at full travel: 3.6 N)
+    lamp_above_m: float = 0.055         # the lamp's centre above the button's axis
+    lamp_radius_m: float = 0.012
+    cap_rgba: tuple[float, float, float, float] = (0.85, 0.1, 0.1, 1.0)
+    lamp_rgba: tuple[float, float, float, float] = (0.1, 0.9, 0.2, 1.0)   # lit
+
+    def __post_init__(self) -> None:
+        if not 0.3 <= self.height_m <= 1.5:
+            raise WorldError(f"button '{self.name}': height_m={self.height_m} must be in [0.3, 1.5] m")
+        if min(self.cap_radius_m, self.cap_out_m, self.spring_N_m, self.lamp_radius_m) <= 0:
+            raise WorldError(f"button '{self.name}': sizes and the spring must be > 0")
+        if not 0.0 < self.trigger_m < self.travel_m < self.cap_out_m:
+            raise WorldError(f"button '{self.name}': need 0 < trigger_m < travel_m < cap_out_m")
+
+    @property
+    def cap_xyz_m(self) -> np.ndarray:
+        """The centre of the cap's face, not pressed (world)."""
+        return np.array([self.front_x_m - self.cap_out_m, self.center_y_m, self.height_m])
+
+    @property
+    def lamp_xyz_m(self) -> np.ndarray:
+        """The centre of the lamp's face (world)."""
+        return np.array([self.front_x_m - 0.003, self.center_y_m, self.height_m + self.lamp_above_m])
+
+
+@dataclass(frozen=True)
+class Mannequin:
+    """A person standing still (a static figure), facing the robot (-x), holding out an open hand,
+    palm up, to be handed something: a static figure of legs (in ``clothes_rgba``), body, head and an arm down to a
+    flat palm (in ``glove_rgba``) in front of them. Its geoms are static: what is set on the palm
+    rests there by contact."""
+
+    name: str
+    xy_m: tuple[float, float]                 # where they stand (between the feet, world)
+    palm_xyz_m: tuple[float, float, float]    # the palm's top face, centre (world)
+    palm_size_m: tuple[float, float] = (0.14, 0.12)   # along x, y
+    height_m: float = 1.65
+    clothes_rgba: tuple[float, float, float, float] = (0.55, 0.2, 0.75, 1.0)   # purple trousers and shirt
+    glove_rgba: tuple[float, float, float, float] = (0.95, 0.5, 0.1, 1.0)      # orange
+    friction: float = 1.0
+
+    def __post_init__(self) -> None:
+        reach = float(np.linalg.norm(np.array(self.palm_xyz_m[:2]) - self.xy_m))
+        if not 0.3 <= self.palm_xyz_m[2] <= 1.3 or not 0.1 <= reach <= 0.7:
+            raise WorldError(f"person '{self.name}': the palm must be 0.3-1.3 m high and 0.1-0.7 m from them")
+        if min(self.palm_size_m) <= 0 or not 1.0 <= self.height_m <= 2.1:
+            raise WorldError(f"person '{self.name}': palm sizes must be > 0 and the height in [1, 2.1] m")
+
+
+class Lamps:
+    """The buttons' lamps of a compiled world: call :meth:`update` after each physics step; a lamp
+    lights (its geom turns ``lamp_rgba``, what the cameras render) once its button is pressed in
+    ``trigger_m``, and stays lit until :meth:`reset`."""
+
+    def __init__(self, model: mujoco.MjModel, buttons: tuple[Button, ...]) -> None:
+        self.model, self.buttons = model, buttons
+        self._qadr = [int(model.joint(f"{b.name}_press").qposadr[0]) for b in buttons]
+        self._geom = [model.geom(f"{b.name}_lamp").id for b in buttons]
+        self.lit: dict[str, bool] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self.lit = {b.name: False for b in self.buttons}
+        for g in self._geom:
+            self.model.geom_rgba[g] = LAMP_OFF_RGBA
+
+    def update(self, data: mujoco.MjData) -> None:
+        for b, q, g in zip(self.buttons, self._qadr, self._geom, strict=True):
+            if not self.lit[b.name] and data.qpos[q] >= b.trigger_m:
+                self.lit[b.name] = True
+                self.model.geom_rgba[g] = b.lamp_rgba
+
+
+Furniture = TypeVar("Furniture", Drawer, Door, Shelf, Button)
 
 
 def opened_truth(data: mujoco.MjData, furniture: Drawer | Door) -> float:
@@ -280,6 +370,8 @@ class WorldSpec:
     drawers: tuple[Drawer, ...] = ()
     doors: tuple[Door, ...] = ()
     shelves: tuple[Shelf, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    people: tuple[Mannequin, ...] = ()
     things: tuple[Thing, ...] = ()
     hole_blocks: tuple[HoleBlock, ...] = ()
     marks: tuple[FloorMark, ...] = ()
@@ -322,6 +414,10 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         for name, center, half in shelf.boxes():
             _static(body, name=name, type=mujoco.mjtGeom.mjGEOM_BOX, size=list(half), pos=list(center),
                     rgba=[0.55, 0.6, 0.65, 1])
+    for button in world.buttons:
+        _add_button(spec, button)
+    for person in world.people:
+        _add_person(wb, person)
     for block in world.hole_blocks:
         _add_hole_block(wb, block)
     for thing in world.things:
@@ -475,6 +571,55 @@ def _add_door(wb: mujoco.MjsBody, d: Door) -> None:
     parts += _handle(0.0, -d.width_m + d.handle_inset_m, d.handle_height_m, d.handle_gap_m, d.handle_radius_m,
                      d.handle_length_m)
     _add_parts(door, d.name, parts, d.mass_kg, [0.9, 0.9, 0.88, 1], d.handle_rgba)
+
+
+def _add_button(spec: mujoco.MjSpec, b: Button) -> None:
+    """Panel and post (static), the cap as a body sliding in along +x on its spring (through the
+    panel: the two do not collide), the lamp."""
+    wb, box, t = spec.worldbody, mujoco.mjtGeom.mjGEOM_BOX, 0.03
+    top = b.height_m + b.lamp_above_m + b.lamp_radius_m + 0.02
+    bottom = b.height_m - b.cap_radius_m - 0.03
+    panel = wb.add_body(name=f"{b.name}_panel", pos=[b.front_x_m + t / 2, b.center_y_m, 0])
+    rgba = [0.7, 0.72, 0.75, 1]
+    _static(panel, name=f"{b.name}_face", type=box, size=[t / 2, b.cap_radius_m + 0.04, (top - bottom) / 2],
+            pos=[0, 0, (top + bottom) / 2], rgba=rgba)
+    _static(panel, name=f"{b.name}_post", type=box, size=[0.02, 0.02, bottom / 2], pos=[0.01, 0, bottom / 2],
+            rgba=rgba)
+    along_x = [math.cos(math.pi / 4), 0, math.sin(math.pi / 4), 0]   # a cylinder's axis along x
+    panel.add_geom(name=f"{b.name}_lamp", type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[b.lamp_radius_m, 0.0015, 0],
+                   pos=[-t / 2 - 0.0015, 0, b.height_m + b.lamp_above_m], quat=along_x, rgba=list(LAMP_OFF_RGBA),
+                   contype=0, conaffinity=0)
+    cap = panel.add_body(name=b.name, pos=[-t / 2 - b.cap_out_m / 2, 0, b.height_m])
+    cap.add_joint(name=f"{b.name}_press", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[1, 0, 0],
+                  range=[0.0, b.travel_m], limited=mujoco.mjtLimited.mjLIMITED_TRUE,
+                  stiffness=b.spring_N_m, damping=2.0)
+    geom = cap.add_geom(name=f"{b.name}_cap", type=mujoco.mjtGeom.mjGEOM_CYLINDER,
+                        size=[b.cap_radius_m, b.cap_out_m / 2, 0], quat=along_x, mass=0.02, rgba=list(b.cap_rgba),
+                        contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY, condim=3)
+    geom.friction = [0.8, 0.01, 0.001]
+    spec.add_exclude(bodyname1=panel.name, bodyname2=cap.name)
+
+
+def _add_person(wb: mujoco.MjsBody, p: Mannequin) -> None:
+    """Legs, body and head as capsules and a sphere; the arm a capsule from the shoulder to the
+    palm, a thin box."""
+    capsule = mujoco.mjtGeom.mjGEOM_CAPSULE
+    body = wb.add_body(name=p.name, pos=[*p.xy_m, 0])
+    hip, shoulder, head_r = 0.5 * p.height_m, 0.82 * p.height_m, 0.1
+    skin = [0.8, 0.7, 0.62, 1]                   # not vivid: the camera takes it for no object
+    clothes = list(p.clothes_rgba)
+    for sy in (-1, 1):
+        _static(body, type=capsule, fromto=[0, sy * 0.09, 0.06, 0, sy * 0.09, hip], size=[0.065, 0, 0], rgba=clothes)
+    _static(body, name=f"{p.name}_body", type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.11, 0.18, (shoulder - hip) / 2],
+            pos=[0, 0, (hip + shoulder) / 2], rgba=clothes)
+    _static(body, type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[head_r, 0, 0], pos=[0, 0, p.height_m - head_r], rgba=skin)
+    palm = np.array(p.palm_xyz_m) - [*p.xy_m, 0.0]          # in the body's frame
+    side = 1.0 if palm[1] >= 0 else -1.0
+    wrist = palm + [0.06, 0.0, -0.02]                          # the forearm meets the palm at its far edge
+    _static(body, type=capsule, fromto=[0, side * 0.2, shoulder - 0.05, *wrist], size=[0.04, 0, 0], rgba=skin)
+    hx, hy = p.palm_size_m[0] / 2, p.palm_size_m[1] / 2
+    _static(body, name=f"{p.name}_palm", type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, 0.01],
+            pos=list(palm - [0.0, 0.0, 0.01]), rgba=list(p.glove_rgba), friction=p.friction)
 
 
 def _add_hole_block(wb: mujoco.MjsBody, b: HoleBlock) -> None:
