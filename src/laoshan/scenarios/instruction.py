@@ -1,6 +1,6 @@
 """Follow an instruction: look, plan, then act with the hands (and feet).
 
-Two scenes. At the work table (``scene="table"``) the table holds a red box (seeded a little off
+Three scenes. At the work table (``scene="table"``) the table holds a red box (seeded a little off
 its usual place) and, at its two ends out of reach of the hands, a blue can (right) and a green
 ball (left). Stations 1 and 2 lie each side of the box, stations 3 and 4 beyond them. The robot
 looks with its head camera, fills its world model, plans the instruction (offline parser, or an LLM
@@ -14,8 +14,10 @@ door; their handle bars are yellow; between them, a start button (a red cap, a l
 lights green once pressed) stands on a panel. The robot opens either (and closes the drawer) with
 its right hand, hooking the bar, walking to where the hand works it from first, and looks how far
 it is open after; it presses the button with a fingertip of the hand on its side and looks whether
-the lamp is lit. Ground truth scores the run (where the object ended, how far the drawer and door
-are open, whether the lamp lit, falls) and nothing else.
+the lamp is lit. In the service hall (``scene="hall"``) a blue can stands on a counter and a
+customer beside it holds out an open hand (an orange glove): the right hand picks the can and sets
+it on the palm, and the camera checks it stands there. Ground truth scores the run (where the
+object ended, how far the drawer and door are open, whether the lamp lit, falls) and nothing else.
 """
 
 from __future__ import annotations
