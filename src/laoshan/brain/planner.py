@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from laoshan.brain.llm import LlmError, chat_json
-from laoshan.brain.world_model import WorldModel
+from laoshan.brain.world_model import Fixture, Switch, WorldModel
 
 SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "open": ("fixture",),
                                       "close": ("fixture",), "press": ("button",), "hand_over": ("person",),
@@ -116,10 +116,7 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
                 raise PlanError(f"step {i}: {person.id} is not holding out a hand")
             holding = None
         elif skill in ("open", "close"):
-            fixture = world.fixture(step["fixture"])
-            if fixture is None:
-                known = ", ".join(f.name for f in world.fixtures) or "none"
-                raise PlanError(f"step {i}: no fixture {step['fixture']!r} (I know {known})")
+            fixture = _known(world.fixture(step["fixture"]), i, "fixture", step["fixture"], world.fixtures)
             if holding is not None:
                 raise PlanError(f"step {i}: hands are not free to {skill} the {fixture.name}: holding {holding}")
             if skill == "close" and fixture.kind not in CLOSES:
@@ -128,15 +125,24 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
                 raise PlanError(f"step {i}: the {fixture.name} is already {'open' if skill == 'open' else 'closed'}")
             is_open[fixture.name] = skill == "open"
         elif skill == "press":
-            switch = world.switch(step["button"])
-            if switch is None:
-                known = ", ".join(s.name for s in world.switches) or "none"
-                raise PlanError(f"step {i}: no button {step['button']!r} (I know {known})")
+            switch = _known(world.switch(step["button"]), i, "button", step["button"], world.switches)
             if holding is not None:
                 raise PlanError(f"step {i}: a hand is not free to press the {switch.name}: holding {holding}")
         looked = looked or skill == "look"
         steps.append(dict(step))
     return Plan(tuple(steps))
+
+
+Known = TypeVar("Known", Fixture, Switch)
+
+
+def _known(found: Known | None, i: int, what: str, name: str, all_of_them: tuple[Known, ...]) -> Known:
+    """``found``, the fixture or button step ``i`` names as ``name``; a PlanError listing those the
+    world model knows if there is none."""
+    if found is None:
+        known = ", ".join(t.name for t in all_of_them) or "none"
+        raise PlanError(f"step {i}: no {what} {name!r} (I know {known})")
+    return found
 
 
 def _contains(text: str, words: tuple[str, ...]) -> bool:

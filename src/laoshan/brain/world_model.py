@@ -22,7 +22,9 @@ to be given something.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -250,12 +252,13 @@ class WorldModel:
         detections that are none of theirs."""
         rest = list(detections)
         for s in self.switches:
-            cap = next((d for d in rest if d.colour == s.cap_colour and d.points_m.size
-                        and np.linalg.norm(s.face_of(d) - s.cap_at()) < SWITCH_NEAR_M), None)
+            faces = ((d, s.face_of(d)) for d in rest if d.colour == s.cap_colour and d.points_m.size)
+            cap, face = next(((d, f) for d, f in faces if np.linalg.norm(f - s.cap_at()) < SWITCH_NEAR_M),
+                             (None, None))
             if cap is None:
                 continue
             rest.remove(cap)
-            s.p_cap_m, s.seen_s = s.face_of(cap), cap.time_s
+            s.p_cap_m, s.seen_s = face, cap.time_s
             lamp = s.p_cap_m + [0.0, 0.0, s.lamp_above_m]
             lit = next((d for d in rest if d.colour == s.lamp_colour and d.points_m.size
                         and np.linalg.norm(np.median(d.points_m, axis=0) - lamp) < LAMP_NEAR_M), None)
@@ -331,8 +334,7 @@ class WorldModel:
         return [o for o in self.objects if (colour is None or o.colour == colour) and (kind is None or o.kind == kind)]
 
     def place(self, name: str) -> Place | None:
-        key = name.strip().lower()
-        return next((p for p in self.places if key == p.name or key in p.aliases), None)
+        return _by_name(self.places, name)
 
     def occupant(self, place: Place, other_than: str | None = None, margin_m: float = 0.04) -> WorldObject | None:
         """An object (not ``other_than``) standing on the place: its seen footprint reaches within
@@ -344,15 +346,22 @@ class WorldModel:
         return None
 
     def fixture(self, name: str) -> Fixture | None:
-        key = name.strip().lower()
-        return next((f for f in self.fixtures if key == f.name or key in f.aliases), None)
+        return _by_name(self.fixtures, name)
 
     def switch(self, name: str) -> Switch | None:
-        key = name.strip().lower()
-        return next((s for s in self.switches if key == s.name or key in s.aliases), None)
+        return _by_name(self.switches, name)
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)
 
     def get(self, object_id: str) -> WorldObject | None:
         return next((o for o in self.objects if o.id == object_id), None)
+
+
+Named = TypeVar("Named", Place, Fixture, Switch)
+
+
+def _by_name(things: Iterable[Named], name: str) -> Named | None:
+    """The place, fixture or switch called ``name`` (its canonical name or one of its aliases)."""
+    key = name.strip().lower()
+    return next((t for t in things if key == t.name or key in t.aliases), None)

@@ -392,17 +392,18 @@ class _Attempts:
         if seen is None:
             return f"failed: the {self.colour} object is out of sight"
         if self.place is not None:
-            return _place_verdict(seen.p_world_m, self.place, self.config.place_tolerance_m)
+            return _place_verdict(seen.p_world_m, self.place.xy_m, self.place.name, self.config.place_tolerance_m)
         p_seen = seen.p_world_m
         where = f"seen at ({p_seen[0]:.3f}, {p_seen[1]:.3f}, {p_seen[2]:.3f})"
         up = max(seen.top_z_m - self._start_z[0], seen.bottom_z_m - self._start_z[1])
         return f"{'done' if up >= self.config.lift_goal_m else 'failed'}: {where}, {up * 100:.1f} cm up"
 
 
-def _place_verdict(p: np.ndarray, place: Place, tolerance_m: float) -> str:
-    off = float(np.linalg.norm(p[:2] - np.array(place.xy_m)))
+def _place_verdict(p: np.ndarray, xy_m: np.ndarray | tuple[float, float], where: str, tolerance_m: float) -> str:
+    """Done if the object seen at ``p`` stands within ``tolerance_m`` (xy) of ``xy_m``, named ``where``."""
+    off = float(np.linalg.norm(p[:2] - np.asarray(xy_m)))
     return (f"{'done' if off <= tolerance_m else 'failed'}: seen at ({p[0]:.3f}, {p[1]:.3f}, {p[2]:.3f}), "
-            f"{off * 100:.1f} cm from {place.name}")
+            f"{off * 100:.1f} cm from {where}")
 
 
 def _walk_outcome(walk: WalkTo) -> str:
@@ -435,7 +436,7 @@ class _Station:
         return np.array([*(self.xy() + [self._drift_x_m, 0.0]), TABLE_Z]), seen
 
     def judge(self, p_seen: np.ndarray, tolerance_m: float) -> str:
-        return _place_verdict(p_seen - [self._drift_x_m, 0.0, 0.0], self.place, tolerance_m)
+        return _place_verdict(p_seen - [self._drift_x_m, 0.0, 0.0], self.place.xy_m, self.name, tolerance_m)
 
 
 class _Palm:
@@ -463,9 +464,7 @@ class _Palm:
 
     def judge(self, p_seen: np.ndarray, tolerance_m: float) -> str:
         """On the palm as it was seen before (the object now hides part of it)."""
-        off = float(np.linalg.norm(p_seen[:2] - self._palm[:2]))
-        return (f"{'done' if off <= HAND_OVER_TOLERANCE_M else 'failed'}: seen at ({p_seen[0]:.3f}, "
-                f"{p_seen[1]:.3f}, {p_seen[2]:.3f}), {off * 100:.1f} cm from the middle of {self.name}")
+        return _place_verdict(p_seen, self._palm[:2], f"the middle of {self.name}", HAND_OVER_TOLERANCE_M)
 
 
 class _PlaceHeld:
