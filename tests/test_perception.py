@@ -53,3 +53,21 @@ def test_a_round_fit_finds_the_centre_behind_the_seen_near_side() -> None:
     cap = u / np.linalg.norm(u, axis=1, keepdims=True)
     cap = cap[cap[:, 0] < 0.2] * 0.04 + [0.5, 0.1, 0.74]              # a ball's near side
     assert np.linalg.norm(fit_round(cap, 0.04) - [0.5, 0.1, 0.74]) < 0.002
+
+
+def test_a_cube_is_seen_resting_on_the_table_not_on_its_own_shaded_sides(g1_functional: RobotDescription) -> None:
+    """A 10 cm cube's sides facing the camera are too dark to join its blob but are still blue: the
+    surface under it must be read from the table around it, not from them (they read 3-4 cm high)."""
+    cube = Thing("cube", "box", (0.05, 0.05, 0.05), 0.3, (0.45, 0.20, 0.75), rgba=(0.2, 0.5, 0.9, 1))
+    world = WorldSpec(tables=(Table("table", (0.55, 0.0), (0.4, 0.8), 0.70),), things=(cube,), seed=0)
+    body = SimBody(g1_functional, world=world, cameras=True, seed=0)
+    ctl = LocomotionController(g1_functional)
+    state = body.reset(0)
+    for _ in range(250):
+        state = body.step(ctl(state))
+    seen = detect_objects(state.rgbd["head"], ctl.model.robot.get_T_world_frame(g1_functional.cameras[0].link))
+    body.close()
+    assert [d.colour for d in seen] == ["blue"]
+    assert abs(seen[0].support_z_m - 0.70) < 0.008
+    assert np.allclose(seen[0].size_m, [0.10, 0.10, 0.10], atol=0.015)
+    assert np.linalg.norm(seen[0].p_world_m - body.data.body("cube").xpos) < 0.01      # scoring only

@@ -5,8 +5,8 @@ pixels are lifted to 3D points in the camera's optical frame and moved to the wo
 camera pose that the robot's kinematics give (estimated base pose + joint encoders). An object's
 top is the highest band of its points; its centre in x and y is the middle of their extent (seen
 from above, a top face shows whole, its near part in more pixels than its far part). The surface
-it rests on is read from the depth just around the blob, so its height and the centre's z
-follow. Nothing here reads the simulator.
+it rests on is read from the depth just around the blob (not from its own sides in shadow, which
+are too dark to join the blob but still of its colour), so its height and the centre's z follow. Nothing here reads the simulator.
 """
 
 from __future__ import annotations
@@ -119,13 +119,14 @@ def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
         for lo, hi in bands:
             in_band |= (h >= lo) & (h < hi)
         labels, n = ndimage.label(vivid & in_band)
+        shade = in_band & (s >= c.min_saturation)     # its own sides in shadow: too dark for a blob, not support
         for k in range(1, n + 1):
             blob = labels == k
             if blob.sum() < c.min_pixels:
                 continue
             points = optical_points(frame, blob) @ R.T + p
             ring = ndimage.binary_dilation(blob, iterations=c.ring_px) & ~ndimage.binary_dilation(blob, iterations=1)
-            around = optical_points(frame, ring & ~vivid) @ R.T + p
+            around = optical_points(frame, ring & ~vivid & ~shade) @ R.T + p
             if len(points) < c.min_pixels or len(around) == 0:
                 continue
             top_z = float(np.percentile(points[:, 2], 95))
