@@ -5,8 +5,8 @@ box, the kitchen's cabinets and button, the hall's can up to 1 cm off their plac
 An instruction succeeds when the outcome is the expected one: done (the box placed within 2 cm of
 its station, or picked and held up; the drawer opened at least 10 cm or closed to within 2 cm, the
 door opened at least 30°, the button's lamp lit; the can handed over: standing on the customer's
-palm) or, for an impossible one, refused before anything moves. Prints a
-table and writes JSON.
+palm; looked around) or, for an impossible one, refused before anything moves (but the torso, when
+the robot looks around for something it has not seen). Prints a table and writes JSON.
 
     python benchmarks/instructions.py [--quick] [--out benchmarks/results/instructions.json]
 """
@@ -64,12 +64,17 @@ HALL = [
     ("hand me the red box", REFUSED), ("把绿色的球递给我", REFUSED), ("give it to me", REFUSED),
 ]
 
+LOOKING = [                                      # at the table: the yellow can is out of view until looked around for
+    ("pick up the yellow can", DONE), ("拿起黄色的罐子", DONE), ("put the yellow can on station 3", DONE),
+    ("look around", DONE), ("看看周围有什么", DONE), ("look around, then pick up the red box", DONE),
+]
+
 
 def main() -> None:
     args = benchmark_args(__doc__, "instructions", "fewer instructions")
     robot = load_description(ROBOT)
     cases = ([("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
-             + [("hall", i, e) for i, e in HALL])
+             + [("hall", i, e) for i, e in HALL] + [("table", i, e) for i, e in LOOKING])
     cases = cases[::8] if args.quick else cases
     rows_out, ok, plan_ms, wall = [], 0, [], []
     for k, (scene, instruction, expected) in enumerate(cases):

@@ -39,10 +39,28 @@ def test_bilingual_instructions_become_plans(world: WorldModel, instruction: str
 
 
 def test_an_impossible_instruction_is_refused(world: WorldModel) -> None:
+    world.looked_around_s = 0.0                    # it has looked all around: what it has not seen is not here
     for instruction in ("put the purple box on station 2", "把红色的盒子放到七号工位", "dance"):
         answer = plan_offline(instruction, world)
         assert isinstance(answer, Refusal), instruction
     assert "purple box" in plan_offline("put the purple box on station 2", world).reason
+
+
+def test_what_has_not_been_seen_is_looked_around_for_before_it_is_refused(world: WorldModel) -> None:
+    first = plan_offline("拿起黄色的罐子", world)
+    assert isinstance(first, Plan) and first.replan and [s["skill"] for s in first.steps] == ["look_around"]
+    assert '"then": "replan"' in first.to_json()
+    world.looked_around_s = 5.0
+    answer = plan_offline("拿起黄色的罐子", world)
+    assert isinstance(answer, Refusal) and "yellow cylinder" in answer.reason and "looked around" in answer.reason
+    for instruction in ("look around", "看看周围有什么"):
+        plan = plan_offline(instruction, world)
+        assert isinstance(plan, Plan) and [s["skill"] for s in plan.steps] == ["look_around"] and not plan.replan
+    plan = plan_offline("look around, then pick up the red box", world)
+    assert isinstance(plan, Plan) and [s["skill"] for s in plan.steps] == ["look_around", "pick"]
+    assert isinstance(plan_offline("pick up the red box, then look around", world), Refusal)
+    with pytest.raises(PlanError, match="look_around comes first"):
+        validate_plan({"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "look_around"}]}, world)
 
 
 def test_an_ambiguous_instruction_gets_a_question(world: WorldModel) -> None:
@@ -110,6 +128,18 @@ def test_an_object_out_of_reach_is_walked_to_then_picked() -> None:
     walk, outcome = report.steps[0]
     assert walk.startswith("walk to") and outcome.startswith("arrived")
     assert report.steps[-1][1].startswith("done")          # the camera saw it held up
+
+
+def test_a_can_out_of_view_is_found_by_looking_around_then_walked_to_and_picked() -> None:
+    """The yellow can stands at the table's right end, out of the camera's view until the torso
+    turns right."""
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="pick up the yellow can"))
+    assert report.plan is not None and [s["skill"] for s in report.plan.steps] == ["look_around", "pick"]
+    assert report.steps[0][0].startswith("look around") and "yellow cylinder" in report.steps[0][1]
+    assert [step.split(" ")[0] for step, _ in report.steps[1:]] == ["walk", "attempt"]
+    assert report.success and not report.fell                      # held up 8 cm (ground truth)
 
 
 def test_a_can_is_carried_over_and_set_down_on_its_station() -> None:
@@ -308,6 +338,7 @@ def test_hand_over_instructions_become_plans(hall: WorldModel, instruction: str)
 
 
 def test_hand_over_needs_someone_holding_out_a_hand_and_something_in_hand(hall: WorldModel) -> None:
+    hall.looked_around_s = 0.0
     for instruction, reason in [("give it to me", "do not know what to hand over"),
                                 ("把红色的盒子递给我", "I see no red box")]:
         answer = plan_offline(instruction, hall)

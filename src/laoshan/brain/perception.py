@@ -6,7 +6,8 @@ camera pose that the robot's kinematics give (estimated base pose + joint encode
 top is the highest band of its points; its centre in x and y is the middle of their extent (seen
 from above, a top face shows whole, its near part in more pixels than its far part). The surface
 it rests on is read from the depth just around the blob (not from its own sides in shadow, which
-are too dark to join the blob but still of its colour), so its height and the centre's z follow. Nothing here reads the simulator.
+are too dark to join the blob but still of its colour), so its height and the centre's z follow.
+Nothing here reads the simulator.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ backend (any OpenAI-compatible chat endpoint, by URL) proposes plans as JSON; th
 same validation and are never trusted blindly.
 
 A plan is JSON: ``{"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place":
-"station 2"}]}``; skills: look (look again, refreshing the world model), pick (an object id),
+"station 2"}]}``; skills: look (look again, refreshing the world model), look_around (turn the torso left and right,
+looking: first in a plan; an object not seen yet is looked around for, and the rest planned after
+that), pick (an object id),
 place (a place name, the held object), open (a fixture: a drawer or a door) and close (a
 drawer; hands free for both, and a fixture must be closed to open it, open to close it), say
 (text).
@@ -25,9 +27,9 @@ from typing import Any, TypeVar
 from laoshan.brain.llm import LlmError, chat_json
 from laoshan.brain.world_model import Fixture, Switch, WorldModel
 
-SKILLS: dict[str, tuple[str, ...]] = {"look": (), "pick": ("object",), "place": ("place",), "open": ("fixture",),
-                                      "close": ("fixture",), "press": ("button",), "hand_over": ("person",),
-                                      "say": ("text",)}
+SKILLS: dict[str, tuple[str, ...]] = {"look": (), "look_around": (), "pick": ("object",), "place": ("place",),
+                                      "open": ("fixture",), "close": ("fixture",), "press": ("button",),
+                                      "hand_over": ("person",), "say": ("text",)}
 
 COLOUR_WORDS = {"red": ("red", "红"), "green": ("green", "绿"), "blue": ("blue", "蓝"), "yellow": ("yellow", "黄"),
                 "purple": ("purple", "紫"), "white": ("white", "白"), "black": ("black", "黑")}
@@ -42,6 +44,8 @@ CLOSE_WORDS = ("close", "shut", "关上", "关闭", "关好", "合上", "推上"
 PRESS_WORDS = ("press", "push", "hit", "ring", "按")
 GIVE_WORDS = ("give", "hand me", "hand it", "hand over", "pass me", "bring me", "bring it", "递给", "给我", "交给",
               "拿给", "递")
+LOOK_AROUND_WORDS = ("look around", "around you", "what do you see", "环顾", "四处看", "看看周围", "看看四周",
+                     "周围有什么", "你看到了什么", "看到什么")
 CLAUSE_SPLIT = re.compile(r"\bthen\b|\band then\b|然后|再|之后|[，,;；。]")
 ZH_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
 
@@ -53,9 +57,11 @@ class PlanError(ValueError):
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[dict[str, Any], ...]
+    replan: bool = False       # the rest is planned once these steps are done: they look for what it needs
 
     def to_json(self) -> str:
-        return json.dumps({"steps": list(self.steps)}, ensure_ascii=False)
+        return json.dumps({"steps": list(self.steps), **({"then": "replan"} if self.replan else {})},
+                          ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
         for key in SKILLS[skill]:
             if not isinstance(step.get(key), str) or not step[key]:
                 raise PlanError(f"step {i} ({skill}): needs a text field {key!r}")
+        if skill == "look_around" and i > 0:
+            raise PlanError(f"step {i}: look_around comes first (the torso turns with empty hands), for now")
         if skill == "pick":
             if holding is not None:
                 raise PlanError(f"step {i}: already holding {holding}")
@@ -128,7 +136,7 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
             switch = _known(world.switch(step["button"]), i, "button", step["button"], world.switches)
             if holding is not None:
                 raise PlanError(f"step {i}: a hand is not free to press the {switch.name}: holding {holding}")
-        looked = looked or skill == "look"
+        looked = looked or skill in ("look", "look_around")
         steps.append(dict(step))
     return Plan(tuple(steps))
 
@@ -164,14 +172,17 @@ def _place_name(clause: str, world: WorldModel) -> str | None:
 
 
 def _pick(world: WorldModel, colour: str | None, kind: str | None, holding: str | None, time_s: float | None,
-          steps: list[dict[str, Any]]) -> Refusal | Question | None:
+          steps: list[dict[str, Any]]) -> Plan | Refusal | Question | None:
     """Add the steps that pick the one object of ``colour`` and ``kind`` (looking first if it is
-    known too poorly) unless it is held already; or say why not."""
+    known too poorly) unless it is held already; or say why not. Not seen: look around first and
+    plan again, if the robot has not looked around yet."""
     matches = world.find(colour, kind)
     wanted = " ".join(w for w in (colour, kind) if w) or "object"
     if not matches:
+        if world.looked_around_s is None:
+            return Plan(({"skill": "look_around"},), replan=True)
         seen = ", ".join(o.describe() for o in world.objects) or "nothing"
-        return Refusal(f"I see no {wanted} (I see {seen})")
+        return Refusal(f"I see no {wanted} (I see {seen}{', having looked around' if world.looked_around_s else ''})")
     if len(matches) > 1:
         return Question(f"Which {wanted} do you mean: " + ", ".join(o.id for o in matches) + "?",
                         tuple(o.id for o in matches))
@@ -195,6 +206,11 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
     fixture: str | None = None                   # the fixture last named ("open the drawer, then close it")
     for clause in (c.strip() for c in CLAUSE_SPLIT.split(text)):
         if not clause:
+            continue
+        if _contains(clause, LOOK_AROUND_WORDS):
+            if steps:
+                return Refusal("I look around first, before anything else, for now")
+            steps.append({"skill": "look_around"})
             continue
         colour = next((c for c, words in COLOUR_WORDS.items() if _contains(clause, words)), None)
         kind = next((k for k, words in KIND_WORDS.items() if _contains(clause, words)), None)

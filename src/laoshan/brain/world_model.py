@@ -212,6 +212,7 @@ class WorldModel:
     fixtures: tuple[Fixture, ...] = ()
     switches: tuple[Switch, ...] = ()
     people: list[Person] = field(default_factory=list)
+    looked_around_s: float | None = None  # when the robot last looked all around (sensor clock); None: not yet
     hand_colour: str = "orange"           # an open hand held out (a glove) near a person is seen in this colour
     person_height_m: float = 0.25         # a blob spanning more than this from bottom to top is part of a person
     same_person_m: float = 0.5            # parts this close (xy) to a person are theirs; so is a hand this close

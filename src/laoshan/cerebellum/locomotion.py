@@ -56,6 +56,7 @@ class LocomotionController:
         # side -> (T, v, f, q_arm): see set_hand_target
         self._hands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None,
                                      tuple[np.ndarray, np.ndarray] | None]] = {}
+        self._waist_yaw: tuple[float, float] | None = None   # see set_waist_yaw
         self._last_capture: tuple[float, str] | None = None   # (landing time [s], foot) of the last capture step
         self.recovering = False            # from a push's first capture step until the robot has settled
 
@@ -83,6 +84,13 @@ class LocomotionController:
         v = np.zeros(3) if v_world_m_s is None else np.asarray(v_world_m_s, dtype=float)
         f = None if f_world_N is None else np.asarray(f_world_N, dtype=float)
         self._hands[side] = (T, v, f, q_arm)
+
+    def set_waist_yaw(self, yaw: tuple[float, float] | None) -> None:
+        """Hold the waist's yaw joint at this (angle [rad], speed [rad/s]) while balancing: the torso
+        and the head camera turn, the feet stay; None: back to home."""
+        if yaw is not None and not np.isfinite(yaw).all():
+            raise ValueError(f"waist yaw must be a finite (angle, speed), got {yaw!r}")
+        self._waist_yaw = None if yaw is None else (float(yaw[0]), float(yaw[1]))
 
     @property
     def walking(self) -> bool:
@@ -115,6 +123,8 @@ class LocomotionController:
                           v_hand={s: v for s, (_, v, _, _) in self._hands.items()},
                           f_hand={s: f for s, (_, _, f, _) in self._hands.items() if f is not None},
                           q_arm={s: q for s, (_, _, _, q) in self._hands.items() if q is not None})
+        if self._waist_yaw is not None:
+            ref = replace(ref, waist_yaw=self._waist_yaw)
         try:
             return self.wbc.command(rs, ref)
         except WbcError as exc:

@@ -19,6 +19,9 @@ from laoshan.cerebellum.estimator import SIDES, RobotState
 from laoshan.sim.messages import LowCmd
 
 
+WAIST_YAW = "waist_yaw_joint"   # turns the torso (and the head camera on it) about the vertical
+
+
 class WbcError(RuntimeError):
     """The whole-body QP has no solution for the current state and references."""
 
@@ -68,6 +71,8 @@ class WbcReferences:
     f_hand: dict[str, np.ndarray] = field(default_factory=dict)     # (3,) force the world puts on a hand [N]
     q_arm: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)   # side -> planned arm joint
                                                     # angles [rad] and speeds [rad/s] (ControlModel.arm_joints order)
+    waist_yaw: tuple[float, float] | None = None    # the waist's yaw joint angle [rad] and speed [rad/s]
+                                                    # (the torso turned to look); None: home
 
 
 class WholeBodyController:
@@ -140,6 +145,7 @@ class WholeBodyController:
             task.kp, task.kd = kp, kd
             self.posture_task[name] = task
         self._home = {m.joint: m.home_rad for m in model.desc.motors}
+        self._waist_yaw: tuple[float, float] | None = None
         pm = model.robot.model
         self._q_lower, self._q_upper = pm.lowerPositionLimit[model.iq], pm.upperPositionLimit[model.iq]
         self._q_min = self._q_lower + c.limit_margin_rad
@@ -177,6 +183,15 @@ class WholeBodyController:
             self._arm_weight[side] = weight
             posture.configure(f"{side}_arm_posture", "soft", weight)
 
+    def _waist(self, yaw: tuple[float, float] | None) -> None:
+        """The upper body's posture task holds the waist's yaw joint at ``yaw`` (angle, speed), or home."""
+        if yaw != self._waist_yaw:
+            self._waist_yaw = yaw
+            q, dq = yaw if yaw is not None else (self._home[WAIST_YAW], 0.0)
+            task = self.posture_task["upper_body_posture"]
+            task.set_joints({WAIST_YAW: float(q)})
+            task.set_joints_velocities({WAIST_YAW: float(dq)})
+
     def command(self, state: RobotState, ref: WbcReferences) -> LowCmd:
         """The LowCmd realizing ``ref`` from ``state``; raises WbcError if the QP fails.
 
@@ -211,6 +226,7 @@ class WholeBodyController:
             if load.active:
                 R = m.robot.get_T_world_frame(f"{side}_hand")[:3, :3]   # the wrench is in the hand frame
                 load.w_ext = np.concatenate([R.T @ ref.f_hand[side], np.zeros(3)])
+        self._waist(ref.waist_yaw)
         near = (state.q_rad < self._q_min) | (state.q_rad > self._q_max)
         back = np.clip(state.q_rad, self._q_min, self._q_max)   # the nearest point inside the margin
         self.limit_task.set_joints({m.desc.joint_names[i]: float(back[i]) for i in np.flatnonzero(near)})

@@ -16,10 +16,11 @@ import numpy as np
 from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.safety import StopCategory
+from laoshan.cerebellum.wbc import WAIST_YAW
 from laoshan.limbs.collision import ObstacleBox
 from laoshan.limbs.ik import IkConfig, IkSolution, WholeBodyIk
 from laoshan.limbs.planning import ArmPath, ArmPlanner, PlannerConfig
-from laoshan.limbs.trajectory import MotionLimits, PoseTrajectory
+from laoshan.limbs.trajectory import JointMove, MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
 from laoshan.sim.messages import LowCmd, LowState
 
@@ -33,6 +34,8 @@ class ReachConfig:
     settle_gain_1_s: float = 3.0        # at the goal, the target creeps against the remaining error ...
     max_settle_offset_m: float = 0.05   # ... by at most this much (the arm sags under the balance tasks)
     servo_gain_1_s: float = 3.0         # the same on the axes a reach servoes throughout (reach(servo=...))
+    torso_speed_rad_s: float = 0.8      # turning the torso (waist yaw) to look: peak speed ...
+    torso_accel_rad_s2: float = 2.0     # ... and acceleration
 
 
 class ReachController:
@@ -59,6 +62,22 @@ class ReachController:
         model = self.locomotion.model
         self._q_range = (model.robot.model.lowerPositionLimit[model.iq], model.robot.model.upperPositionLimit[model.iq])
         self._t_s: float | None = None
+        self.torso: JointMove | None = None       # the waist's yaw move (turn_torso), held at its goal after
+        self._waist_index = names.index(WAIST_YAW) if WAIST_YAW in names else None
+
+    def turn_torso(self, yaw_rad: float) -> JointMove:
+        """Turn the torso (the waist's yaw joint, and the head camera with it) to ``yaw_rad`` from
+        where its encoder reads now (+: to the left); the feet stay. Raises ValueError past the
+        joint's limits."""
+        if self._waist_index is None or self._t_s is None:
+            raise ValueError("the torso turns on a robot with a waist yaw joint, once the loop has run")
+        lo, hi = (float(r[self._waist_index]) for r in self._q_range)
+        if not lo < yaw_rad < hi:
+            raise ValueError(f"waist yaw {yaw_rad:.2f} rad is outside its limits [{lo:.2f}, {hi:.2f}]")
+        q_now = float(self._state().q_rad[self._waist_index])
+        c = self.config
+        self.torso = JointMove(q_now, yaw_rad, self._t_s, c.torso_speed_rad_s, c.torso_accel_rad_s2)
+        return self.torso
 
     def hand_pose(self, side: str) -> np.ndarray:
         """Estimated hand pose (4x4, world frame) from the last tick."""
@@ -207,6 +226,8 @@ class ReachController:
                 r = T[:3, 3] - X_world_heading[:3, 3]
                 v = rs.v_world_base_m_s + np.cross(rs.R_world_base @ rs.w_base_rad_s * [0, 0, 1], r)
                 self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
+        if self.torso is not None:
+            self.locomotion.set_waist_yaw(self.torso.sample(t))
         cmd = self.locomotion(low_state)
         if self.locomotion.status.ok or self.locomotion.status.category == StopCategory.STOP_2:
             for side, torque in self.grips.items():

@@ -1,4 +1,5 @@
-"""Time-parameterized end-effector motion: a minimum-jerk straight line with slerped orientation.
+"""Time-parameterized motion: an end effector's minimum-jerk straight line with slerped orientation,
+and one joint's minimum-jerk move.
 
 The duration is the shortest that keeps the peak linear and angular speed and acceleration under
 the limits (a minimum-jerk profile peaks at 1.875 d/T in speed and 5.77 d/T² in acceleration).
@@ -66,3 +67,26 @@ class PoseTrajectory:
         T[:3, 3] = self.T_start[:3, 3] + blend * self._dp
         T[:3, :3] = self.T_start[:3, :3] @ pin.exp3(blend * self._dR)
         return T, dblend / self.duration_s * self._dp
+
+
+class JointMove:
+    """One joint from ``q_start_rad`` to ``q_goal_rad`` starting at ``t0_s``, minimum jerk, as fast
+    as ``speed_rad_s`` and ``accel_rad_s2`` allow."""
+
+    def __init__(self, q_start_rad: float, q_goal_rad: float, t0_s: float, speed_rad_s: float,
+                 accel_rad_s2: float, min_duration_s: float = 0.3) -> None:
+        if not (speed_rad_s > 0 and accel_rad_s2 > 0):
+            raise ValueError(f"speed and acceleration must be > 0, got {speed_rad_s}, {accel_rad_s2}")
+        self.q_start_rad, self.q_goal_rad, self.t0_s = q_start_rad, q_goal_rad, t0_s
+        self.duration_s = min_jerk_duration_s(abs(q_goal_rad - q_start_rad), speed_rad_s, accel_rad_s2,
+                                              min_duration_s)
+
+    def done(self, t_s: float) -> bool:
+        return t_s >= self.t0_s + self.duration_s
+
+    def sample(self, t_s: float) -> tuple[float, float]:
+        """Angle [rad] and speed [rad/s] at ``t_s``."""
+        blend, dblend, _ = min_jerk((t_s - self.t0_s) / self.duration_s)
+        d = self.q_goal_rad - self.q_start_rad
+        return self.q_start_rad + blend * d, dblend / self.duration_s * d
+

@@ -166,6 +166,21 @@ def run_walk_to(body: SimBody, state: LowState, locomotion: LocomotionController
     return episode, walk
 
 
+def look_around(body: SimBody, controller: ReachController, state: LowState, yaws_rad: tuple[float, ...],
+                settle_s: float) -> tuple[LowState, list[list[Detection]]]:
+    """Turn the torso (the waist; the feet stay) to each of ``yaws_rad`` in turn (+: to the left),
+    balancing, and look once it has been there ``settle_s``; the objects seen at each. The last yaw
+    is where it stays."""
+    views = []
+    for yaw in yaws_rad:
+        move = controller.turn_torso(yaw)
+        state, seen = stand_and_look(body, controller, state, move.t0_s + move.duration_s + settle_s)
+        views.append(seen)
+        if controller.locomotion.fallen:
+            break
+    return state, views
+
+
 class Glance:
     """One look with the robot's head camera: the stream starts when asked and stops at the first
     frame taken after that, whose objects are placed in the world by the robot's own pose estimate."""

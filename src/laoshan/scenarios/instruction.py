@@ -2,9 +2,12 @@
 
 Three scenes. At the work table (``scene="table"``) the table holds a red box (seeded a little off
 its usual place) and, at its two ends out of reach of the hands, a blue can (right) and a green
-ball (left). Stations 1 and 2 lie each side of the box, stations 3 and 4 beyond them. The robot
-looks with its head camera, fills its world model, plans the instruction (offline parser, or an LLM
-backend whose plans are validated) and carries the plan out: an object out of reach is walked to
+ball (left); farther right, out of the camera's view, a yellow can. Stations 1 and 2 lie each side
+of the box, stations 3 and 4 beyond them. The robot looks with its head camera, fills its world
+model, plans the instruction (offline parser, or an LLM backend whose plans are validated) and
+carries the plan out: something not seen yet is looked around for first (the torso turned left and
+right on the waist, the feet still, a look at each side) and the rest planned on what it saw then;
+an object out of reach is walked to
 first (side-stepping along the table on the robot's own pose estimate, then looking again); a box
 is picked (and placed) with both hands; a can or ball is picked with the right Dex3 hand and, to
 place it, carried over (the hand tied to the body while it side-steps), looked at in the hand and
@@ -31,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from laoshan.brain.perception import Detection, near_edge_x
-from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Refusal, plan_offline
+from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Question, Refusal, plan_offline
 from laoshan.brain.world_model import Fixture, Person, Place, Switch, WorldModel, WorldObject, turn_z
 from laoshan.limbs.articulated import HookAndPull, HookConfig, arc_pull, straight_pull
 from laoshan.limbs.ik import UnreachableTarget
@@ -41,13 +44,15 @@ from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.cerebellum.navigate import GoToConfig, WalkTo
-from laoshan.scenarios.episode import Episode, Glance, HeldUp, run_episode, run_walk_to, stand_and_look
+from laoshan.scenarios.episode import (Episode, Glance, HeldUp, look_around, run_episode, run_walk_to,
+                                      stand_and_look)
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
 from laoshan.sim.world import Button, Door, Drawer, Mannequin, Table, Thing, WorldSpec, jittered, opened_truth
 
 LOOK_S = 0.5
+LOOK_AROUND_YAW_RAD = (0.6, -0.6, 0.0)   # looking around, the torso turns left, right and back (waist yaw)
 AFTER_S = 1.0                     # the robot is watched this long after the plan ends (scoring falls)
 TABLE_Z = 0.70
 TABLE_XY, TABLE_SIZE = (0.55, 0.0), (0.4, 1.4)   # centre and size on the map (the world frame at start) [m]
@@ -57,6 +62,7 @@ BOX_MASS_KG = 0.5                 # ... and its weight, which the robot is told
 # where an object sits from the robot's base (heading frame, m) for each grasp: the two-hand box pick,
 # the right-hand power grasp (as in scenarios/grasp.py)
 GRASP_FROM = {"box": (0.42, 0.0), "cylinder": (0.36, -0.12), "sphere": (0.36, -0.12)}
+SPARE_CAN_XY = (0.40, -0.56)      # a yellow can at the table's right end: out of view until the robot looks around
 WALK_TIMEOUT_S = 15.0
 HELD_MASS_KG = 0.3                # what the robot is told a can or ball weighs
 STATIONS = (Place("station 1", ("一号工位", "1号工位", "工位1", "left", "左边", "左"), (0.42, 0.10)),
@@ -152,7 +158,9 @@ class InstructionScenario:
                           jitter_m=self.jitter_m),
                     Thing("can", "cylinder", (0.033, 0.06), 0.3, (0.37, -0.36, TABLE_Z + 0.06),
                           rgba=(0.2, 0.5, 0.9, 1.0)),
-                    Thing("ball", "sphere", (0.04,), 0.2, (0.37, 0.36, TABLE_Z + 0.04), rgba=(0.2, 0.8, 0.3, 1.0))),
+                    Thing("ball", "sphere", (0.04,), 0.2, (0.37, 0.36, TABLE_Z + 0.04), rgba=(0.2, 0.8, 0.3, 1.0)),
+                    Thing("spare_can", "cylinder", (0.033, 0.06), 0.3, SPARE_CAN_XY + (TABLE_Z + 0.06,),
+                          rgba=(0.9, 0.8, 0.1, 1.0))),
             seed=self.seed)
 
 
@@ -190,32 +198,55 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
                            switches=config.switches())
         world.update(seen)
+
+        def plan(state: LowState) -> tuple[Plan | Refusal | Question, float]:
+            """The instruction planned on the world model as it is now, and how long that took [ms]."""
+            start = time.perf_counter()
+            try:
+                answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
+                          else plan_offline(config.instruction, world, state.time_s))
+            except PlanError as exc:
+                answer = Refusal(str(exc))
+            return answer, (time.perf_counter() - start) * 1e3
+
+        answer, plan_ms = plan(state)
+        looked: list[tuple[str, str]] = []              # the look-around's outcome, if the plan begins with one
+        if isinstance(answer, Plan) and answer.steps[0]["skill"] == "look_around":
+            state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S)
+            for view in views:
+                world.update(view)
+            world.looked_around_s = state.time_s
+            looked.append(("look around (torso left, right, back)",
+                           "saw " + (", ".join(o.describe() for o in world.objects) or "no objects")))
+            if answer.replan and not controller.locomotion.fallen:     # what it looked for may be in view now
+                answer, again_ms = plan(state)
+                plan_ms += again_ms
+            if isinstance(answer, Plan):
+                answer = Plan(({"skill": "look_around"},
+                               *(s for s in answer.steps if s["skill"] != "look_around")))
         seen_text = (*(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
                        for o in world.objects),
                      *(f"{f.name} {f.describe_state()}" for f in (*world.fixtures, *world.switches)
                        if f.seen_s is not None),
                      *(p.describe() for p in world.people))
-        start = time.perf_counter()
-        try:
-            answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
-                      else plan_offline(config.instruction, world, state.time_s))
-        except PlanError as exc:
-            answer = Refusal(str(exc))
-        plan_ms = (time.perf_counter() - start) * 1e3
 
         def declined(why: str, plan: Plan | None = None) -> InstructionReport:
-            """Nothing was done: the answer says why."""
-            return InstructionReport(config.instruction, plan, why, seen_text, (), False, False, None, plan_ms,
-                                     body.energy_J, body.time_s, 0.0)
+            """Nothing (beyond looking around) was done: the answer says why."""
+            return InstructionReport(config.instruction, plan, why, seen_text, tuple(looked), False,
+                                     controller.locomotion.fallen, None, plan_ms, body.energy_J, body.time_s, 0.0)
 
         if not isinstance(answer, Plan):
             return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
+        if len(answer.steps) == 1 and answer.steps[0]["skill"] == "look_around":   # that was all
+            return InstructionReport(config.instruction, answer, None, seen_text, tuple(looked),
+                                     not controller.locomotion.fallen, controller.locomotion.fallen, None, plan_ms,
+                                     body.energy_J, body.time_s, 0.0)
         if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
             state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S)
             world.update(seen)
         skills = {s["skill"] for s in answer.steps}
         if skills & HAND_JOBS:
-            if skills - HAND_JOBS - {"look"}:
+            if skills - HAND_JOBS - {"look", "look_around"}:
                 return declined("a plan that opens, closes or presses something does only that, for now", answer)
             rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side)   # standing
                     for side in ("left", "right")}
@@ -235,7 +266,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                 for name, kind, amount in opened)
             gave_up = next((j.gave_up for j in jobs if j.gave_up), None)
             return InstructionReport(config.instruction, answer, gave_up, seen_text,
-                                     tuple(x for j in jobs for x in j.outcomes), reached and not episode.fell,
+                                     (*looked, *(x for j in jobs for x in j.outcomes)), reached and not episode.fell,
                                      episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened,
                                      pressed)
         pick = next(s for s in answer.steps if s["skill"] == "pick")
@@ -245,7 +276,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         assert target is not None
         if person is not None and target.kind == "box":
             return declined("I hand over only what one hand holds (a can, a ball), not the box", answer)
-        walked: list[tuple[str, str]] = []
+        walked = list(looked)
         base_xy = controller.locomotion.state.p_world_base_m[:2].copy()
         reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
         if reach > config.reach_m:
@@ -288,7 +319,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         to = _Station(place) if place is not None else _Palm(person) if person is not None else None
         if target.kind != "box" and to is not None:
             stages.append(_PlaceHeld(config, body, controller, world, target, to, height_m))
-        truth_name = {"red": "box", "blue": "can", "green": "ball"}.get(target.colour, "box")   # scoring only
+        truth_name = {"red": "box", "blue": "can", "green": "ball", "yellow": "spare_can"}[target.colour]   # scoring
         watch = HeldUp(body, truth_name, config.lift_goal_m)
         episode = _run_stages(config, body, state, controller, stages, watch, recorder, progress)
         fell = episode.fell
