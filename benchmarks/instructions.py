@@ -64,9 +64,10 @@ HALL = [
     ("hand me the red box", REFUSED), ("把绿色的球递给我", REFUSED), ("give it to me", REFUSED),
 ]
 
-LOOKING = [                                      # at the table: the yellow can is out of view until looked around for
-    ("pick up the yellow can", DONE), ("拿起黄色的罐子", DONE), ("put the yellow can on station 3", DONE),
-    ("look around", DONE), ("看看周围有什么", DONE), ("look around, then pick up the red box", DONE),
+LATER = [             # added since: after the rest, so that the cases before keep their seeds (the case's index)
+    ("table", "pick up the yellow can", DONE), ("table", "拿起黄色的罐子", DONE),   # out of view until looked
+    ("table", "put the yellow can on station 3", DONE), ("table", "look around", DONE),   # around for
+    ("table", "看看周围有什么", DONE), ("table", "look around, then pick up the red box", DONE),
 ]
 
 
@@ -74,7 +75,7 @@ def main() -> None:
     args = benchmark_args(__doc__, "instructions", "fewer instructions")
     robot = load_description(ROBOT)
     cases = ([("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
-             + [("hall", i, e) for i, e in HALL] + [("table", i, e) for i, e in LOOKING])
+             + [("hall", i, e) for i, e in HALL] + LATER)
     cases = cases[::8] if args.quick else cases
     rows_out, ok, plan_ms, wall = [], 0, [], []
     for k, (scene, instruction, expected) in enumerate(cases):

@@ -97,6 +97,15 @@ def test_llm_plans_are_validated_and_bad_ones_rejected(world: WorldModel, llm_se
     assert [s["skill"] for s in plan.steps] == ["pick", "place"]
 
 
+def test_an_llm_plan_that_only_speaks_is_carried_out_without_moving_a_hand(llm_server) -> None:
+    from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+
+    url, replies = llm_server
+    replies.append('{"steps": [{"skill": "say", "text": "你好，请稍等"}]}')
+    report = run_instruction(InstructionScenario(instruction="greet the customer", scene="hall", llm_url=url))
+    assert report.success and not report.fell and report.steps == (("say '你好，请稍等'", "said"),)
+
+
 def test_a_two_step_chinese_instruction_is_carried_out_in_physics() -> None:
     from laoshan.scenarios.instruction import InstructionScenario, run_instruction
 

@@ -237,8 +237,9 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
 
         if not isinstance(answer, Plan):
             return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
-        if len(answer.steps) == 1 and answer.steps[0]["skill"] == "look_around":   # that was all
-            return InstructionReport(config.instruction, answer, None, seen_text, tuple(looked),
+        spoken = [(f"say {s['text']!r}", "said") for s in answer.steps if s["skill"] == "say"]   # (to a speaker)
+        if not {s["skill"] for s in answer.steps} - {"look", "look_around", "say"}:   # nothing to do with the hands
+            return InstructionReport(config.instruction, answer, None, seen_text, (*looked, *spoken),
                                      not controller.locomotion.fallen, controller.locomotion.fallen, None, plan_ms,
                                      body.energy_J, body.time_s, 0.0)
         if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
@@ -246,7 +247,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             world.update(seen)
         skills = {s["skill"] for s in answer.steps}
         if skills & HAND_JOBS:
-            if skills - HAND_JOBS - {"look", "look_around"}:
+            if skills - HAND_JOBS - {"look", "look_around", "say"}:
                 return declined("a plan that opens, closes or presses something does only that, for now", answer)
             rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side)   # standing
                     for side in ("left", "right")}
@@ -266,7 +267,8 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                 for name, kind, amount in opened)
             gave_up = next((j.gave_up for j in jobs if j.gave_up), None)
             return InstructionReport(config.instruction, answer, gave_up, seen_text,
-                                     (*looked, *(x for j in jobs for x in j.outcomes)), reached and not episode.fell,
+                                     (*looked, *(x for j in jobs for x in j.outcomes), *spoken),
+                                     reached and not episode.fell,
                                      episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened,
                                      pressed)
         pick = next(s for s in answer.steps if s["skill"] == "pick")
@@ -336,7 +338,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
             reached = verified and (error <= config.place_tolerance_m if error is not None
                                     else watch.lift_m >= config.lift_goal_m)
         gave_up = next((s.gave_up for s in stages if s.gave_up), None)
-        outcomes = walked + [o for s in stages for o in s.outcomes]
+        outcomes = walked + [o for s in stages for o in s.outcomes] + spoken
         return InstructionReport(config.instruction, answer, gave_up, seen_text, tuple(outcomes),
                                  reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
 
