@@ -68,9 +68,6 @@ def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSp
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     spec.option.impratio = 10.0   # stiffer friction: grasped objects and soles do not creep
-    # several contact points between convex geoms (a can's flat bottom on a box: one point without it, and
-    # a can set on a palm rested on that point alone, leaning on the fingers, and fell when they opened)
-    spec.option.enableflags |= int(mujoco.mjtEnableBit.mjENBL_MULTICCD)
     spec.visual.global_.offwidth = 1280
     spec.visual.global_.offheight = 720
 
