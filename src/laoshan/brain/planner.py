@@ -9,12 +9,12 @@ backend (any OpenAI-compatible chat endpoint, by URL) proposes plans as JSON; th
 same validation and are never trusted blindly.
 
 A plan is JSON: ``{"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place":
-"station 2"}]}``; skills: look (look again, refreshing the world model), look_around (turn the torso left and right,
-looking: first in a plan; an object not seen yet is looked around for, and the rest planned after
-that), pick (an object id),
-place (a place name, the held object), open (a fixture: a drawer or a door) and close (a drawer;
-hands free for both, and a fixture must be closed to open it, open to close it), press (a button),
-hand_over (a person holding out a hand, the held object), say (text).
+"station 2"}]}``; skills: look (look again, refreshing the world model), look_around (turn the
+torso left and right, looking: first in a plan; an object not seen yet is looked around for, and
+the rest planned after that: ``"then": "replan"``), pick (an object id), place (a place name, the
+held object), open (a fixture: a drawer or a door) and close (a drawer; hands free for both, and a
+fixture must be closed to open it, open to close it), press (a button), hand_over (a person
+holding out a hand, the held object), say (text).
 """
 
 from __future__ import annotations

@@ -167,14 +167,14 @@ def run_walk_to(body: SimBody, state: LowState, locomotion: LocomotionController
 
 
 def look_around(body: SimBody, controller: ReachController, state: LowState, yaws_rad: tuple[float, ...],
-                settle_s: float) -> tuple[LowState, list[list[Detection]]]:
+                settle_s: float, recorder: VideoRecorder | None = None) -> tuple[LowState, list[list[Detection]]]:
     """Turn the torso (the waist; the feet stay) to each of ``yaws_rad`` in turn (+: to the left),
     balancing, and look once it has been there ``settle_s``; the objects seen at each. The last yaw
     is where it stays."""
     views = []
     for yaw in yaws_rad:
         move = controller.turn_torso(yaw)
-        state, seen = stand_and_look(body, controller, state, move.t0_s + move.duration_s + settle_s)
+        state, seen = stand_and_look(body, controller, state, move.t0_s + move.duration_s + settle_s, recorder)
         views.append(seen)
         if controller.locomotion.fallen:
             break
@@ -204,10 +204,10 @@ class Glance:
         return detect_objects(frame, self.X_world_camera)
 
 
-def stand_and_look(body: SimBody, controller: ReachController, state: LowState,
-                   until_s: float) -> tuple[LowState, list[Detection]]:
+def stand_and_look(body: SimBody, controller: ReachController, state: LowState, until_s: float,
+                   recorder: VideoRecorder | None = None) -> tuple[LowState, list[Detection]]:
     """Keep balancing until ``until_s`` (sensor clock) and a head-camera frame taken after now has
-    come; the objects in it."""
+    come (filmed by ``recorder``, if given); the objects in it."""
     glance = Glance(body, controller, state.time_s)
     while True:
         seen = glance.seen(state) if state.time_s >= until_s else None
@@ -216,3 +216,5 @@ def stand_and_look(body: SimBody, controller: ReachController, state: LowState,
         if state.time_s > max(until_s, glance.asked_s) + 1.0:
             raise RuntimeError(f"camera {glance.camera.name!r} sent no frame in 1 s")
         state = body.step(controller(state))
+        if recorder:
+            recorder.capture(body.data, body.time_s)

@@ -194,7 +194,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     try:
         controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
         state = body.reset(config.seed)
-        state, seen = stand_and_look(body, controller, state, LOOK_S)
+        state, seen = stand_and_look(body, controller, state, LOOK_S, recorder)
         world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
                            switches=config.switches())
         world.update(seen)
@@ -212,7 +212,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
         answer, plan_ms = plan(state)
         looked: list[tuple[str, str]] = []              # the look-around's outcome, if the plan begins with one
         if isinstance(answer, Plan) and answer.steps[0]["skill"] == "look_around":
-            state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S)
+            state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S, recorder)
             for view in views:
                 world.update(view)
             world.looked_around_s = state.time_s
@@ -243,7 +243,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                                      not controller.locomotion.fallen, controller.locomotion.fallen, None, plan_ms,
                                      body.energy_J, body.time_s, 0.0)
         if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
-            state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S)
+            state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S, recorder)
             world.update(seen)
         skills = {s["skill"] for s in answer.steps}
         if skills & HAND_JOBS:
@@ -295,7 +295,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
                                          False, episode.fell, None, plan_ms, body.energy_J, body.time_s,
                                          episode.wall_s)
             world.robot_moved(float(np.linalg.norm(controller.locomotion.state.p_world_base_m[:2] - base_xy)))
-            state, seen = stand_and_look(body, controller, episode.state, body.time_s + LOOK_S)
+            state, seen = stand_and_look(body, controller, episode.state, body.time_s + LOOK_S, recorder)
             world.update(seen)
             again = [o for o in world.find(target.colour, target.kind) if seen and o.seen_s == seen[0].time_s]
             if not again:
