@@ -109,6 +109,28 @@ def test_the_robot_reaches_a_point_while_balancing(g1_functional: RobotDescripti
     assert np.linalg.norm(true_hand[:3, 3] - goal[:3, 3]) < 0.01
 
 
+def test_the_torso_turns_on_the_waist_to_look_while_the_feet_stay(g1_functional: RobotDescription) -> None:
+    """Looking around: the waist's yaw turns the torso (and the head camera on it) 34° each way; the
+    robot keeps its balance and its feet."""
+    body, ctl = SimBody(g1_functional), ReachController(g1_functional)
+    state = body.reset(0)
+    for _ in range(250):
+        state = body.step(ctl(state))
+    with pytest.raises(ValueError, match="outside its limits"):
+        ctl.turn_torso(4.0)
+    feet = {s: body.ground_truth_link_pose(f"{s}_ankle_roll_link")[:3, 3].copy() for s in ("left", "right")}
+    camera = g1_functional.cameras[0].link
+    for yaw in (0.6, -0.6):
+        move = ctl.turn_torso(yaw)
+        while body.time_s < move.t0_s + move.duration_s + 0.3:
+            state = body.step(ctl(state))
+            assert not has_fallen(body.ground_truth())
+        X = body.ground_truth_link_pose(camera)                             # scoring only
+        assert np.degrees(np.arctan2(X[1, 0], X[0, 0])) == pytest.approx(np.degrees(yaw), abs=4.0)
+    for side, p in feet.items():
+        assert np.linalg.norm(body.ground_truth_link_pose(f"{side}_ankle_roll_link")[:3, 3] - p) < 0.005
+
+
 def test_an_unreachable_reach_moves_nothing(g1_functional: RobotDescription) -> None:
     body, ctl = SimBody(g1_functional), ReachController(g1_functional)
     with pytest.raises(RuntimeError, match="one tick first"):

@@ -81,9 +81,6 @@ class JointMove:
         self.duration_s = min_jerk_duration_s(abs(q_goal_rad - q_start_rad), speed_rad_s, accel_rad_s2,
                                               min_duration_s)
 
-    def done(self, t_s: float) -> bool:
-        return t_s >= self.t0_s + self.duration_s
-
     def sample(self, t_s: float) -> tuple[float, float]:
         """Angle [rad] and speed [rad/s] at ``t_s``."""
         blend, dblend, _ = min_jerk((t_s - self.t0_s) / self.duration_s)
