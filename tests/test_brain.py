@@ -353,6 +353,9 @@ def test_hand_over_needs_someone_holding_out_a_hand_and_something_in_hand(hall: 
         answer = plan_offline(instruction, hall)
         assert isinstance(answer, Refusal) and reason in answer.reason, instruction
     nobody = WorldModel(objects=list(hall.objects))
+    answer = plan_offline("hand me the blue can", nobody)               # someone may stand out of view
+    assert isinstance(answer, Plan) and answer.replan and answer.steps == ({"skill": "look_around"},)
+    nobody.looked_around_s = 3.0
     answer = plan_offline("hand me the blue can", nobody)
     assert isinstance(answer, Refusal) and "nobody" in answer.reason
     with pytest.raises(PlanError, match="nothing in hand"):

@@ -234,7 +234,9 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
             elif holding is None:
                 return Refusal(f"I do not know what to hand over in {clause!r}")
             if not world.people:
-                return Refusal("I see nobody to hand it to")
+                if world.looked_around_s is None:           # someone may stand out of view
+                    return Plan(({"skill": "look_around"},), replan=True)
+                return Refusal("I see nobody to hand it to, having looked around")
             if len(world.people) > 1:
                 return Question("Whom do you mean: " + ", ".join(p.id for p in world.people) + "?",
                                 tuple(p.id for p in world.people))
