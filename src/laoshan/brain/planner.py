@@ -182,7 +182,7 @@ def _pick(world: WorldModel, colour: str | None, kind: str | None, holding: str 
         if world.looked_around_s is None:
             return Plan(({"skill": "look_around"},), replan=True)
         seen = ", ".join(o.describe() for o in world.objects) or "nothing"
-        return Refusal(f"I see no {wanted} (I see {seen}{', having looked around' if world.looked_around_s else ''})")
+        return Refusal(f"I see no {wanted} (I see {seen}, having looked around)")
     if len(matches) > 1:
         return Question(f"Which {wanted} do you mean: " + ", ".join(o.id for o in matches) + "?",
                         tuple(o.id for o in matches))

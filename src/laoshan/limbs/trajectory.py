@@ -86,4 +86,3 @@ class JointMove:
         blend, dblend, _ = min_jerk((t_s - self.t0_s) / self.duration_s)
         d = self.q_goal_rad - self.q_start_rad
         return self.q_start_rad + blend * d, dblend / self.duration_s * d
-
