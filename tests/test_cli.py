@@ -96,3 +96,20 @@ def test_chat_answers_several_speakers_in_turn() -> None:
 def test_guide_to_an_unknown_place_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["guide", "--domain", "hospital", "--to", "moon"])
     assert result.exit_code == 1 and "hospital has no place 'moon'" in result.output
+
+
+def test_a_video_started_late_keeps_real_time(tmp_path: Path) -> None:
+    """A recorder whose first frame comes at 0.6 s (after a look) films from there at 30 fps:
+    0.4 s of ticks give 12 frames, not one per tick until its clock has caught up."""
+    import mujoco
+
+    from laoshan.sim.render import VideoRecorder
+
+    model = mujoco.MjModel.from_xml_string(
+        '<mujoco><worldbody><body name="b"><geom size="0.1"/></body></worldbody></mujoco>')
+    data = mujoco.MjData(model)
+    recorder = VideoRecorder(model, tmp_path / "late.mp4", "b", width=64, height=48)
+    for k in range(200):                       # 0.6 s to 1.0 s in 2 ms ticks
+        recorder.capture(data, 0.6 + 0.002 * k)
+    recorder.close()
+    assert recorder.frames == 12
