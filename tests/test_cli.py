@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mujoco
 import pytest
 from click.testing import CliRunner
 
 from laoshan.cli import main
+from laoshan.sim.render import VideoRecorder
 
 
 def test_robots_lists_both_products() -> None:
@@ -98,18 +100,16 @@ def test_guide_to_an_unknown_place_is_a_clear_error() -> None:
     assert result.exit_code == 1 and "hospital has no place 'moon'" in result.output
 
 
-def test_a_video_started_late_keeps_real_time(tmp_path: Path) -> None:
-    """A recorder whose first frame comes at 0.6 s (after a look) films from there at 30 fps:
-    0.4 s of ticks give 12 frames, not one per tick until its clock has caught up."""
-    import mujoco
-
-    from laoshan.sim.render import VideoRecorder
-
+def test_a_video_keeps_real_time_when_started_late_or_on_time(tmp_path: Path) -> None:
+    """A recorder whose first frame comes at 0.6 s (after a look) films from there at 30 fps: 0.4 s
+    of 2 ms ticks give 12 frames, not one per tick until its clock has caught up; one started at
+    0 s keeps to its 30 fps grid: 3 s give 90 frames, none lost to the ticks' granularity."""
     model = mujoco.MjModel.from_xml_string(
         '<mujoco><worldbody><body name="b"><geom size="0.1"/></body></worldbody></mujoco>')
     data = mujoco.MjData(model)
-    recorder = VideoRecorder(model, tmp_path / "late.mp4", "b", width=64, height=48)
-    for k in range(200):                       # 0.6 s to 1.0 s in 2 ms ticks
-        recorder.capture(data, 0.6 + 0.002 * k)
-    recorder.close()
-    assert recorder.frames == 12
+    for name, start_s, ticks, frames in (("late", 0.6, 200, 12), ("on_time", 0.0, 1500, 90)):
+        recorder = VideoRecorder(model, tmp_path / f"{name}.mp4", "b", width=64, height=48)
+        for k in range(ticks):
+            recorder.capture(data, start_s + 0.002 * k)
+        recorder.close()
+        assert recorder.frames == frames, name

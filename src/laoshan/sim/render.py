@@ -82,9 +82,9 @@ class VideoRecorder:
         """Render a frame if one is due at ``time_s``."""
         if time_s + 1e-9 < self._next_s:
             return
-        # Frames are due every period from the first one on: a recorder started late (after a look,
-        # say) begins there instead of rendering a frame every tick until it has caught up.
-        self._next_s = max(self._next_s, time_s) + self.period_s
+        if time_s - self._next_s >= self.period_s:   # started late (after a look, say): film from now,
+            self._next_s = time_s                    # not a frame every tick until the clock catches up
+        self._next_s += self.period_s
         self._renderer.update_scene(data, camera=self._camera)
         self._writer.append_data(self._renderer.render())
         self.frames += 1
