@@ -119,13 +119,17 @@ class PowerGraspConfig:
     lift_m: float = 0.12
     put_above_m: float = 0.015     # setting down: carried to this high above the spot, then ...
     press_m: float = 0.005         # ... lowered to this below it (it stands on the table, not on air)
+    loosen_torque_Nm: float = 0.01 # set down, the fingers ease to this torque for this long, the hand moves
+    loosen_s: float = 0.5          # out, and only then do they open (opening in place, the curled fingers
+                                   # push a can over; the looser they are, the less the fingertips drag it
+                                   # moving out: measured on the hall hand-over, seeds 0-9)
     settle_s: float = 0.3
 
     def __post_init__(self) -> None:
         if self.side not in ("left", "right"):
             raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
-        if not 0.0 < self.finger_torque_Nm <= 5.0 or self.lift_m <= 0:
-            raise ValueError("finger_torque_Nm must be in (0, 5] N·m and lift_m > 0")
+        if not 0.0 < self.finger_torque_Nm <= 5.0 or not 0.0 < self.loosen_torque_Nm <= 5.0 or self.lift_m <= 0:
+            raise ValueError("finger_torque_Nm and loosen_torque_Nm must be in (0, 5] N·m and lift_m > 0")
 
 
 class _PowerHand:
@@ -240,23 +244,30 @@ class PowerPlace(HandSequence):
     """Sets down an object held in a power grasp (taken by :class:`PowerGrasp` with the same mass
     and config): the hand moves by the displacement from where the object is now (``p_world_held``,
     e.g. as seen: it may have slipped in the hand) to where it goes (``p_world_place``, its axis
-    point), coming over at the lifted height, down until it stands, fingers open, hand out to the
-    side and up; before setting down, the hand makes up what it fell short of its goal (as its
-    joint encoders measure it). ``phase`` goes over → put → align → set down → open → out → up → placed."""
+    point), coming over at the lifted height, down until it stands, and lets go; before setting
+    down, the hand makes up what it fell short of its goal (as its joint encoders measure it).
+
+    An upright cylinder (``rolls=False``) is let go by loosening the fingers, moving the hand out to
+    the side, opening them and going up: ``phase`` goes over → put → align → set down → loosen →
+    out → open → up → placed. A ball, which rolls away when loose fingers drag it, is let go by
+    opening in place first: … set down → open → out → up → placed."""
 
     def __init__(self, reach: ReachController, p_world_held: np.ndarray, p_world_place: np.ndarray, mass_kg: float,
-                 yaw_rad: float = 0.0, config: PowerGraspConfig | None = None) -> None:
+                 yaw_rad: float = 0.0, config: PowerGraspConfig | None = None, rolls: bool = False) -> None:
         self.config = c = config or PowerGraspConfig()
         hand = _PowerHand(1.0, mass_kg, yaw_rad, c)
         move = np.asarray(p_world_place, dtype=float) - np.asarray(p_world_held, dtype=float)
         place = reach.hand_pose(c.side)[:3, 3] + move
+        down, out = place - hand.up * c.press_m, place + hand.out
+        let_go = ([("open", down, None, {c.side: None}, c.close_s), ("out", out, None, {}, None)] if rolls else
+                  [("loosen", down, None, {c.side: c.loosen_torque_Nm}, c.loosen_s), ("out", out, None, {}, None),
+                   ("open", out, None, {c.side: None}, c.close_s)])
         plan = [("over", place + hand.up * c.lift_m, hand.weight, {}, None),
                 ("put", place + hand.up * c.put_above_m, hand.weight, {}, None),
                 ("align", place + hand.up * c.put_above_m, hand.weight, {}, None),   # make up the arm's sag
-                ("set down", place - hand.up * c.press_m, None, {}, None),       # the table takes the weight
-                ("open", place - hand.up * c.press_m, None, {c.side: None}, c.close_s),
-                ("out", place + hand.out, None, {}, None),
-                ("up", place + hand.out + hand.up * c.above_m, None, {}, None)]
+                ("set down", down, None, {}, None),                              # the table takes the weight
+                *let_go,
+                ("up", out + hand.up * c.above_m, None, {}, None)]
         steps = hand.steps(plan)
         steps[2] = replace(steps[2], correct=True)
         super().__init__(reach, steps, "placed", c.settle_s)

@@ -566,7 +566,7 @@ class _PlaceHeld:
             top_z = float(held.p_world_m[2] + held.size_m[2] / 2)   # hand hides the rest)
             p_held = np.array([*centre[:2], top_z - self.height_m / 2])
             p_place = p_surface + [0.0, 0.0, self.height_m / 2]
-            self._sequence = PowerPlace(self.controller, p_held, p_place, HELD_MASS_KG)
+            self._sequence = PowerPlace(self.controller, p_held, p_place, HELD_MASS_KG, rolls=self.kind == "sphere")
             return
         sequence = self._sequence
         if not sequence.done and not sequence.failed:
