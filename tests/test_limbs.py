@@ -153,16 +153,18 @@ def test_a_can_is_let_go_away_from_it_and_a_ball_in_place(g1_functional: RobotDe
     body.step(ctl(body.reset(0)))
     held, place = np.array([0.35, -0.1, 0.9]), np.array([0.40, -0.2, 0.92])
     c = PowerGraspConfig()
+    set_down = {}
     for rolls, let_go in ((False, ["loosen", "out", "open"]), (True, ["open", "out"])):
         steps = PowerPlace(ctl, held, place, 0.3, rolls=rolls).steps
         assert [s.phase for s in steps] == ["over", "put", "align", "set down", *let_go, "up"]
         at = {s.phase: s.targets[c.side][:3, 3] for s in steps}
-        opened_at = np.linalg.norm(at["open"][:2] - at["set down"][:2])
-        assert opened_at == pytest.approx(0.0 if rolls else c.clearance_m)
+        assert np.linalg.norm(at["open"][:2] - at["set down"][:2]) == pytest.approx(0.0 if rolls else c.clearance_m)
+        assert at["up"][2] > at["out"][2]
         grips = {s.phase: s.grips for s in steps}
         assert grips["open"] == {c.side: None}
         assert rolls or grips["loosen"] == {c.side: c.loosen_torque_Nm}
-    assert steps[-1].targets[c.side][2, 3] > at["out"][2]
+        set_down[rolls] = at["set down"][:2]
+    assert set_down[False] - set_down[True] == pytest.approx(c.lead_m)   # ahead (+x) and to the palm side (+y)
 
 
 def test_pick_a_box_lift_it_10_cm_and_hold_it_3_s_by_friction() -> None:

@@ -123,11 +123,17 @@ class PowerGraspConfig:
     loosen_s: float = 0.5          # out, and only then do they open (opening in place, the curled fingers
                                    # push a can over; the looser they are, the less the fingertips drag it
                                    # moving out: measured on the hall hand-over, seeds 0-9)
+    lead_m: tuple[float, float] = (0.005, 0.01)   # a can is set down this far ahead (along the fingers) and to
+                                   # the palm side of its spot: the hand ends short of it and the fingers drag
+                                   # the can as they let go (measured: hall hand-over, seeds 0-9, 1.3 cm behind
+                                   # and 1 cm out on average without it; 1.2-2.1 cm off the palm's middle, with it)
     settle_s: float = 0.3
 
     def __post_init__(self) -> None:
         if self.side not in ("left", "right"):
             raise ValueError(f"side must be 'left' or 'right', got {self.side!r}")
+        if max(abs(v) for v in self.lead_m) > 0.05:
+            raise ValueError(f"lead_m must be within 5 cm of the spot, got {self.lead_m}")
         if not 0.0 < self.finger_torque_Nm <= 5.0 or not 0.0 < self.loosen_torque_Nm <= 5.0 or self.lift_m <= 0:
             raise ValueError("finger_torque_Nm and loosen_torque_Nm must be in (0, 5] N·m and lift_m > 0")
 
@@ -247,10 +253,10 @@ class PowerPlace(HandSequence):
     point), coming over at the lifted height, down until it stands, and lets go; before setting
     down, the hand makes up what it fell short of its goal (as its joint encoders measure it).
 
-    An upright cylinder (``rolls=False``) is let go by loosening the fingers, moving the hand out to
-    the side, opening them and going up: ``phase`` goes over → put → align → set down → loosen →
-    out → open → up → placed. A ball, which rolls away when loose fingers drag it, is let go by
-    opening in place first: … set down → open → out → up → placed."""
+    An upright cylinder (``rolls=False``), set down ``lead_m`` off its spot, is let go by loosening
+    the fingers, moving the hand out to the side, opening them and going up: ``phase`` goes over →
+    put → align → set down → loosen → out → open → up → placed. A ball, which rolls away when loose
+    fingers drag it, is let go by opening in place first: … set down → open → out → up → placed."""
 
     def __init__(self, reach: ReachController, p_world_held: np.ndarray, p_world_place: np.ndarray, mass_kg: float,
                  yaw_rad: float = 0.0, config: PowerGraspConfig | None = None, rolls: bool = False) -> None:
@@ -258,6 +264,8 @@ class PowerPlace(HandSequence):
         hand = _PowerHand(1.0, mass_kg, yaw_rad, c)
         move = np.asarray(p_world_place, dtype=float) - np.asarray(p_world_held, dtype=float)
         place = reach.hand_pose(c.side)[:3, 3] + move
+        if not rolls:
+            place += hand.R[:, 0] * c.lead_m[0] + hand.palm_side * c.lead_m[1]
         down, out = place - hand.up * c.press_m, place + hand.out
         let_go = ([("open", down, None, {c.side: None}, c.close_s), ("out", out, None, {}, None)] if rolls else
                   [("loosen", down, None, {c.side: c.loosen_torque_Nm}, c.loosen_s), ("out", out, None, {}, None),
