@@ -82,7 +82,7 @@ def test_demo_tabletop_with_a_malformed_place_is_a_clear_error() -> None:
 
 
 def test_do_refuses_an_impossible_instruction_after_looking() -> None:
-    result = CliRunner().invoke(main, ["do", "put the purple box on station 2"])
+    result = CliRunner().invoke(main, ["do", "put the purple box on station 2", "--scene", "factory"])
     assert result.exit_code == 1
     assert "seen: red-1 box" in result.output and "I see no purple box" in result.output
 

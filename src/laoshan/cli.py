@@ -448,11 +448,12 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 
 @main.command("do")
 @click.argument("instruction")
-@click.option("--scene", default="table", show_default=True, type=click.Choice(["table", "kitchen", "hall"]),
-              help="Where: a work table with a red box, a blue can, a green ball and (out of view) a yellow "
-                   "can, stations 1 to 4; a "
-                   "kitchen with a drawer, a cabinet door and a start button; or a service hall with a can on "
-                   "the counter and a customer holding out a hand.")
+@click.option("--scene", default="table", show_default=True,
+              type=click.Choice(["table", "factory", "kitchen", "hall"]),
+              help="Where: a work table (factory: the same, a production line's work cell) with a red box, a "
+                   "blue can, a green ball and (out of view) a yellow can, stations 1 to 4; a kitchen with a "
+                   "drawer, a cabinet door and a start button; or a service hall with a can on the counter and "
+                   "a customer holding out a hand.")
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")

@@ -98,6 +98,7 @@ HAND_OVER_NEAR_M = 0.25                                      # ... unless the ha
 
 
 SCENES = ("table", "kitchen", "hall")
+SCENE_ALIASES = {"factory": "table"}   # the work table is a production line's work cell, stations 1 to 4
 COUNTER_XY, COUNTER_SIZE = (0.55, 0.20), (0.4, 0.6)   # the hall's service counter (map) [m] ...
 CUSTOMER = Mannequin("customer", xy_m=(0.72, -0.36), palm_xyz_m=(0.40, -0.20, 0.85))   # ... and the customer beside it
 HAND_OVER_TOLERANCE_M = 0.03   # success: a handed-over object's centre seen this close to the palm's
@@ -123,8 +124,9 @@ class InstructionScenario:
     places: tuple[Place, ...] = field(default=STATIONS)   # the table's
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "scene", SCENE_ALIASES.get(self.scene, self.scene))
         if self.scene not in SCENES:
-            raise ValueError(f"scene must be one of {SCENES}, got {self.scene!r}")
+            raise ValueError(f"scene must be one of {SCENES} (or {', '.join(SCENE_ALIASES)}), got {self.scene!r}")
 
     def fixtures(self) -> tuple[Fixture, ...]:
         """The scene's drawers and doors as the site's map has them (their nominal places)."""
