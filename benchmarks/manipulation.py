@@ -7,7 +7,7 @@ All runs are sensor-only (estimated state, LowCmd out); ground truth only scores
 Prints tables and writes JSON.
 
     python benchmarks/manipulation.py [--quick] [--out benchmarks/results/manipulation.json]
-        [--only peg plan shelf pinch handle]
+        [--only picks place peg plan shelf pinch handle]
 """
 
 from __future__ import annotations
@@ -134,6 +134,19 @@ def place_figures(robot, n: int) -> dict:
     return {"runs": n, "success_rate": sum(r.success for r in runs) / n, "falls": sum(r.fell for r in runs),
             "placed": len(errors), "error_median_mm": float(np.median(errors) * 1e3) if errors else None,
             "error_p95_mm": float(np.percentile(errors, 95) * 1e3) if errors else None}
+
+
+def pick_rows(picks: list[dict]) -> list[list[str]]:
+    return [[f"pick box {p['mass_kg']} kg, jitter {p['jitter_m'] * 100:.0f} cm"
+             f"{', seen by the head camera' if p['perceive'] else ', blind'}: success",
+             f"{p['success_rate']:.0%} of {p['runs']} (falls {p['falls']})", ">= 95%"] for p in picks]
+
+
+def place_rows(place: dict) -> list[list[str]]:
+    return [["place box 0-12 cm aside: within 1 cm",
+             f"{place['success_rate']:.0%} of {place['runs']} (falls {place['falls']})", "-"],
+            ["place error median / p95 [mm]", f"{place['error_median_mm']:.1f} / {place['error_p95_mm']:.1f}"
+             if place["error_median_mm"] is not None else "-", "<= 5"]]
 
 
 def grasp_figures(robot, n: int) -> dict:
@@ -349,19 +362,24 @@ def carry_figures(robot, n: int) -> dict:
 
 def main() -> None:
     args = benchmark_args(__doc__, "manipulation", "fewer targets and picks",
-                          sections=("peg", "plan", "shelf", "pinch", "drawer", "handle", "door"))
+                          sections=("picks", "place", "peg", "plan", "shelf", "pinch", "drawer", "handle", "door"))
     robot = load_description(ROBOT)
     n_ik, n_reach, n_pick = (20, 4, 4) if args.quick else (200, 20, 50)
     n_blind = 2 if args.quick else 10
+    picks = ((0.0, 0.5, False), (0.01, 0.5, False), (0.0, 0.8, False), (0.01, 0.5, True), (0.02, 0.5, True))
     if args.only:
-        sections = {"peg": lambda: peg_figures(robot, n_pick), "plan": lambda: plan_figures(robot, n_pick),
+        sections = {"picks": lambda: [pick_figures(robot, n_pick, j, m, look) for j, m, look in picks],
+                    "place": lambda: place_figures(robot, n_pick),
+                    "peg": lambda: peg_figures(robot, n_pick), "plan": lambda: plan_figures(robot, n_pick),
                     "shelf": lambda: shelf_figures(robot, n_pick, n_blind),
                     "pinch": lambda: pinch_figures(robot, n_pick),
                     "drawer": lambda: drawer_figures(robot, n_pick),
                     "handle": lambda: drawer_figures(robot, n_pick, grip="grasp"),
                     "door": lambda: door_figures(robot, n_pick)}
         fresh = {name: sections[name]() for name in args.only}
-        rows = [*(peg_rows(fresh["peg"]) if "peg" in fresh else []),
+        rows = [*(pick_rows(fresh["picks"]) if "picks" in fresh else []),
+                *(place_rows(fresh["place"]) if "place" in fresh else []),
+                *(peg_rows(fresh["peg"]) if "peg" in fresh else []),
                 *(pinch_rows(fresh["pinch"]) if "pinch" in fresh else []),
                 *(drawer_rows(fresh["drawer"]) if "drawer" in fresh else []),
                 *(handle_rows(fresh["handle"]) if "handle" in fresh else []),
@@ -375,7 +393,6 @@ def main() -> None:
     results.update(reach_figures(robot, n_reach))
     results["plan"] = plan = plan_figures(robot, n_pick)
     results["shelf"] = shelf = shelf_figures(robot, n_pick, n_blind)
-    picks = ((0.0, 0.5, False), (0.01, 0.5, False), (0.0, 0.8, False), (0.01, 0.5, True), (0.02, 0.5, True))
     results["picks"] = [pick_figures(robot, n_pick, j, m, look) for j, m, look in picks]
     results["place"] = place = place_figures(robot, n_pick)
     results["grasp"] = grasp = grasp_figures(robot, n_pick)
@@ -398,13 +415,8 @@ def main() -> None:
          f"{results['reach_error_median_mm']:.1f} / {results['reach_error_p95_mm']:.1f}"
          if results["reach_error_median_mm"] is not None else "-", "-"],
         *plan_rows(plan, shelf),
-        *[[f"pick box {p['mass_kg']} kg, jitter {p['jitter_m'] * 100:.0f} cm"
-           f"{', seen by the head camera' if p['perceive'] else ', blind'}: success",
-           f"{p['success_rate']:.0%} of {p['runs']} (falls {p['falls']})", ">= 95%"] for p in results["picks"]],
-        ["place box 0-12 cm aside: within 1 cm",
-         f"{place['success_rate']:.0%} of {place['runs']} (falls {place['falls']})", "-"],
-        ["place error median / p95 [mm]", f"{place['error_median_mm']:.1f} / {place['error_p95_mm']:.1f}"
-         if place["error_median_mm"] is not None else "-", "<= 5"],
+        *pick_rows(results["picks"]),
+        *place_rows(place),
         ["Dex3 power grasp, random cylinders/spheres and places: lifted >= 8 cm for 2 s",
          f"{grasp['success_rate']:.0%} of {grasp['runs']} (cylinders {grasp['cylinders_ok']}, spheres "
          f"{grasp['spheres_ok']}; falls {grasp['falls']}, refused {grasp['refused']})",
