@@ -304,6 +304,14 @@ def test_insert_a_peg_into_a_hole_with_1_mm_clearance() -> None:
     assert report.success
 
 
+def test_a_peg_set_over_the_tables_edge_is_refused() -> None:
+    from laoshan.scenarios.insert import InsertScenario
+
+    InsertScenario(peg_xy_m=(0.36, -0.12), jitter_m=0.01)                 # its axis at worst on the edge
+    with pytest.raises(ValueError, match="off the table"):
+        InsertScenario(peg_xy_m=(0.345, -0.12), jitter_m=0.0)             # it would topple off
+
+
 def test_a_peg_wider_than_its_hole_sticks_and_stays_in_the_hand() -> None:
     from laoshan.scenarios.insert import InsertScenario, run_insert
 

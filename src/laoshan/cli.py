@@ -313,8 +313,11 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
     from laoshan.scenarios.insert import InsertScenario, run_insert
 
     desc = _robot(robot)
-    config = InsertScenario(robot=robot, clearance_m=clearance / 1000, chamfer_m=chamfer / 1000, jitter_m=jitter,
-                            seed=seed, video=video)
+    try:
+        config = InsertScenario(robot=robot, clearance_m=clearance / 1000, chamfer_m=chamfer / 1000,
+                                jitter_m=jitter, seed=seed, video=video)
+    except ValueError as exc:
+        _fail(exc)
     report = _with_progress(desc, "inserting a peg", config.seconds,
                             lambda progress: run_insert(config, progress, desc))
     rows = [

@@ -57,6 +57,16 @@ class InsertScenario:
             raise ValueError(f"clearance_m={self.clearance_m} must be in (0, 0.02] m")
         if not 0.0 < self.depth_goal_fraction <= 1.0:
             raise ValueError("depth_goal_fraction must be in (0, 1]")
+        (x0, y0), (length, width) = self.table().center_xy_m, self.table().top_size_m
+        x, y = self.peg_xy_m
+        if not (x0 - length / 2 - 1e-9 <= x - self.jitter_m and x + self.jitter_m <= x0 + length / 2 + 1e-9
+                and abs(y - y0) + self.jitter_m <= width / 2 + 1e-9):
+            raise ValueError(f"a peg at {self.peg_xy_m} m, up to {self.jitter_m} m off, may stand with its axis "
+                             f"off the table ({x0 - length / 2:.2f}-{x0 + length / 2:.2f} m in x, {y0 - width / 2:.2f}-"
+                             f"{y0 + width / 2:.2f} m in y): it would topple")
+
+    def table(self) -> Table:
+        return Table("table", (0.55, 0.0), (0.4, 0.8), self.table_height_m)
 
     def hole_block(self) -> HoleBlock:
         radius = self.peg_radius_m if self.hole_peg_radius_m is None else self.hole_peg_radius_m
@@ -65,7 +75,7 @@ class InsertScenario:
 
     def world(self) -> WorldSpec:
         return WorldSpec(
-            tables=(Table("table", (0.55, 0.0), (0.4, 0.8), self.table_height_m),),
+            tables=(self.table(),),
             hole_blocks=(self.hole_block(),),
             things=(Thing("peg", "cylinder", (self.peg_radius_m, self.peg_half_length_m), self.peg_mass_kg,
                           (*self.peg_xy_m, self.table_height_m + self.peg_half_length_m),
