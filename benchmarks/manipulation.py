@@ -217,7 +217,7 @@ def peg_figures(robot, n: int) -> dict:
     """Insert a peg (6.6 cm across, 12 cm long, 0.3 kg) into a 5 cm deep hole with 1 mm clearance
     and a 4 mm chamfer, from seeded random places: the peg stands 0.37-0.40 m ahead and 0.08-0.16 m
     to the right, up to 1 cm off the place the robot is told (the table's front edge is 0.35 m ahead:
-    a peg told 0.34-0.36 m stood over it and toppled); the hole 0.40-0.44 m ahead, 0-0.06 m to the
+    pegs told 0.34-0.35 m stood over it and toppled); the hole 0.40-0.44 m ahead, 0-0.06 m to the
     left."""
     rng = np.random.default_rng(23)
     runs = []

@@ -57,13 +57,11 @@ class InsertScenario:
             raise ValueError(f"clearance_m={self.clearance_m} must be in (0, 0.02] m")
         if not 0.0 < self.depth_goal_fraction <= 1.0:
             raise ValueError("depth_goal_fraction must be in (0, 1]")
-        (x0, y0), (length, width) = self.table().center_xy_m, self.table().top_size_m
-        x, y = self.peg_xy_m
-        if not (x0 - length / 2 - 1e-9 <= x - self.jitter_m and x + self.jitter_m <= x0 + length / 2 + 1e-9
-                and abs(y - y0) + self.jitter_m <= width / 2 + 1e-9):
+        table = self.table()
+        if not table.covers(self.peg_xy_m, self.jitter_m):
             raise ValueError(f"a peg at {self.peg_xy_m} m, up to {self.jitter_m} m off, may stand with its axis "
-                             f"off the table ({x0 - length / 2:.2f}-{x0 + length / 2:.2f} m in x, {y0 - width / 2:.2f}-"
-                             f"{y0 + width / 2:.2f} m in y): it would topple")
+                             f"off the table (top {table.top_size_m} m centred at {table.center_xy_m} m): "
+                             "it would topple")
 
     def table(self) -> Table:
         return Table("table", (0.55, 0.0), (0.4, 0.8), self.table_height_m)

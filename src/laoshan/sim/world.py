@@ -67,6 +67,15 @@ class Table:
     height_m: float = 0.75
     yaw_rad: float = 0.0
 
+    def covers(self, xy_m: tuple[float, float], margin_m: float = 0.0) -> bool:
+        """Whether the table top lies under the point ``xy_m`` (world) and every point within
+        ``margin_m`` of it in x and y (in the table's own axes)."""
+        c, s = np.cos(self.yaw_rad), np.sin(self.yaw_rad)
+        dx, dy = xy_m[0] - self.center_xy_m[0], xy_m[1] - self.center_xy_m[1]
+        along, across = c * dx + s * dy, -s * dx + c * dy
+        return bool(abs(along) + margin_m <= self.top_size_m[0] / 2 + 1e-9
+                    and abs(across) + margin_m <= self.top_size_m[1] / 2 + 1e-9)
+
 
 @dataclass(frozen=True)
 class Drawer:
