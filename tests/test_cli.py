@@ -68,6 +68,12 @@ def test_insert_with_a_robot_without_fingers_is_a_clear_error() -> None:
     assert "needs a right hand with fingers" in result.output
 
 
+def test_fold_with_a_robot_without_fingers_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["fold", "--robot", "g1-basic"])       # rubber hands
+    assert result.exit_code == 1
+    assert "no right hand with fingers to pinch with" in result.output
+
+
 def test_shelf_with_a_malformed_or_unreachable_goal_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["shelf", "--to", "0.3,-0.2"])
     assert result.exit_code == 1 and "x,y,z in metres" in result.output

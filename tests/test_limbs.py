@@ -286,6 +286,18 @@ def test_a_dex3_hand_pinches_a_small_cube_and_lifts_it_by_friction() -> None:
     assert not weak.success and weak.lift_m < 0.02
 
 
+def test_fold_a_towel_in_half_held_by_friction() -> None:
+    """Both hands pinch the towel's overhanging edge and lay it on the far edge (cloth, friction only)."""
+    from laoshan.scenarios.towel import TowelScenario, run_towel_fold
+
+    report = run_towel_fold(TowelScenario(seed=3))
+    assert report.phase == "folded" and report.failure is None and not report.fell and report.on_table
+    assert report.paired >= 0.5 and report.pair_gap_median_m < 0.04        # ground truth: edge on edge
+    assert report.depth_ratio <= 0.7 and report.success                      # half as deep, give or take the crease
+    with pytest.raises(ValueError, match="overhang_m"):
+        TowelScenario(overhang_m=0.0)                                        # nothing for the thumbs to go under
+
+
 def test_pick_a_box_found_with_the_head_camera() -> None:
     """The box lies 2 cm off its nominal place: picked where the head camera sees it, it comes up."""
     from laoshan.scenarios.pick import PickScenario, run_pick

@@ -8,7 +8,7 @@ import pytest
 from laoshan.cerebellum.stand import StandController
 from laoshan.robot.description import RobotDescription
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import LAMP_OFF_RGBA, TERRAINS, Button, Table, Terrain, Thing, WorldError, WorldSpec
+from laoshan.sim.world import LAMP_OFF_RGBA, TERRAINS, Button, Table, Terrain, Thing, Towel, WorldError, WorldSpec
 
 TABLE = Table("table", center_xy_m=(0.8, 0.0), top_size_m=(0.6, 1.0), height_m=0.75)
 BOX = Thing("red_box", "box", (0.03, 0.03, 0.03), 0.2, (0.7, 0.0, 0.781), rgba=(0.9, 0.1, 0.1, 1), jitter_m=0.05)
@@ -50,6 +50,25 @@ def test_object_rests_on_table_by_contact(g1_basic: RobotDescription) -> None:
     assert np.linalg.norm(end[:2] - start[:2]) < 0.005
 
 
+def test_a_towel_drapes_over_the_tables_edge_and_stays_flat_on_it(g1_basic: RobotDescription) -> None:
+    """A towel lying 4 cm over a table's edge: the part on the table stays flat, the overhang sags
+    (bending-stiff cloth, not a board, nor a rag that slides off)."""
+    from laoshan.scenarios.towel import towel_points_truth
+
+    towel = Towel("towel", (TABLE.center_xy_m[0] - TABLE.top_size_m[0] / 2 - 0.04 + 0.07, 0.0), TABLE.height_m)
+    body = SimBody(g1_basic, world=WorldSpec(tables=(TABLE,), towels=(towel,)))
+    start = towel_points_truth(body, towel)
+    for _ in range(500):
+        body.step(None)
+    end = towel_points_truth(body, towel)
+    assert end.shape == (6, 9, 3)
+    top = TABLE.height_m + towel.thickness_m / 2
+    assert np.allclose(end[4:, :, 2], top, atol=0.002)                       # rows well on the table lie on it
+    assert -0.03 < end[0, :, 2].mean() - top < -0.01                          # the overhanging edge sags (and,
+    assert np.abs(end[-1, :, :2] - start[-1, :, :2]).max() < 0.005           # stiff, lifts the rows behind the
+                                                                              # edge 1-4 mm) but drags nothing off
+
+
 def test_world_seed_drives_object_jitter(g1_basic: RobotDescription) -> None:
     pos = lambda seed: SimBody(g1_basic, world=WorldSpec(things=(BOX,), seed=seed)).data.xpos[-1].copy()  # noqa: E731
     assert np.array_equal(pos(1), pos(1))
@@ -81,6 +100,8 @@ def test_bad_world_descriptions() -> None:
         Thing("b", "box", (0.1, 0.1), 1.0, (0, 0, 0))
     with pytest.raises(WorldError, match="shape 'cone' is unknown"):
         Thing("c", "cone", (0.1,), 1.0, (0, 0, 0))
+    with pytest.raises(WorldError, match="must be 2 or more spacings"):
+        Towel("t", (0.5, 0.0), 0.7, size_m=(0.15, 0.224))
     with pytest.raises(WorldError, match="trigger_m < travel_m < cap_out_m"):
         Button("b", front_x_m=0.5, center_y_m=0.0, trigger_m=0.02)
 

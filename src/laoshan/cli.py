@@ -335,6 +335,36 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
 
 
 @main.command()
+@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (Dex3 hand).")
+@click.option("--jitter", default=0.005, show_default=True, type=click.FloatRange(0.0, 0.02),
+              help="The towel lies up to this far off its nominal place [m] (seeded).")
+@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and towel placement.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def fold(robot: str, jitter: float, seed: int, video: Path | None) -> None:
+    """Fold a towel (cloth) in half: pinch its edge where it hangs over the table's edge with the
+    right Dex3 hand and lay it on the far edge (friction only)."""
+    from laoshan.scenarios.towel import TowelScenario, run_towel_fold
+
+    desc = _robot(robot)
+    config = TowelScenario(robot=robot, jitter_m=jitter, seed=seed, video=video)
+    report = _with_progress(desc, "folding a towel", config.seconds,
+                            lambda progress: run_towel_fold(config, progress, desc))
+    depth, width = config.size_m
+    rows = [
+        ["robot", report.robot],
+        ["towel", f"{depth * 100:.0f} x {width * 100:.1f} cm, {config.mass_kg * 1000:.0f} g"],
+        [f"success (>= {config.paired_goal:.0%} of the near edge within {config.paired_m * 100:.0f} cm of the far "
+         f"edge, <= {config.depth_goal:.0%} as deep, on the table)", "yes" if report.success else "no"],
+        [f"near-edge points within {config.paired_m * 100:.0f} cm of the far edge", f"{report.paired:.0%}"],
+        ["edge-to-edge gap median [mm]", f"{report.pair_gap_median_m * 1000:.0f}"],
+        ["depth now / at the start", f"{report.depth_ratio:.0%}"],
+        ["on the table", "yes" if report.on_table else "no"],
+        *_task_rows(report),
+    ]
+    _summary("fold", rows, video, not report.success)
+
+
+@main.command()
 @click.option("--robot", default="g1-functional", show_default=True,
               help="Robot name or .toml path (with a collision model).")
 @click.option("--to", "to_xyz", default="0.32,-0.20,0.82", show_default=True,

@@ -225,6 +225,13 @@ class PinchGraspConfig:
             raise ValueError("finger_torque_Nm must be in (0, 5] N·m, lift_m and above_m > 0")
 
 
+def pinch_pose(p_world_top: np.ndarray, yaw_rad: float, config: PinchGraspConfig) -> tuple[np.ndarray, np.ndarray]:
+    """R_world_hand (3x3, thumb down, fingers along ``yaw_rad``) and p_world_hand [m] of a pinch
+    whose thumb and fingertips meet at ``p_world_top`` (the top of what is pinched)."""
+    R = thumb_down(yaw_rad, config.side)
+    return R, np.asarray(p_world_top, dtype=float) + R[:, 0] * config.ahead_m + np.array([0.0, 0.0, config.above_m])
+
+
 class PinchGrasp(HandSequence):
     """One hand pinches a small object from above by its top's centre ``p_world_top`` (world, m):
     fingers level along ``yaw_rad``, thumb hanging down behind the object; closing, the thumb tip
@@ -238,9 +245,8 @@ class PinchGrasp(HandSequence):
         if not mass_kg > 0:
             raise ValueError("the object needs a positive mass")
         self.config = c = config or PinchGraspConfig()
-        R = thumb_down(yaw_rad, c.side)
+        R, at = pinch_pose(p_world_top, yaw_rad, c)
         up = np.array([0.0, 0.0, 1.0])
-        at = np.asarray(p_world_top, dtype=float) + R[:, 0] * c.ahead_m + up * c.above_m
         weight = np.array([0.0, 0.0, -mass_kg * GRAVITY_M_S2])
         plan = [("over", at + up * c.approach_m, None, {}, None),
                 ("down", at, None, {}, c.down_s),

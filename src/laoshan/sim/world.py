@@ -1,8 +1,9 @@
 """Worlds: floor and terrain, tables, cabinets with a drawer or a door, open shelves, push buttons,
-blocks with a hole, free objects — from a typed, seeded description.
+blocks with a hole, free objects, towels — from a typed, seeded description.
 
-Everything here is a plain rigid body or static geometry: objects are free bodies that rest on
-tables and floors by contact, drawers slide on a damped rail, doors swing on a damped hinge, a
+Everything here is a plain rigid body, static geometry or cloth: objects are free bodies that rest on
+tables and floors by contact, a towel is a MuJoCo flex (point masses on a grid, held together by
+edge constraints and a bending stiffness), drawers slide on a damped rail, doors swing on a damped hinge, a
 button's cap on a spring, and all are moved only by contact forces. A button's lamp is the one
 device with logic: it lights once the cap is pressed in far enough (:class:`Lamps`).
 """
@@ -361,6 +362,38 @@ class Thing:
 
 
 @dataclass(frozen=True)
+class Towel:
+    """A towel lying flat on a table: a grid of point masses ``spacing_m`` apart (MuJoCo flex,
+    2-D), its edges along x (depth) and y (width)."""
+
+    name: str
+    center_xy_m: tuple[float, float]
+    top_z_m: float                      # the height of the table top it lies on
+    size_m: tuple[float, float] = (0.14, 0.224)   # depth (x), width (y)
+    spacing_m: float = 0.028
+    mass_kg: float = 0.06
+    thickness_m: float = 0.008
+    friction: float = 1.5               # terry cloth against fingers and tables
+    bending_Pa: float = 3e4             # Young's modulus of the cloth's bending (shell) stiffness
+    rgba: tuple[float, float, float, float] = (0.9, 0.3, 0.3, 1.0)
+    self_collide: str = "auto"          # MuJoCo flex self-collision ("none": folded layers pass through each other)
+    jitter_m: float = 0.0               # uniform random xy offset drawn from the world seed
+
+    def __post_init__(self) -> None:
+        counts = [s / self.spacing_m for s in self.size_m]
+        if not 0.005 <= self.spacing_m <= 0.1 or any(abs(c - round(c)) > 1e-6 or round(c) < 2 for c in counts):
+            raise WorldError(f"towel '{self.name}': size_m={self.size_m} must be 2 or more spacings of "
+                             f"{self.spacing_m} m (spacing in [0.005, 0.1] m) each way")
+        if not 0.0 < self.mass_kg <= 2.0 or not 0.0 < self.thickness_m <= 0.03:
+            raise WorldError(f"towel '{self.name}': mass_kg must be in (0, 2] kg and thickness_m in (0, 0.03] m")
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """Grid points along x and y."""
+        return round(self.size_m[0] / self.spacing_m) + 1, round(self.size_m[1] / self.spacing_m) + 1
+
+
+@dataclass(frozen=True)
 class FloorMark:
     """A marked spot on the floor (a painted disc: seen, never touched), e.g. a place in a hall."""
 
@@ -383,12 +416,13 @@ class WorldSpec:
     people: tuple[Mannequin, ...] = ()
     things: tuple[Thing, ...] = ()
     hole_blocks: tuple[HoleBlock, ...] = ()
+    towels: tuple[Towel, ...] = ()
     marks: tuple[FloorMark, ...] = ()
     seed: int = 0
 
 
 def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
-    """Add floor, light, terrain, tables, objects and floor marks of ``world`` to ``spec``."""
+    """Add floor, light, terrain, tables, objects, towels and floor marks of ``world`` to ``spec``."""
     rng = np.random.default_rng(world.seed)
     spec.visual.quality.shadowsize = 0      # CPU rendering: no shadows, no multisampling
     spec.visual.quality.offsamples = 0
@@ -431,6 +465,8 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_hole_block(wb, block)
     for thing in world.things:
         _add_thing(wb, thing, rng)
+    for towel in world.towels:
+        _add_towel(wb, towel, rng)
     for mark in world.marks:
         wb.add_geom(name=f"mark_{mark.name}", type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[mark.radius_m, 0.001, 0],
                     pos=[*mark.xy_m, 0.001], rgba=list(mark.rgba), contype=0, conaffinity=0)
@@ -679,3 +715,20 @@ def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> No
                          rgba=list(thing.rgba), contype=ENV_CONTYPE, conaffinity=ENV_CONAFFINITY,
                          condim=4)
     geom.friction = [thing.friction, 0.01, 0.001]
+
+
+def _add_towel(wb: mujoco.MjsBody, towel: Towel, rng: np.random.Generator) -> None:
+    """The towel's flex, written as an MJCF ``flexcomp`` (MjSpec has no flexcomp of its own) and
+    attached: the flex is named ``name``, its points are bodies ``{name}_{name}_{i}``."""
+    dx, dy = rng.uniform(-towel.jitter_m, towel.jitter_m, 2) if towel.jitter_m else (0.0, 0.0)
+    nx, ny, r, s = *towel.counts, towel.thickness_m / 2, towel.spacing_m
+    xml = (f'<mujoco><worldbody><flexcomp name="{towel.name}" type="grid" count="{nx} {ny} 1" spacing="{s} {s} {s}" '
+           f'radius="{r}" dim="2" mass="{towel.mass_kg}" rgba="{" ".join(map(str, towel.rgba))}">'
+           '<edge equality="true" damping="0.002"/>'
+           f'<contact condim="3" solref="0.005 1" selfcollide="{towel.self_collide}" contype="{ENV_CONTYPE}" '
+           f'conaffinity="{ENV_CONAFFINITY}" friction="{towel.friction} 0.005 0.0001"/>'
+           f'<elasticity young="{towel.bending_Pa}" poisson="0.2" thickness="{towel.thickness_m}" '
+           'elastic2d="bend"/></flexcomp></worldbody></mujoco>')
+    cloth = mujoco.MjSpec.from_string(xml)
+    frame = wb.add_frame(pos=[towel.center_xy_m[0] + dx, towel.center_xy_m[1] + dy, towel.top_z_m + r + 0.001])
+    frame.attach_body(cloth.worldbody, f"{towel.name}_", "")
