@@ -196,8 +196,8 @@ def pinch_rows(pinch: dict) -> list[list[str]]:
 
 
 def towel_figures(robot, n: int) -> dict:
-    """Fold a 14 x 22 cm towel in half with the right hand, the real towel up to 5 mm off where the
-    robot is told it lies (seeded). Success: the hand done and away, the robot standing, nothing
+    """Fold a 14 x 22 cm towel in half with both hands, the real towel up to 5 mm off where the
+    robot is told it lies (seeded). Success: the hands done and away, the robot standing, nothing
     hanging off the table, at least half the near edge's points within 4 cm of their far-edge
     partners and the towel at most 70% as deep as it was."""
     return towel_summary([run_towel_fold(TowelScenario(seed=s), robot=robot) for s in range(n)])

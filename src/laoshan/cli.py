@@ -335,14 +335,15 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
 
 
 @main.command()
-@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (Dex3 hand).")
+@click.option("--robot", default="g1-functional", show_default=True,
+              help="Robot name or .toml path (two Dex3 hands).")
 @click.option("--jitter", default=0.005, show_default=True, type=click.FloatRange(0.0, 0.02),
               help="The towel lies up to this far off its nominal place [m] (seeded).")
 @click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and towel placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def fold(robot: str, jitter: float, seed: int, video: Path | None) -> None:
-    """Fold a towel (cloth) in half: pinch its edge where it hangs over the table's edge with the
-    right Dex3 hand and lay it on the far edge (friction only)."""
+    """Fold a towel (cloth) in half: pinch its edge where it hangs over the table's edge with both
+    Dex3 hands and lay it on the far edge (friction only)."""
     from laoshan.scenarios.towel import TowelScenario, run_towel_fold
 
     desc = _robot(robot)
