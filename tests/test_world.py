@@ -8,7 +8,8 @@ import pytest
 from laoshan.cerebellum.stand import StandController
 from laoshan.robot.description import RobotDescription
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import LAMP_OFF_RGBA, TERRAINS, Button, Table, Terrain, Thing, Towel, WorldError, WorldSpec
+from laoshan.sim.world import (LAMP_OFF_RGBA, TERRAINS, Button, Table, Terrain, Thing, Towel, WorldError, WorldSpec,
+                               towel_points_truth)
 
 TABLE = Table("table", center_xy_m=(0.8, 0.0), top_size_m=(0.6, 1.0), height_m=0.75)
 BOX = Thing("red_box", "box", (0.03, 0.03, 0.03), 0.2, (0.7, 0.0, 0.781), rgba=(0.9, 0.1, 0.1, 1), jitter_m=0.05)
@@ -53,14 +54,12 @@ def test_object_rests_on_table_by_contact(g1_basic: RobotDescription) -> None:
 def test_a_towel_drapes_over_the_tables_edge_and_stays_flat_on_it(g1_basic: RobotDescription) -> None:
     """A towel lying 4 cm over a table's edge: the part on the table stays flat, the overhang sags
     (bending-stiff cloth, not a board, nor a rag that slides off)."""
-    from laoshan.scenarios.towel import towel_points_truth
-
     towel = Towel("towel", (TABLE.center_xy_m[0] - TABLE.top_size_m[0] / 2 - 0.04 + 0.07, 0.0), TABLE.height_m)
     body = SimBody(g1_basic, world=WorldSpec(tables=(TABLE,), towels=(towel,)))
-    start = towel_points_truth(body, towel)
+    start = towel_points_truth(body.model, body.data, towel)
     for _ in range(500):
         body.step(None)
-    end = towel_points_truth(body, towel)
+    end = towel_points_truth(body.model, body.data, towel)
     assert end.shape == (6, 9, 3)
     top = TABLE.height_m + towel.thickness_m / 2
     assert np.allclose(end[4:, :, 2], top, atol=0.002)                       # rows well on the table lie on it

@@ -58,9 +58,9 @@ class TowelFold(HandSequence):
     def __init__(self, reach: ReachController, p_world_edge: np.ndarray, size_m: tuple[float, float], mass_kg: float,
                  yaw_rad: float = 0.0, config: TowelFoldConfig | None = None) -> None:
         depth_m, width_m = size_m
-        if not depth_m > 0 or not mass_kg > 0 or not width_m > 2 * (config or TowelFoldConfig()).corner_m:
-            raise ValueError("the towel needs a positive depth and mass, and to be wider than the hands' corner_m")
         self.config = c = config or TowelFoldConfig()
+        if not depth_m > 0 or not mass_kg > 0 or not width_m > 2 * c.corner_m:
+            raise ValueError("the towel needs a positive depth and mass, and to be wider than the hands' corner_m")
         along = np.array([math.cos(yaw_rad), math.sin(yaw_rad), 0.0])
         left = np.array([-along[1], along[0], 0.0])
         up = np.array([0.0, 0.0, 1.0])

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import mujoco
 import numpy as np
 
 from laoshan.limbs.fold import TowelFold, TowelFoldConfig
@@ -21,7 +20,7 @@ from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import Table, Towel, WorldSpec
+from laoshan.sim.world import Table, Towel, WorldSpec, towel_points_truth
 
 START_S = 0.5
 
@@ -70,17 +69,10 @@ class TowelReport(TaskReport):
     on_table: bool
 
 
-def towel_points_truth(body: SimBody, towel: Towel) -> np.ndarray:
-    """Scoring: the towel's points (rows along x, columns along y, xyz [m], world; ground truth)."""
-    flex = mujoco.mj_name2id(body.model, mujoco.mjtObj.mjOBJ_FLEX, towel.name)
-    start, n = body.model.flex_vertadr[flex], body.model.flex_vertnum[flex]
-    return body.data.flexvert_xpos[start:start + n].reshape(*towel.counts, 3).copy()
-
-
 def fold_scores(start: np.ndarray, end: np.ndarray, paired_m: float) -> tuple[float, float, float]:
-    """Of the towel's points at the start and end (as :func:`towel_points_truth`): the share of
-    near-edge points within ``paired_m`` (xy) of their far-edge partners, the median of those
-    distances [m] and the end depth over the start depth."""
+    """Of the towel's points at the start and end (as :func:`laoshan.sim.world.towel_points_truth`):
+    the share of near-edge points within ``paired_m`` (xy) of their far-edge partners, the median
+    of those distances [m] and the end depth over the start depth."""
     gaps = np.linalg.norm(end[0, :, :2] - end[-1, :, :2], axis=1)
     depth = np.ptp(end[..., 0]) / np.ptp(start[..., 0])
     return float(np.mean(gaps <= paired_m)), float(np.median(gaps)), float(depth)
@@ -102,10 +94,10 @@ def run_towel_fold(config: TowelScenario, progress: Callable[[int], None] | None
                      towel.top_z_m + towel.thickness_m])          # the near edge's middle, nominal
     task = TowelFold(controller, edge, towel.size_m, towel.mass_kg, config=fold)
     state = body.reset(config.seed)
-    start = towel_points_truth(body, towel)
+    start = towel_points_truth(body.model, body.data, towel)
     episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, None, config.video,
                                 progress)
-    end = towel_points_truth(body, towel)
+    end = towel_points_truth(body.model, body.data, towel)
     paired, gap, depth = fold_scores(start, end, config.paired_m)
     on_table = bool(end[..., 2].min() > config.table_height_m - 0.02)   # nothing hangs over an edge
     success = (task.done and not episode.fell and on_table and paired >= config.paired_goal

@@ -294,6 +294,13 @@ def opened_truth(data: mujoco.MjData, furniture: Drawer | Door) -> float:
     return max(0.0, float(data.joint(f"{furniture.name}_hinge").qpos[0]))
 
 
+def towel_points_truth(model: mujoco.MjModel, data: mujoco.MjData, towel: Towel) -> np.ndarray:
+    """Scoring only (ground truth): the towel's points (rows along x, columns along y; xyz [m], world)."""
+    flex = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_FLEX, towel.name)
+    start, n = model.flex_vertadr[flex], model.flex_vertnum[flex]
+    return data.flexvert_xpos[start:start + n].reshape(*towel.counts, 3).copy()
+
+
 def jittered(furniture: Furniture, jitter_m: float, seed: int) -> Furniture:
     """The piece of furniture moved off its nominal place by up to ``jitter_m`` in x and y, drawn
     from ``seed``: where it really stands when the robot is told the nominal place."""
@@ -702,8 +709,13 @@ def _add_hole_block(wb: mujoco.MjsBody, b: HoleBlock) -> None:
                     pos=at(mid[0], mid[1]), quat=q.tolist(), rgba=rgba, **kw)
 
 
+def _jitter_xy(rng: np.random.Generator, jitter_m: float) -> tuple[float, float]:
+    """A uniform random xy offset of up to ``jitter_m`` [m] (no draw when it is 0)."""
+    return tuple(rng.uniform(-jitter_m, jitter_m, 2)) if jitter_m else (0.0, 0.0)
+
+
 def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> None:
-    dx, dy = rng.uniform(-thing.jitter_m, thing.jitter_m, 2) if thing.jitter_m else (0.0, 0.0)
+    dx, dy = _jitter_xy(rng, thing.jitter_m)
     x, y, z = thing.pos_m
     body = wb.add_body(name=thing.name, pos=[x + dx, y + dy, z],
                        quat=[math.cos(thing.yaw_rad / 2), 0, 0, math.sin(thing.yaw_rad / 2)])
@@ -720,7 +732,7 @@ def _add_thing(wb: mujoco.MjsBody, thing: Thing, rng: np.random.Generator) -> No
 def _add_towel(wb: mujoco.MjsBody, towel: Towel, rng: np.random.Generator) -> None:
     """The towel's flex, written as an MJCF ``flexcomp`` (MjSpec has no flexcomp of its own) and
     attached: the flex is named ``name``, its points are bodies ``{name}_{name}_{i}``."""
-    dx, dy = rng.uniform(-towel.jitter_m, towel.jitter_m, 2) if towel.jitter_m else (0.0, 0.0)
+    dx, dy = _jitter_xy(rng, towel.jitter_m)
     nx, ny, r, s = *towel.counts, towel.thickness_m / 2, towel.spacing_m
     xml = (f'<mujoco><worldbody><flexcomp name="{towel.name}" type="grid" count="{nx} {ny} 1" spacing="{s} {s} {s}" '
            f'radius="{r}" dim="2" mass="{towel.mass_kg}" rgba="{" ".join(map(str, towel.rgba))}">'
