@@ -119,3 +119,61 @@ def test_a_video_keeps_real_time_when_started_late_or_on_time(tmp_path: Path) ->
             recorder.capture(data, start_s + 0.002 * k)
         recorder.close()
         assert recorder.frames == frames, name
+
+
+BAD_NUMBERS = ["nan", "inf", "-inf", "1e999", "abc"]
+NUMERIC_OPTIONS = [
+    (["stand"], "--seconds"), (["walk"], "--vx"), (["walk"], "--seconds"), (["walk"], "--push"),
+    (["pick"], "--mass"), (["pick"], "--jitter"), (["place"], "--jitter"), (["insert"], "--clearance"),
+    (["insert"], "--chamfer"), (["fold"], "--jitter"), (["shelf"], "--jitter"), (["open"], "--jitter"),
+    (["carry"], "--mass"), (["carry"], "--distance"), (["carry"], "--turn"), (["demo", "tabletop"], "--jitter"),
+    (["serve"], "--port"),
+]
+SEEDED = [["stand"], ["walk"], ["pick"], ["place"], ["insert"], ["fold"], ["shelf"], ["open"], ["carry"],
+          ["do", "拿起红色的盒子"], ["demo", "tabletop"], ["chat", "--no-walk"], ["guide", "--to", "pharmacy"]]
+
+
+def _clear_error(result: object) -> None:
+    """A refusal a user can read: a usage error or a one-line error, never a traceback."""
+    assert result.exit_code in (1, 2), result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output and result.output.strip().count("\n") < 12
+
+
+@pytest.mark.parametrize(("command", "option"), NUMERIC_OPTIONS)
+@pytest.mark.parametrize("value", BAD_NUMBERS)
+def test_every_numeric_option_refuses_what_is_not_a_finite_number(command: list, option: str, value: str) -> None:
+    result = CliRunner().invoke(main, [*command, option, value])
+    _clear_error(result)
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("command", SEEDED)
+def test_a_negative_seed_is_refused(command: list) -> None:
+    _clear_error(CliRunner().invoke(main, [*command, "--seed", "-1"]))
+
+
+@pytest.mark.parametrize(("command", "to"), [(["place"], "nan,0.1"), (["demo", "tabletop"], "0.4,inf"),
+                                              (["shelf"], "0.3,nan,0.8")])
+def test_coordinates_must_be_finite(command: list, to: str) -> None:
+    result = CliRunner().invoke(main, [*command, "--to", to])
+    _clear_error(result)
+    assert "finite numbers" in result.output
+
+
+def test_undecodable_files_and_input_are_one_line_errors(tmp_path: Path) -> None:
+    binary = tmp_path / "robot.toml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    for args in (["stand", "--robot", str(binary)], ["parts", "--catalog", str(binary)]):
+        result = CliRunner().invoke(main, args)
+        _clear_error(result)
+        assert "not UTF-8 text" in result.output
+    result = CliRunner().invoke(main, ["chat", "--no-walk"], input=b"\xff\xfe hello\n@ann \xe4\xbd\xa0\xe5\xa5\xbd\n")
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert "input line 1 is not UTF-8 text" in result.output and "robot → ann" in result.output
+
+
+def test_a_harmful_instruction_is_refused_before_anything_moves() -> None:
+    result = CliRunner().invoke(main, ["do", "throw the box at him", "--scene", "table"])
+    assert result.exit_code == 1 and "I do not throw things" in result.output
+    assert "plan (" not in result.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -23,7 +25,38 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Finite(click.FloatRange):
+    """A number option that must be finite (NaN and infinities are refused), within [min, max]."""
+
+    name = "finite number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        number = float(click.FLOAT.convert(value, param, ctx))
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return float(super().convert(number, param, ctx))
+
+
+SEED = click.IntRange(min=0, max=2**63 - 1)   # a seed is a non-negative integer (numpy's generators refuse others)
+
+
+class LaoshanGroup(click.Group):
+    """The command group; an error nobody foresaw ends the command with one line, not a traceback
+    (``LAOSHAN_DEBUG=1`` shows it)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("LAOSHAN_DEBUG"):
+                raise
+            raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} "
+                                       "(LAOSHAN_DEBUG=1 shows where)") from None
+
+
+@click.group(cls=LaoshanGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="laoshan")
 def main() -> None:
     """Laoshan: an open humanoid robot stack on the Unitree G1, in honest MuJoCo physics."""
@@ -49,12 +82,18 @@ def _summary(title: str, rows: list[list[object]], video: Path | None, failed: b
         raise SystemExit(1)
 
 
+def _trips(trips: tuple[str, ...]) -> list[object]:
+    """The summary row of the safety monitor's stops."""
+    return ["safety stops", "; ".join(trips) or "none"]
+
+
 def _task_rows(report: TaskReport) -> list[list[object]]:
     """The rows every manipulation task's summary ends with."""
     return [
         ["reached phase", report.phase or "-"],
         ["stopped because", report.failure or "-"],
         ["fell", "yes" if report.fell else "no"],
+        _trips(report.safety_trips),
         ["energy used [J]", report.energy_J],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
@@ -62,12 +101,15 @@ def _task_rows(report: TaskReport) -> list[list[object]]:
 
 def _with_progress(desc: RobotDescription, label: str, seconds: float, run: Callable[[Callable[[int], None]], T]) -> T:
     """Run ``run(progress)`` under a progress bar over ``seconds`` of simulated control ticks; a
-    ValueError it raises (bad input found once the run is set up) is a clear error, exit status 1."""
+    ValueError it raises (bad input found once the run is set up) or a lost camera is a clear error,
+    exit status 1."""
     ticks = int(round(seconds * desc.catalog.get("controller", desc.controller).control_rate_Hz))
+    from laoshan.scenarios.episode import CameraLost
+
     with click.progressbar(length=ticks, label=f"{desc.name} {label}", file=click.get_text_stream("stderr")) as bar:
         try:
             return run(bar.update)
-        except ValueError as exc:
+        except (ValueError, CameraLost) as exc:
             _fail(exc)
 
 
@@ -126,9 +168,9 @@ def parts(kind: str | None, catalog_path: Path | None) -> None:
 
 @main.command()
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
-@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.01),
+@click.option("--seconds", default=10.0, show_default=True, type=Finite(min=0.01),
               help="Simulated seconds.")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
     """Stand at the home posture on joint PD, through LowCmd/LowState only; print a summary."""
@@ -150,6 +192,7 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
         ["runtime at this power [h]", f"{report.runtime_estimate_h:.2f}"],
         ["hottest motor [°C]", f"{report.max_motor_temp_C:.2f}"],
         ["rejected commands", report.rejected_commands],
+        _trips(report.safety_trips),
         ["controller p99 [ms] / deadline misses", f"{report.controller_p99_ms:.3f} / {report.deadline_misses}"],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
@@ -158,14 +201,14 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
 
 @main.command()
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
-@click.option("--vx", default=0.3, show_default=True, type=click.FloatRange(-0.5, 1.5), help="Forward speed [m/s].")
-@click.option("--vy", default=0.0, show_default=True, type=click.FloatRange(-0.5, 0.5), help="Left speed [m/s].")
-@click.option("--yaw-rate", default=0.0, show_default=True, type=click.FloatRange(-1.5, 1.5), help="Turn rate [rad/s].")
-@click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.5), help="Walking time.")
+@click.option("--vx", default=0.3, show_default=True, type=Finite(-0.5, 1.5), help="Forward speed [m/s].")
+@click.option("--vy", default=0.0, show_default=True, type=Finite(-0.5, 0.5), help="Left speed [m/s].")
+@click.option("--yaw-rate", default=0.0, show_default=True, type=Finite(-1.5, 1.5), help="Turn rate [rad/s].")
+@click.option("--seconds", default=10.0, show_default=True, type=Finite(min=0.5), help="Walking time.")
 @click.option("--terrain", default="flat", show_default=True, type=click.Choice(["flat", "slope", "steps", "rough"]))
-@click.option("--push", "push_Ns", default=0.0, show_default=True, type=click.FloatRange(0, 100),
+@click.option("--push", "push_Ns", default=0.0, show_default=True, type=Finite(0, 100),
               help="Shove the base forward with this impulse [N·s] at mid-walk.")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and terrain.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and terrain.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terrain: str, push_Ns: float,
          seed: int, video: Path | None) -> None:
@@ -189,6 +232,7 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
         ["cost of transport", report.cost_of_transport],
         ["estimator drift [m] / of distance",
          f"{report.estimator_drift_m:.3f} / {report.estimator_drift_fraction:.1%}"],
+        _trips(report.safety_trips),
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]
     _summary("walk", rows, video, report.fell)
@@ -203,13 +247,14 @@ def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..
             click.option("--object", "shape", default="box", show_default=True, type=click.Choice(shapes),
                          help="What to pick: a box (two-hand squeeze), a can-sized cylinder or a ball (one "
                               "Dex3 hand wraps it), or a 3.5 cm cube (pinched between thumb and fingertips)."),
-            click.option("--mass", type=click.FloatRange(0.01, 5.0),
+            click.option("--mass", type=Finite(0.01, 5.0),
                          help="Object mass [kg]; default 0.5 (0.1 for the cube)."),
-            click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.1),
+            click.option("--jitter", default=0.0, show_default=True, type=Finite(0.0, 0.1),
                          help="The object lies up to this far off its nominal place [m] (seeded)."),
             click.option("--look", is_flag=True,
                          help="Find the box with the head camera first (else: take its nominal place)."),
-            click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement."),
+            click.option("--seed", default=0, show_default=True, type=SEED,
+                         help="Seed of sensor noise and object placement."),
             click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
         )):
             f = option(f)
@@ -287,25 +332,34 @@ def place(robot: str, shape: str, mass: float | None, jitter: float, look: bool,
     _run_box(robot, shape, 0.5 if mass is None else mass, jitter, look, seed, video, _xy(to_xy))
 
 
+def _numbers(text: str, names: str) -> tuple[float, ...]:
+    """``--to``'s comma-separated finite numbers, one per letter of ``names`` ("xy": x,y in metres)."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != len(names) or not all(math.isfinite(v) for v in values):
+        _fail(ValueError(f"--to needs {('two', 'three')[len(names) - 2]} finite numbers {','.join(names)} in metres, "
+                         f"got {text!r}"))
+    return values
+
+
 def _xy(text: str) -> tuple[float, float]:
     """``x,y`` in metres."""
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        _fail(ValueError(f"--to needs two numbers x,y in metres, got {text!r}"))
+    x, y = _numbers(text, "xy")
     return x, y
 
 
 @main.command()
 @click.option("--robot", default="g1-functional", show_default=True,
               help="Robot name or .toml path (Dex3 hand, camera).")
-@click.option("--clearance", default=1.0, show_default=True, type=click.FloatRange(0.1, 20.0),
+@click.option("--clearance", default=1.0, show_default=True, type=Finite(0.1, 20.0),
               help="Hole width less peg diameter [mm].")
-@click.option("--chamfer", default=4.0, show_default=True, type=click.FloatRange(0.0, 10.0),
+@click.option("--chamfer", default=4.0, show_default=True, type=Finite(0.0, 10.0),
               help="Chamfer at the hole's mouth [mm].")
-@click.option("--jitter", default=0.01, show_default=True, type=click.FloatRange(0.0, 0.03),
+@click.option("--jitter", default=0.01, show_default=True, type=Finite(0.0, 0.03),
               help="The peg stands up to this far off its nominal place [m] (seeded).")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and peg placement.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and peg placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: int, video: Path | None) -> None:
     """Peg in hole: grasp a peg with the right Dex3 hand, find how it sits in the hand with the head
@@ -337,9 +391,9 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
 @main.command()
 @click.option("--robot", default="g1-functional", show_default=True,
               help="Robot name or .toml path (two Dex3 hands).")
-@click.option("--jitter", default=0.005, show_default=True, type=click.FloatRange(0.0, 0.02),
+@click.option("--jitter", default=0.005, show_default=True, type=Finite(0.0, 0.02),
               help="The towel lies up to this far off its nominal place [m] (seeded).")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and towel placement.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and towel placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def fold(robot: str, jitter: float, seed: int, video: Path | None) -> None:
     """Fold a towel (cloth) in half: pinch its edge where it hangs over the table's edge with both
@@ -370,22 +424,18 @@ def fold(robot: str, jitter: float, seed: int, video: Path | None) -> None:
               help="Robot name or .toml path (with a collision model).")
 @click.option("--to", "to_xyz", default="0.32,-0.20,0.82", show_default=True,
               help="The right hand's goal x,y,z [m] (world) in the shelf (boards at 0.45, 0.70, 0.95 m).")
-@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.02),
+@click.option("--jitter", default=0.0, show_default=True, type=Finite(0.0, 0.02),
               help="The shelf stands up to this far off where the map has it [m] (seeded).")
 @click.option("--blind", is_flag=True, help="Straight hand paths that ignore the shelf (for comparison).")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise, shelf placement and planner.")
+@click.option("--seed", default=0, show_default=True, type=SEED,
+              help="Seed of sensor noise, shelf placement and planner.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video: Path | None) -> None:
     """Reach into a shelf between its boards and back out along arm paths planned around the shelf
     and the robot's own body; prints whether anything touched."""
     from laoshan.scenarios.shelf import ShelfScenario, run_shelf
 
-    try:
-        goal = tuple(float(v) for v in to_xyz.split(","))
-    except ValueError:
-        goal = ()
-    if len(goal) != 3:
-        _fail(ValueError(f"--to needs three numbers x,y,z in metres, got {to_xyz!r}"))
+    goal = _numbers(to_xyz, "xyz")
     desc = _robot(robot)
     config = ShelfScenario(robot=robot, goal_m=goal, jitter_m=jitter, planned=not blind, seed=seed, video=video)
     report = _with_progress(desc, "reaching into a shelf", config.seconds,
@@ -410,11 +460,11 @@ def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video:
               help="What to open: a drawer (pulled 15 cm along its rail) or a cabinet door (swung 45° on its hinge).")
 @click.option("--hand", default="right", show_default=True, type=click.Choice(["left", "right"]),
               help="The hand that pulls (drawer; a door is hinged for the right hand).")
-@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.05),
+@click.option("--jitter", default=0.0, show_default=True, type=Finite(0.0, 0.05),
               help="The cabinet stands up to this far off its nominal place [m] (seeded).")
 @click.option("--grasp", is_flag=True, help="Grasp the drawer's handle (Dex3 thumb and fingers around it) "
                                             "instead of hooking the fingers behind it.")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and cabinet placement.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and cabinet placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def open_(robot: str, thing: str, hand: str, jitter: float, grasp: bool, seed: int, video: Path | None) -> None:
     """Open a drawer or a door: hook the fingers behind its handle bar (or grasp a drawer's) and
@@ -449,12 +499,12 @@ def open_(robot: str, thing: str, hand: str, jitter: float, grasp: bool, seed: i
 
 @main.command()
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
-@click.option("--mass", default=2.0, show_default=True, type=click.FloatRange(0.1, 3.0), help="Box mass [kg].")
-@click.option("--distance", default=5.0, show_default=True, type=click.FloatRange(0.5, 20.0),
+@click.option("--mass", default=2.0, show_default=True, type=Finite(0.1, 3.0), help="Box mass [kg].")
+@click.option("--distance", default=5.0, show_default=True, type=Finite(0.5, 20.0),
               help="How far to walk with it [m].")
-@click.option("--turn", "turn_deg", default=0.0, show_default=True, type=click.FloatRange(-360.0, 360.0),
+@click.option("--turn", "turn_deg", default=0.0, show_default=True, type=Finite(-360.0, 360.0),
               help="Then turn on the spot this much [deg, + left].")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, video: Path | None) -> None:
     """Pick a box from a table with both hands and carry it while walking (backward, away from the
@@ -491,7 +541,7 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and object placement.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and object placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int, video: Path | None) -> None:
     """Follow an instruction in Chinese or English, e.g. "把红色的盒子放到二号工位上" or "put the red
@@ -517,6 +567,7 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
            else f"{math.degrees(amount):.0f} deg"] for name, kind, amount in report.opened],
         *[[f"{name}'s lamp at the end (ground truth)", "lit" if lit else "not lit"] for name, lit in report.pressed],
         ["fell", "yes" if report.fell else "no"],
+        _trips(report.safety_trips),
         ["time (simulated) [s]", f"{report.seconds:.1f}"],
         ["energy used [J]", report.energy_J],
     ]
@@ -532,10 +583,10 @@ def demo() -> None:
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box goes on the table: x,y [m] (world; it starts at 0.42,0).")
-@click.option("--jitter", default=0.0, show_default=True, type=click.FloatRange(0.0, 0.05),
+@click.option("--jitter", default=0.0, show_default=True, type=Finite(0.0, 0.05),
               help="The box lies up to this far off its nominal place [m] (seeded).")
 @click.option("--look", is_flag=True, help="Find the box with the head camera first (else: its nominal place).")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise and box placement.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and box placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def tabletop(robot: str, to_xy: str, jitter: float, look: bool, seed: int, video: Path | None) -> None:
     """Pick a box from a table with both hands, carry it to a place, set it down and let go;
@@ -587,7 +638,7 @@ def _walk(hall: HallRobot, place: str, progress: Callable[[int], None]) -> Guide
 @click.option("--walk/--no-walk", default=True, show_default=True,
               help="Walk guided visitors to their place with the simulated robot (physics).")
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path (for --walk).")
-@click.option("--seed", default=0, show_default=True, help="Seed of the simulated hall (for --walk).")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the simulated hall (for --walk).")
 def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int) -> None:
     """Talk with the service robot of a hall in the terminal. Each line is what someone says; start
     it with @name to say who ("@alice 我想开户"); several @names on one line speak at once, and
@@ -596,16 +647,21 @@ def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int) ->
 
     manager = DialogueManager.for_hall(domain, llm_url)
     hall = None
-    stdin = click.get_text_stream("stdin")
+    stdin = click.get_binary_stream("stdin")
     interactive = stdin.isatty()
     click.echo(f"{manager.domain.hall['zh']} / {manager.domain.hall['en']} — @name says who speaks; Ctrl-D ends")
     last = "guest"
-    while True:
+    for number in itertools.count(1):
         if interactive:
             click.echo("> ", nl=False)
-        line = stdin.readline()
-        if not line:
+        raw = stdin.readline()
+        if not raw:
             break
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            click.echo(f"laoshan chat: input line {number} is not UTF-8 text; skipped", err=True)
+            continue
         said = _speakers(line.strip(), last)
         for person, text in said:
             manager.hear(person, text)
@@ -650,11 +706,11 @@ def serve(domain: str, host: str, port: int, llm_url: str | None) -> None:
     try:
         server = make_server(DialogueManager.for_hall(domain, llm_url), host, port)
     except OSError as exc:
-        _fail(exc)
-    click.echo(f"kiosk for {domain} at http://{server.server_address[0]}:{server.server_address[1]}/ (Ctrl-C stops)")
+        _fail(OSError(f"cannot serve on {host}:{port}: {exc.strerror or exc}"))
+    click.echo(f"kiosk for {domain} at http://{server.server_address[0]}:{server.server_port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:       # uvicorn has shut down cleanly and passes Ctrl-C on
         pass
     finally:
         server.server_close()
@@ -664,7 +720,7 @@ def serve(domain: str, host: str, port: int, llm_url: str | None) -> None:
 @click.option("--domain", default="hospital", show_default=True, type=DOMAIN_CHOICE, help="Which service hall.")
 @click.option("--to", "place", required=True, help="A place id of the hall, e.g. pharmacy.")
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path.")
-@click.option("--seed", default=0, show_default=True, help="Seed of sensor noise.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def guide(domain: str, place: str, robot: str, seed: int, video: Path | None) -> None:
     """Walk from the hall's reception spot to a place's marked spot, on the robot's own pose
@@ -681,6 +737,7 @@ def guide(domain: str, place: str, robot: str, seed: int, video: Path | None) ->
         ["stopped from the spot [m]", f"{report.error_m:.3f}"],
         ["robot believed [m]", f"{report.estimated_error_m:.3f}"],
         ["fell", "yes" if report.fell else "no"],
+        _trips(report.safety_trips),
         ["walk time (simulated) [s]", f"{report.seconds:.1f}"],
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]

@@ -1,6 +1,8 @@
 """Task planning: an instruction in Chinese or English becomes a validated plan over the skills.
 
-Offline by default: a small bilingual parser finds the actions (pick, put, open, close), the objects (colour and
+Harm is refused before any planner sees the instruction (:mod:`laoshan.brain.screening`), and the
+offline planner plans only an instruction whose every word it accounts for. Offline by default: a
+small bilingual parser finds the actions (pick, put, open, close), the objects (colour and
 kind) and the places in each clause ("先…再…", "then", "，"), and grounds them in the world model.
 An instruction naming something the robot has not seen, or a place it does not know, is refused
 with the reason; one that fits more than one object gets a clarifying question; an object the
@@ -24,30 +26,20 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from laoshan.brain.lexicon import (
+    CLOSE_WORDS, COLOUR_WORDS, GIVE_WORDS, IT_WORDS, KIND_WORDS, LOOK_AROUND_WORDS, OPEN_WORDS, PICK_WORDS, PRESS_WORDS,
+    PUT_WORDS, ZH_DIGITS,
+)
 from laoshan.brain.llm import LlmError, chat_json
+from laoshan.brain.screening import filler_only, harm_reason, unaccounted_words
 from laoshan.brain.world_model import Fixture, Switch, WorldModel
 
 SKILLS: dict[str, tuple[str, ...]] = {"look": (), "look_around": (), "pick": ("object",), "place": ("place",),
                                       "open": ("fixture",), "close": ("fixture",), "press": ("button",),
                                       "hand_over": ("person",), "say": ("text",)}
 
-COLOUR_WORDS = {"red": ("red", "红"), "green": ("green", "绿"), "blue": ("blue", "蓝"), "yellow": ("yellow", "黄"),
-                "purple": ("purple", "紫"), "white": ("white", "白"), "black": ("black", "黑")}
-KIND_WORDS = {"box": ("box", "盒", "箱"), "cylinder": ("can", "cylinder", "bottle", "罐", "瓶", "杯", "cup"),
-              "sphere": ("ball", "sphere", "球")}
-PICK_WORDS = ("pick", "take", "grab", "lift", "get", "拿", "抓", "取", "举")
-PUT_WORDS = ("put", "place", "move", "set", "bring", "放", "搬", "移")
-IT_WORDS = (" it", "它")
 CLOSES = ("drawer",)               # the kinds of fixture the limbs can close (a door's swing back: not yet)
-OPEN_WORDS = ("open", "打开", "拉开", "开启")
-CLOSE_WORDS = ("close", "shut", "关上", "关闭", "关好", "合上", "推上", "关")
-PRESS_WORDS = ("press", "push", "hit", "ring", "按")
-GIVE_WORDS = ("give", "hand me", "hand it", "hand over", "pass me", "bring me", "bring it", "递给", "给我", "交给",
-              "拿给", "递")
-LOOK_AROUND_WORDS = ("look around", "around you", "what do you see", "环顾", "四处看", "看看周围", "看看四周",
-                     "周围有什么", "你看到了什么", "看到什么")
 CLAUSE_SPLIT = re.compile(r"\bthen\b|\band then\b|然后|再|之后|[，,;；。]")
-ZH_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
 
 
 class PlanError(ValueError):
@@ -201,11 +193,25 @@ def plan_offline(instruction: str, world: WorldModel, time_s: float | None = Non
     text = instruction.strip().lower().replace("先", "")
     if not text:
         return Refusal("the instruction is empty")
+    harm = harm_reason(instruction)
+    if harm is not None:
+        return Refusal(harm)
+    answer = _plan_clauses(text, instruction, world, time_s)
+    unknown = unaccounted_words(instruction, world)
+    if unknown and not isinstance(answer, Refusal):       # a plan for part of what was said is no plan
+        return Refusal(f"I do not understand {', '.join(repr(w) for w in dict.fromkeys(unknown))} in "
+                       f"{instruction.strip()!r}; please say it another way")
+    return answer
+
+
+def _plan_clauses(text: str, instruction: str, world: WorldModel,
+                  time_s: float | None) -> Plan | Refusal | Question:
+    """The plan for ``text`` (the instruction lower-cased), clause by clause."""
     steps: list[dict[str, Any]] = []
     holding: str | None = None
     fixture: str | None = None                   # the fixture last named ("open the drawer, then close it")
     for clause in (c.strip() for c in CLAUSE_SPLIT.split(text)):
-        if not clause:
+        if not clause or filler_only(clause):        # "…，谢谢": nothing to do, nothing dropped
             continue
         if _contains(clause, LOOK_AROUND_WORDS):
             if steps:
@@ -290,6 +296,9 @@ class LlmPlanner:
     timeout_s: float = 10.0
 
     def plan(self, instruction: str, world: WorldModel, time_s: float | None = None) -> Plan:
+        harm = harm_reason(instruction)           # refused before the model is asked
+        if harm is not None:
+            raise PlanError(harm)
         objects = [{"id": o.id, "colour": o.colour, "kind": o.kind} for o in world.objects]
         people = [p.describe() for p in world.people]
         fixtures = [{"name": f.name, "kind": f.kind, "state": f.describe_state()} for f in world.fixtures]

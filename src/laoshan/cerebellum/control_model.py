@@ -113,6 +113,7 @@ class ControlModel:
         model.armature = armature
         self.home_rad = np.array([m.home_rad for m in desc.motors])
         self.tau_limit_Nm = np.array([p.peak_torque_Nm for p in desc.motor_specs()])
+        self.dq_limit_rad_s = np.array([p.no_load_speed_rad_s for p in desc.motor_specs()])
         self.mass_kg = float(sum(inertia.mass for inertia in model.inertias))
         pts = np.array(desc.feet["left"].sole_points_m)
         self.foot = FootGeometry(length_m=float(np.ptp(pts[:, 0])), width_m=float(np.ptp(pts[:, 1])))
@@ -151,6 +152,11 @@ class ControlModel:
             joints.add(model.names[joint])
             joint = model.parents[joint]
         return joints
+
+    def leg_motors(self, side: str) -> list[int]:
+        """Motor indices of the joints between the base and the ``side`` foot, in motor order."""
+        chain = self._chain(f"{side}_foot")
+        return [i for i, m in enumerate(self.desc.motors) if m.joint in chain]
 
     def _leg_joints(self) -> list[str]:
         """Joints between the base and either foot (the legs)."""

@@ -240,6 +240,6 @@ class WholeBodyController:
         # kp is 0: no position servo, only for the record; within the limits (a joint pushed past one,
         # e.g. a finger pressed on, reads beyond it, and the drivers reject a command outside them)
         cmd.motor_cmd.q[:] = np.clip(state.q_rad, self._q_lower, self._q_upper)
-        cmd.motor_cmd.dq[:] = v_next[m.iv]
+        cmd.motor_cmd.dq[:] = np.clip(v_next[m.iv], -m.dq_limit_rad_s, m.dq_limit_rad_s)   # what drivers take
         cmd.motor_cmd.kd[:] = self.config.joint_kd_Nms
         return cmd

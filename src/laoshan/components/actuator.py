@@ -40,6 +40,8 @@ class MotorSpec:
     derate_start_C: float          # torque limit starts falling here ...
     max_temperature_C: float       # ... and reaches zero here
     delay_s: float = 0.0           # command transport + driver delay
+    kp_max_Nm_rad: float = 1000.0  # the driver's largest accepted stiffness gain
+    kd_max_Nms_rad: float = 100.0  # ... and damping gain (a command beyond either is rejected)
 
     def __post_init__(self) -> None:
         positive = [
@@ -50,7 +52,7 @@ class MotorSpec:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         for name in ["armature_kgm2", "coulomb_friction_Nm", "viscous_damping_Nms", "delay_s",
-                     "knee_speed_rad_s"]:
+                     "knee_speed_rad_s", "kp_max_Nm_rad", "kd_max_Nms_rad"]:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not self.knee_speed_rad_s < self.no_load_speed_rad_s:
@@ -96,6 +98,8 @@ class ActuatorBank:
         self.tau_peak_Nm = arr("peak_torque_Nm")
         self.knee_rad_s = arr("knee_speed_rad_s")
         self.no_load_rad_s = arr("no_load_speed_rad_s")
+        self.kp_max = arr("kp_max_Nm_rad")
+        self.kd_max = arr("kd_max_Nms_rad")
         self.resistance_ohm = arr("winding_resistance_ohm")
         self.kt_Nm_A = arr("torque_constant_Nm_A")
         self.c_th_J_K = arr("thermal_capacity_J_K")

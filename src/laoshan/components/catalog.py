@@ -134,7 +134,9 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if path is not None:
         path = Path(path)
         try:
-            data = tomllib.loads(path.read_text())
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise CatalogError(f"{path}: not a catalog (not UTF-8 text)") from None
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise CatalogError(f"{path}: cannot read catalog: {exc}") from None
         catalog = catalog.merged(parse_catalog(data, str(path)))

@@ -361,7 +361,11 @@ def load_description(name_or_path: str | Path, catalog: Catalog | None = None) -
         raise RobotConfigError(f"unknown robot '{name_or_path}'; shipped robots are {sorted(files)}, "
                                "or give the path of a robot .toml file")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RobotConfigError(f"{path}: not a robot description (not UTF-8 text)") from None
+    except OSError as exc:
+        raise RobotConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RobotConfigError(f"{path.name}: not valid TOML: {exc}") from None
     return parse_description(data, path, catalog)

@@ -22,6 +22,8 @@ ROBOT_CONTYPE, ROBOT_CONAFFINITY = 2, 1
 ENV_CONTYPE, ENV_CONAFFINITY = 3, 3
 
 SOLE_PAD_MARGIN_M = 0.02    # the foot force pad extends this far around the sole spheres
+LIMB_STOP_TIMECONST_S = 0.002   # MuJoCo limit constraint time constant of the limbs' joint stops (default 0.02: they
+                                # gave 0.1-0.2 rad under a motor's peak torque)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,11 @@ def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSp
             geom.contype, geom.conaffinity = ROBOT_CONTYPE, ROBOT_CONAFFINITY
             geom.condim = 3
 
+    hands = {h.link for h in desc.hands.values()}
     for motor, part in zip(desc.motors, desc.motor_specs(), strict=True):
         joint = spec.joint(motor.joint)
+        if not _below(joint.parent, hands):      # a limb's mechanical stop: stiff (a finger's gives, as Dex3's do)
+            joint.solref_limit = [LIMB_STOP_TIMECONST_S, 1.0]
         joint.armature = part.armature_kgm2
         joint.frictionloss = part.coulomb_friction_Nm
         joint.damping = part.viscous_damping_Nms
@@ -102,6 +107,15 @@ def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSp
     for cam in desc.cameras:
         _add_camera(spec, desc, cam.name, cam.link, cam.part)
     return spec
+
+
+def _below(body: mujoco.MjsBody, names: set[str]) -> bool:
+    """Whether ``body`` is one of the bodies ``names`` or hangs below one of them."""
+    while body is not None and body.name != "world":
+        if body.name in names:
+            return True
+        body = body.parent
+    return False
 
 
 def _add_feet(spec: mujoco.MjSpec, desc: RobotDescription) -> None:

@@ -19,6 +19,7 @@ from laoshan.sim.body import GroundTruth, SimBody
 from laoshan.sim.messages import LowCmd, LowState, RgbdFrame
 from laoshan.sim.render import VideoRecorder
 
+FRAME_TIMEOUT_S = 1.0  # a look whose frame has not come this long after asking: the camera is lost
 FALL_HEIGHT_M = 0.45   # pelvis below this height (or tilted past FALL_TILT_RAD) counts as a fall
 FALL_TILT_RAD = 1.0
 
@@ -41,6 +42,7 @@ class TaskReport:
     energy_J: float
     wall_s: float
     seconds: float
+    safety_trips: tuple[str, ...]     # every stop the safety monitor took, as it began
 
     @property
     def real_time_factor(self) -> float:
@@ -53,7 +55,8 @@ class TaskReport:
         episode; ``scores`` are the task's own."""
         return cls(robot=body.robot.name, success=success, fell=episode.fell,
                    failure=sequence.failed, phase=sequence.phase, timeline=tuple(sequence.timeline),
-                   energy_J=body.energy_J, wall_s=episode.wall_s, seconds=seconds, **scores)
+                   energy_J=body.energy_J, wall_s=episode.wall_s, seconds=seconds,
+                   safety_trips=sequence.reach.locomotion.safety.trip_log(), **scores)
 
 
 R = TypeVar("R", bound=TaskReport)
@@ -181,6 +184,11 @@ def look_around(body: SimBody, controller: ReachController, state: LowState, yaw
     return state, views
 
 
+class CameraLost(RuntimeError):
+    """No camera frame came within ``FRAME_TIMEOUT_S`` of asking: what needed the look stops (a
+    category 2 stop: the task ends, the robot keeps balancing)."""
+
+
 class Glance:
     """One look with the robot's head camera: the stream starts when asked and stops at the first
     frame taken after that, whose objects are placed in the world by the robot's own pose estimate."""
@@ -194,9 +202,12 @@ class Glance:
         body.streaming = True
 
     def seen(self, state: LowState) -> list[Detection] | None:
-        """The objects in the first frame taken since asking; None while it has not come."""
+        """The objects in the first frame taken since asking; None while it has not come. Raises
+        CameraLost once none has come for ``FRAME_TIMEOUT_S``."""
         frame = state.rgbd.get(self.camera.name)
         if frame is None or frame.time_s < self.asked_s:
+            if state.time_s > self.asked_s + FRAME_TIMEOUT_S:
+                raise CameraLost(f"camera {self.camera.name!r} sent no frame in {FRAME_TIMEOUT_S:g} s")
             return None
         self.body.streaming = False
         self.frame_s, self.frame = frame.time_s, frame
@@ -207,14 +218,12 @@ class Glance:
 def stand_and_look(body: SimBody, controller: ReachController, state: LowState, until_s: float,
                    recorder: VideoRecorder | None = None) -> tuple[LowState, list[Detection]]:
     """Keep balancing until ``until_s`` (sensor clock) and a head-camera frame taken after now has
-    come (filmed by ``recorder``, if given); the objects in it."""
+    come (filmed by ``recorder``, if given); the objects in it. Raises CameraLost if none comes."""
     glance = Glance(body, controller, state.time_s)
     while True:
         seen = glance.seen(state) if state.time_s >= until_s else None
         if seen is not None:
             return state, seen
-        if state.time_s > max(until_s, glance.asked_s) + 1.0:
-            raise RuntimeError(f"camera {glance.camera.name!r} sent no frame in 1 s")
         state = body.step(controller(state))
         if recorder:
             recorder.capture(body.data, body.time_s)

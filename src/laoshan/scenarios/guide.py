@@ -39,6 +39,7 @@ class GuideReport:
     fell: bool
     seconds: float                   # simulated time of the walk
     wall_s: float
+    safety_trips: tuple[str, ...] = ()   # every stop the safety monitor took (since the robot started), as it began
 
     @property
     def real_time_factor(self) -> float:
@@ -84,7 +85,8 @@ class HallRobot:
         success = walk.done and not self.fell and error <= GOAL_TOLERANCE_M
         return GuideReport(place=place, spot_xy_m=spot, success=success, arrived=walk.done, error_m=error,
                            estimated_error_m=walk.distance_m(), fell=self.fell,
-                           seconds=self.body.time_s - start_s, wall_s=episode.wall_s)
+                           seconds=self.body.time_s - start_s, wall_s=episode.wall_s,
+                           safety_trips=self.controller.safety.trip_log())
 
 
 @dataclass(frozen=True)

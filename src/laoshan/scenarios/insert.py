@@ -23,7 +23,7 @@ from laoshan.limbs.grasp import PowerGrasp, PowerGraspConfig
 from laoshan.limbs.insert import LetGo, PegInsert
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import Glance, TaskReport, run_hand_sequence
+from laoshan.scenarios.episode import CameraLost, Glance, TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowState
 from laoshan.sim.world import HoleBlock, Table, Thing, WorldSpec
@@ -137,7 +137,11 @@ class _InsertAfterGrasp:
         its axis in ``self.axis``; None until the frame comes."""
         if self.glance is None:
             self.glance = Glance(self.body, self.controller, state.time_s)
-        seen = self.glance.seen(state)
+        try:
+            seen = self.glance.seen(state)
+        except CameraLost as exc:              # stop here, still holding the peg
+            self.problem = str(exc)
+            return None
         if seen is None:
             return None
         self.glance = None

@@ -28,13 +28,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from laoshan.brain.perception import Detection, near_edge_x
 from laoshan.brain.planner import LlmPlanner, Plan, PlanError, Question, Refusal, plan_offline
+from laoshan.brain.screening import harm_reason
 from laoshan.brain.world_model import Fixture, Person, Place, Switch, WorldModel, WorldObject, turn_z
 from laoshan.limbs.articulated import HookAndPull, HookConfig, arc_pull, straight_pull
 from laoshan.limbs.ik import UnreachableTarget
@@ -44,8 +45,8 @@ from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.cerebellum.navigate import GoToConfig, WalkTo
-from laoshan.scenarios.episode import (Episode, Glance, HeldUp, look_around, run_episode, run_walk_to,
-                                      stand_and_look)
+from laoshan.scenarios.episode import (CameraLost, Episode, Glance, HeldUp, look_around, run_episode,
+                                      run_walk_to, stand_and_look)
 from laoshan.sim.body import SimBody
 from laoshan.sim.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
@@ -183,6 +184,7 @@ class InstructionReport:
     opened: tuple[tuple[str, str, float], ...] = ()   # scoring: each fixture worked (name, kind) and how far
                                                        # it is open at the end [drawer m, door rad]
     pressed: tuple[tuple[str, bool], ...] = ()        # scoring: each button pressed and whether its lamp is lit
+    safety_trips: tuple[str, ...] = ()                 # every stop the safety monitor took, as it began
 
 
 def run_instruction(config: InstructionScenario, progress: Callable[[int], None] | None = None,
@@ -191,163 +193,175 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     robot = robot or load_description(config.robot)
     if len(robot.hands) < 2 or not robot.cameras:
         raise ValueError(f"{robot.name} needs two hands and a camera to follow instructions")
+    harm = harm_reason(config.instruction)
+    if harm is not None:                     # refused before the robot is even switched on
+        return InstructionReport(config.instruction, None, harm, (), (), False, False, None, 0.0, 0.0, 0.0, 0.0)
+    controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
     body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
     recorder = VideoRecorder(body.model, config.video, robot.base_link) if config.video else None
     try:
-        controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
-        state = body.reset(config.seed)
-        state, seen = stand_and_look(body, controller, state, LOOK_S, recorder)
-        world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
-                           switches=config.switches())
-        world.update(seen)
-
-        def plan(state: LowState) -> tuple[Plan | Refusal | Question, float]:
-            """The instruction planned on the world model as it is now, and how long that took [ms]."""
-            start = time.perf_counter()
-            try:
-                answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
-                          else plan_offline(config.instruction, world, state.time_s))
-            except PlanError as exc:
-                answer = Refusal(str(exc))
-            return answer, (time.perf_counter() - start) * 1e3
-
-        answer, plan_ms = plan(state)
-        looked: list[tuple[str, str]] = []              # the look-around's outcome, if the plan begins with one
-        if isinstance(answer, Plan) and answer.steps[0]["skill"] == "look_around":
-            state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S, recorder)
-            for view in views:
-                world.update(view)
-            world.looked_around_s = state.time_s
-            looked.append(("look around (torso left, right, back)",
-                           "saw " + (", ".join(o.describe() for o in world.objects) or "no objects")))
-            if answer.replan and not controller.locomotion.fallen:     # what it looked for may be in view now
-                answer, again_ms = plan(state)
-                plan_ms += again_ms
-            if isinstance(answer, Plan):
-                answer = Plan(({"skill": "look_around"},
-                               *(s for s in answer.steps if s["skill"] != "look_around")))
-        seen_text = (*(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
-                       for o in world.objects),
-                     *(f"{f.name} {f.describe_state()}" for f in (*world.fixtures, *world.switches)
-                       if f.seen_s is not None),
-                     *(p.describe() for p in world.people))
-
-        def declined(why: str, plan: Plan | None = None) -> InstructionReport:
-            """Nothing (beyond looking around) was done: the answer says why."""
-            return InstructionReport(config.instruction, plan, why, seen_text, tuple(looked), False,
-                                     controller.locomotion.fallen, None, plan_ms, body.energy_J, body.time_s, 0.0)
-
-        if not isinstance(answer, Plan):
-            return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
-        spoken = [(f"say {s['text']!r}", "said") for s in answer.steps if s["skill"] == "say"]   # (to a speaker)
-        if not {s["skill"] for s in answer.steps} - {"look", "look_around", "say"}:   # nothing to do with the hands
-            return InstructionReport(config.instruction, answer, None, seen_text, (*looked, *spoken),
-                                     not controller.locomotion.fallen, controller.locomotion.fallen, None, plan_ms,
-                                     body.energy_J, body.time_s, 0.0)
-        if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
-            state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S, recorder)
-            world.update(seen)
-        skills = {s["skill"] for s in answer.steps}
-        if skills & HAND_JOBS:
-            if skills - HAND_JOBS - {"look", "look_around", "say"}:
-                return declined("a plan that opens, closes or presses something does only that, for now", answer)
-            rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side)   # standing
-                    for side in ("left", "right")}
-            jobs: list[_AtHand] = [
-                _Press(config, body, controller, world, world.switch(s["button"]), rest) if s["skill"] == "press"
-                else _Operate(config, body, controller, world, world.fixture(s["fixture"]), s["skill"], rest)
-                for s in answer.steps if s["skill"] in HAND_JOBS]
-            episode = _run_stages(config, body, state, controller, jobs, None, recorder, progress)
-            operations = [j for j in jobs if isinstance(j, _Operate)]
-            worked = {o.fixture.name: o for o in operations}                   # each fixture's last operation
-            furniture = {f.name: f for f in (*body.world.drawers, *body.world.doors)}   # scoring only
-            opened = tuple((name, o.fixture.kind, opened_truth(body.data, furniture[name]))
-                           for name, o in worked.items())
-            pressed = tuple((j.name, body.lamps.lit[j.name]) for j in jobs if isinstance(j, _Press))   # scoring only
-            reached = all(j.verified for j in jobs) and all(lit for _, lit in pressed) and all(
-                amount >= OPEN_GOAL[kind] if worked[name].action == "open" else amount <= CLOSED_BELOW[kind]
-                for name, kind, amount in opened)
-            gave_up = next((j.gave_up for j in jobs if j.gave_up), None)
-            return InstructionReport(config.instruction, answer, gave_up, seen_text,
-                                     (*looked, *(x for j in jobs for x in j.outcomes), *spoken),
-                                     reached and not episode.fell,
-                                     episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened,
-                                     pressed)
-        pick = next(s for s in answer.steps if s["skill"] == "pick")
-        place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
-        person = next((world.person(s["person"]) for s in answer.steps if s["skill"] == "hand_over"), None)
-        target = world.get(pick["object"])
-        assert target is not None
-        if person is not None and target.kind == "box":
-            return declined("I hand over only what one hand holds (a can, a ball), not the box", answer)
-        walked = list(looked)
-        base_xy = controller.locomotion.state.p_world_base_m[:2].copy()
-        reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
-        if reach > config.reach_m:
-            stand_xy = target.p_world_m[:2] - np.array(GRASP_FROM[target.kind])
-            walk = float(np.linalg.norm(stand_xy - base_xy))
-            if walk > config.max_walk_m:
-                return declined(f"the {target.describe()} is {reach:.2f} m away and the spot to grasp it from "
-                                f"{walk:.2f} m: too far to walk to along the table", answer)
-            episode, walk = run_walk_to(body, state, controller.locomotion, tuple(stand_xy), WALK_TIMEOUT_S,
-                                        controller, recorder, progress)
-            walked.append((f"walk to ({stand_xy[0]:.2f}, {stand_xy[1]:.2f})", _walk_outcome(walk)))
-            if episode.fell or not walk.done:
-                return InstructionReport(config.instruction, answer, "could not walk to it", seen_text, tuple(walked),
-                                         False, episode.fell, None, plan_ms, body.energy_J, body.time_s,
-                                         episode.wall_s)
-            world.robot_moved(float(np.linalg.norm(controller.locomotion.state.p_world_base_m[:2] - base_xy)))
-            state, seen = stand_and_look(body, controller, episode.state, body.time_s + LOOK_S, recorder)
-            world.update(seen)
-            again = [o for o in world.find(target.colour, target.kind) if seen and o.seen_s == seen[0].time_s]
-            if not again:
-                return declined(f"lost sight of the {pick['object']} after walking", answer)
-            target = again[0]
-        height_m = float(target.size_m[2])
-        if target.kind != "box":
-            task = _Attempts(config, body, controller, world, target.colour, None,
-                             lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, HELD_MASS_KG))
-        else:
-            def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
-                T_box = np.eye(4)
-                T_box[:3, 3] = p_box
-                T_place = None
-                if place is not None:
-                    T_place = T_box.copy()
-                    T_place[:2, 3] = place.xy_m
-                return BoxPick(controller, T_box, BOX_HALF_M, BOX_MASS_KG, grip, T_place)
-
-            task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
-        task.start(target, config.first_grip)
-        stages: list[_Attempts | _PlaceHeld] = [task]
-        to = _Station(place) if place is not None else _Palm(person) if person is not None else None
-        if target.kind != "box" and to is not None:
-            stages.append(_PlaceHeld(config, body, controller, world, target, to, height_m))
-        truth_name = {"red": "box", "blue": "can", "green": "ball", "yellow": "spare_can"}[target.colour]   # scoring
-        watch = HeldUp(body, truth_name, config.lift_goal_m)
-        episode = _run_stages(config, body, state, controller, stages, watch, recorder, progress)
-        fell = episode.fell
-        end = body.data.body(truth_name).xpos                                                # scoring only
-        verified = all(s.verified for s in stages)
-        if person is not None:                          # handed over: it stands on the palm (scoring only)
-            palm = body.world.people[0]
-            off = end - palm.palm_xyz_m
-            error = float(np.linalg.norm(off[:2]))
-            reached = verified and bool(np.all(np.abs(off[:2]) < np.array(palm.palm_size_m) / 2)) \
-                and 0.0 < off[2] < height_m
-        else:
-            error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
-            reached = verified and (error <= config.place_tolerance_m if error is not None
-                                    else watch.lift_m >= config.lift_goal_m)
-        gave_up = next((s.gave_up for s in stages if s.gave_up), None)
-        outcomes = walked + [o for s in stages for o in s.outcomes] + spoken
-        return InstructionReport(config.instruction, answer, gave_up, seen_text, tuple(outcomes),
-                                 reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
-
+        report = _follow(config, body, controller, recorder, progress)
+    except CameraLost as exc:               # the task stops (category 2); the robot keeps balancing
+        report = InstructionReport(config.instruction, None, str(exc), (), (), False, controller.locomotion.fallen,
+                                   None, 0.0, body.energy_J, body.time_s, 0.0)
     finally:
         if recorder:
             recorder.close()
         body.close()                                  # free the camera's renderer
+    return replace(report, safety_trips=controller.locomotion.safety.trip_log())
+
+
+def _follow(config: InstructionScenario, body: SimBody, controller: ReachController,
+            recorder: VideoRecorder | None, progress: Callable[[int], None] | None) -> InstructionReport:
+    """Look, plan and act: what :func:`run_instruction` does once the robot is set up."""
+    state = body.reset(config.seed)
+    state, seen = stand_and_look(body, controller, state, LOOK_S, recorder)
+    world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
+                       switches=config.switches())
+    world.update(seen)
+
+    def plan(state: LowState) -> tuple[Plan | Refusal | Question, float]:
+        """The instruction planned on the world model as it is now, and how long that took [ms]."""
+        start = time.perf_counter()
+        try:
+            answer = (LlmPlanner(config.llm_url).plan(config.instruction, world, state.time_s) if config.llm_url
+                      else plan_offline(config.instruction, world, state.time_s))
+        except PlanError as exc:
+            answer = Refusal(str(exc))
+        return answer, (time.perf_counter() - start) * 1e3
+
+    answer, plan_ms = plan(state)
+    looked: list[tuple[str, str]] = []              # the look-around's outcome, if the plan begins with one
+    if isinstance(answer, Plan) and answer.steps[0]["skill"] == "look_around":
+        state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S, recorder)
+        for view in views:
+            world.update(view)
+        world.looked_around_s = state.time_s
+        looked.append(("look around (torso left, right, back)",
+                       "saw " + (", ".join(o.describe() for o in world.objects) or "no objects")))
+        if answer.replan and not controller.locomotion.fallen:     # what it looked for may be in view now
+            answer, again_ms = plan(state)
+            plan_ms += again_ms
+        if isinstance(answer, Plan):
+            answer = Plan(({"skill": "look_around"},
+                           *(s for s in answer.steps if s["skill"] != "look_around")))
+    seen_text = (*(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
+                   for o in world.objects),
+                 *(f"{f.name} {f.describe_state()}" for f in (*world.fixtures, *world.switches)
+                   if f.seen_s is not None),
+                 *(p.describe() for p in world.people))
+
+    def declined(why: str, plan: Plan | None = None) -> InstructionReport:
+        """Nothing (beyond looking around) was done: the answer says why."""
+        return InstructionReport(config.instruction, plan, why, seen_text, tuple(looked), False,
+                                 controller.locomotion.fallen, None, plan_ms, body.energy_J, body.time_s, 0.0)
+
+    if not isinstance(answer, Plan):
+        return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
+    spoken = [(f"say {s['text']!r}", "said") for s in answer.steps if s["skill"] == "say"]   # (to a speaker)
+    if not {s["skill"] for s in answer.steps} - {"look", "look_around", "say"}:   # nothing to do with the hands
+        return InstructionReport(config.instruction, answer, None, seen_text, (*looked, *spoken),
+                                 not controller.locomotion.fallen, controller.locomotion.fallen, None, plan_ms,
+                                 body.energy_J, body.time_s, 0.0)
+    if answer.steps[0]["skill"] == "look":                  # the world model is out of date: refresh it
+        state, seen = stand_and_look(body, controller, state, body.time_s + LOOK_S, recorder)
+        world.update(seen)
+    skills = {s["skill"] for s in answer.steps}
+    if skills & HAND_JOBS:
+        if skills - HAND_JOBS - {"look", "look_around", "say"}:
+            return declined("a plan that opens, closes or presses something does only that, for now", answer)
+        rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side)   # standing
+                for side in ("left", "right")}
+        jobs: list[_AtHand] = [
+            _Press(config, body, controller, world, world.switch(s["button"]), rest) if s["skill"] == "press"
+            else _Operate(config, body, controller, world, world.fixture(s["fixture"]), s["skill"], rest)
+            for s in answer.steps if s["skill"] in HAND_JOBS]
+        episode = _run_stages(config, body, state, controller, jobs, None, recorder, progress)
+        operations = [j for j in jobs if isinstance(j, _Operate)]
+        worked = {o.fixture.name: o for o in operations}                   # each fixture's last operation
+        furniture = {f.name: f for f in (*body.world.drawers, *body.world.doors)}   # scoring only
+        opened = tuple((name, o.fixture.kind, opened_truth(body.data, furniture[name]))
+                       for name, o in worked.items())
+        pressed = tuple((j.name, body.lamps.lit[j.name]) for j in jobs if isinstance(j, _Press))   # scoring only
+        reached = all(j.verified for j in jobs) and all(lit for _, lit in pressed) and all(
+            amount >= OPEN_GOAL[kind] if worked[name].action == "open" else amount <= CLOSED_BELOW[kind]
+            for name, kind, amount in opened)
+        gave_up = next((j.gave_up for j in jobs if j.gave_up), None)
+        return InstructionReport(config.instruction, answer, gave_up, seen_text,
+                                 (*looked, *(x for j in jobs for x in j.outcomes), *spoken),
+                                 reached and not episode.fell,
+                                 episode.fell, None, plan_ms, body.energy_J, body.time_s, episode.wall_s, opened,
+                                 pressed)
+    pick = next(s for s in answer.steps if s["skill"] == "pick")
+    place = next((world.place(s["place"]) for s in answer.steps if s["skill"] == "place"), None)
+    person = next((world.person(s["person"]) for s in answer.steps if s["skill"] == "hand_over"), None)
+    target = world.get(pick["object"])
+    assert target is not None
+    if person is not None and target.kind == "box":
+        return declined("I hand over only what one hand holds (a can, a ball), not the box", answer)
+    walked = list(looked)
+    base_xy = controller.locomotion.state.p_world_base_m[:2].copy()
+    reach = float(np.linalg.norm(target.p_world_m[:2] - base_xy))
+    if reach > config.reach_m:
+        stand_xy = target.p_world_m[:2] - np.array(GRASP_FROM[target.kind])
+        walk = float(np.linalg.norm(stand_xy - base_xy))
+        if walk > config.max_walk_m:
+            return declined(f"the {target.describe()} is {reach:.2f} m away and the spot to grasp it from "
+                            f"{walk:.2f} m: too far to walk to along the table", answer)
+        episode, walk = run_walk_to(body, state, controller.locomotion, tuple(stand_xy), WALK_TIMEOUT_S,
+                                    controller, recorder, progress)
+        walked.append((f"walk to ({stand_xy[0]:.2f}, {stand_xy[1]:.2f})", _walk_outcome(walk)))
+        if episode.fell or not walk.done:
+            return InstructionReport(config.instruction, answer, "could not walk to it", seen_text, tuple(walked),
+                                     False, episode.fell, None, plan_ms, body.energy_J, body.time_s,
+                                     episode.wall_s)
+        world.robot_moved(float(np.linalg.norm(controller.locomotion.state.p_world_base_m[:2] - base_xy)))
+        state, seen = stand_and_look(body, controller, episode.state, body.time_s + LOOK_S, recorder)
+        world.update(seen)
+        again = [o for o in world.find(target.colour, target.kind) if seen and o.seen_s == seen[0].time_s]
+        if not again:
+            return declined(f"lost sight of the {pick['object']} after walking", answer)
+        target = again[0]
+    height_m = float(target.size_m[2])
+    if target.kind != "box":
+        task = _Attempts(config, body, controller, world, target.colour, None,
+                         lambda p, _grip: PowerGrasp(controller, p, float(target.size_m[0]) / 2, HELD_MASS_KG))
+    else:
+        def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
+            T_box = np.eye(4)
+            T_box[:3, 3] = p_box
+            T_place = None
+            if place is not None:
+                T_place = T_box.copy()
+                T_place[:2, 3] = place.xy_m
+            return BoxPick(controller, T_box, BOX_HALF_M, BOX_MASS_KG, grip, T_place)
+
+        task = _Attempts(config, body, controller, world, target.colour, place, box_pick)
+    task.start(target, config.first_grip)
+    stages: list[_Attempts | _PlaceHeld] = [task]
+    to = _Station(place) if place is not None else _Palm(person) if person is not None else None
+    if target.kind != "box" and to is not None:
+        stages.append(_PlaceHeld(config, body, controller, world, target, to, height_m))
+    truth_name = {"red": "box", "blue": "can", "green": "ball", "yellow": "spare_can"}[target.colour]   # scoring
+    watch = HeldUp(body, truth_name, config.lift_goal_m)
+    episode = _run_stages(config, body, state, controller, stages, watch, recorder, progress)
+    fell = episode.fell
+    end = body.data.body(truth_name).xpos                                                # scoring only
+    verified = all(s.verified for s in stages)
+    if person is not None:                          # handed over: it stands on the palm (scoring only)
+        palm = body.world.people[0]
+        off = end - palm.palm_xyz_m
+        error = float(np.linalg.norm(off[:2]))
+        reached = verified and bool(np.all(np.abs(off[:2]) < np.array(palm.palm_size_m) / 2)) \
+            and 0.0 < off[2] < height_m
+    else:
+        error = None if place is None else float(np.linalg.norm(end[:2] - np.array(place.xy_m)))
+        reached = verified and (error <= config.place_tolerance_m if error is not None
+                                else watch.lift_m >= config.lift_goal_m)
+    gave_up = next((s.gave_up for s in stages if s.gave_up), None)
+    outcomes = walked + [o for s in stages for o in s.outcomes] + spoken
+    return InstructionReport(config.instruction, answer, gave_up, seen_text, tuple(outcomes),
+                             reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, episode.wall_s)
 
 
 def _run_stages(config: InstructionScenario, body: SimBody, state: LowState, controller: ReachController,
@@ -359,7 +373,10 @@ def _run_stages(config: InstructionScenario, body: SimBody, state: LowState, con
     def act(k: int, state: LowState) -> LowCmd:
         stage = next((s for s in stages if not s.verified), None)
         if stage is not None and stage.gave_up is None:
-            stage(state)
+            try:
+                stage(state)
+            except CameraLost as exc:        # the task stops; the robot keeps balancing
+                stage.gave_up = str(exc)
         return controller(state)
 
     ticks = int(round((config.seconds - state.time_s) / body.loop.control_dt_s))

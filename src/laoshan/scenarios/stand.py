@@ -1,7 +1,8 @@
-"""Stand: the robot holds its home posture on the joint-PD stand controller for a while.
+"""Stand: the robot holds its home posture on the joint-PD stand controller for a while, with the
+safety monitors on.
 
 The controller sees only ``LowState`` and acts only through ``LowCmd``; ground truth is read
-here for scoring (fall, pelvis height) and nothing else.
+here for scoring (fall, pelvis height) and nothing else. Memory stays flat however long it runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from laoshan.cerebellum.stand import StandController
+from laoshan.cerebellum.stand import GuardedStand
 from laoshan.components.loop import DeadlineMonitor
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode
@@ -48,6 +49,7 @@ class StandReport:
     controller_p99_ms: float         # controller compute time per tick (wall clock)
     deadline_misses: int             # ticks whose controller took longer than the control period
     wall_s: float
+    safety_trips: tuple[str, ...] = ()   # every stop the safety monitor took, as it began
 
     @property
     def real_time_factor(self) -> float:
@@ -61,9 +63,9 @@ def run_stand(config: StandScenario, progress: Callable[[int], None] | None = No
         raise ValueError(f"seconds must be > 0, got {config.seconds}")
     robot = robot or load_description(config.robot)
     body = SimBody(robot, world=config.world, seed=config.seed)
-    controller = StandController(robot)
+    controller = GuardedStand(robot)
     deadline = DeadlineMonitor(budget_s=body.loop.control_dt_s)
-    heights, tilts = [], []
+    height_min, tilt_max = np.inf, 0.0
 
     def act(_: int, state: LowState) -> LowCmd:
         deadline.start()
@@ -72,8 +74,8 @@ def run_stand(config: StandScenario, progress: Callable[[int], None] | None = No
         return cmd
 
     def observe(truth: GroundTruth) -> None:
-        heights.append(truth.p_world_base_m[2])
-        tilts.append(truth.tilt_rad)
+        nonlocal height_min, tilt_max
+        height_min, tilt_max = min(height_min, float(truth.p_world_base_m[2])), max(tilt_max, truth.tilt_rad)
 
     ticks = int(round(config.seconds / body.loop.control_dt_s))
     episode = run_episode(body, body.reset(config.seed), ticks, act, observe, config.video, progress)
@@ -81,9 +83,10 @@ def run_stand(config: StandScenario, progress: Callable[[int], None] | None = No
     mean_power = body.energy_J / body.time_s
     return StandReport(
         robot=robot.name, seconds=body.time_s, fell=fall_time is not None, fall_time_s=fall_time,
-        pelvis_height_min_m=float(np.min(heights)), pelvis_height_final_m=float(heights[-1]),
-        max_tilt_rad=float(np.max(tilts)), energy_J=body.energy_J, mean_power_W=mean_power,
+        pelvis_height_min_m=height_min, pelvis_height_final_m=float(body.ground_truth().p_world_base_m[2]),
+        max_tilt_rad=tilt_max, energy_J=body.energy_J, mean_power_W=mean_power,
         battery_soc=state.bms.soc, runtime_estimate_h=body.battery.runtime_estimate_s(mean_power) / 3600,
         rejected_commands=body.rejected_commands, max_motor_temp_C=float(state.motor_state.temperature.max()),
         controller_p99_ms=deadline.percentile_s(99) * 1e3, deadline_misses=deadline.misses, wall_s=wall,
+        safety_trips=controller.safety.trip_log(),
     )

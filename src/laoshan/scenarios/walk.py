@@ -52,6 +52,7 @@ class WalkReport:
     cost_of_transport: float         # energy / (weight x distance)
     estimator_drift_m: float         # |estimated - true| base position (xy) at the end
     wall_s: float
+    safety_trips: tuple[str, ...] = ()   # every stop the safety monitor took, as it began
 
     @property
     def estimator_drift_fraction(self) -> float:
@@ -108,7 +109,7 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
         yaw_change_rad=float(np.sum(np.angle(np.exp(1j * np.diff(yaws))))),
         energy_J=energy, cost_of_transport=energy / (weight_N * distance) if distance > 0.05 else math.inf,
         estimator_drift_m=float(np.linalg.norm(controller.state.p_world_base_m[:2] - end_truth.p_world_base_m[:2])),
-        wall_s=wall,
+        wall_s=wall, safety_trips=controller.safety.trip_log(),
     )
 
 

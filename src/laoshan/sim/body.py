@@ -19,7 +19,7 @@ from laoshan.components.actuator import ActuatorBank
 from laoshan.components.battery import Battery
 from laoshan.components.catalog import Catalog
 from laoshan.components.loop import LoopSpec, Watchdog
-from laoshan.components.sensors import Encoders, ForcePads, Imu, Sampler
+from laoshan.components.sensors import Encoders, ForcePads, Imu, ImuReading, Sampler
 from laoshan.robot.description import RobotDescription
 from laoshan.robot.mujoco_model import SensorNames, build_robot_spec
 from laoshan.sim.messages import (
@@ -58,6 +58,15 @@ class GroundTruth:
         w, x, y, _ = self.quat_world_base
         z_z = 1.0 - 2.0 * (x * x + y * y)
         return math.acos(max(-1.0, min(1.0, z_z)))
+
+
+def _below_any(model: mujoco.MjModel, body: int, ancestors: set[int]) -> bool:
+    """Whether ``body`` is one of ``ancestors`` or hangs below one of them in the kinematic tree."""
+    while body > 0:
+        if body in ancestors:
+            return True
+        body = int(model.body_parentid[body])
+    return False
 
 
 PadGroup = tuple[NDArray[np.int_], ForcePads, Sampler[FloatArray]]
@@ -114,8 +123,14 @@ class SimBody:
         # Actuators were added in motor order; their law coefficients are model parameters.
         self._act_bias = m.actuator_biasprm[: self.n_motors]
         self._act_range = m.actuator_forcerange[: self.n_motors]
+        bank = self.bank
+        # The limbs' drivers cut any torque that would push a joint further past its limit (a soft stop, as
+        # servo drives have). A finger may be pressed past its stop by what the hand holds: its driver does not.
+        hand_bodies = {m.body(h.link).id for h in robot.hands.values()}
+        self.limb_joints = np.array([not _below_any(m, int(m.jnt_bodyid[j]), hand_bodies) for j in jids])
         self.limits = CommandLimits(q_min_rad=m.jnt_range[jids, 0].copy(), q_max_rad=m.jnt_range[jids, 1].copy(),
-                                    tau_max_Nm=self.bank.tau_peak_Nm.copy())
+                                    tau_max_Nm=bank.tau_peak_Nm.copy(), dq_max_rad_s=bank.no_load_rad_s.copy(),
+                                    kp_max=bank.kp_max.copy(), kd_max=bank.kd_max.copy())
         names = SensorNames()
         adr = lambda name: int(m.sensor(name).adr[0])  # noqa: E731
         self._imu_adr = (adr(names.imu_quat), adr(names.imu_gyro), adr(names.imu_accel))
@@ -126,6 +141,8 @@ class SimBody:
         self._push_force_N = np.zeros(3)
         self._geoms_of: dict[str, np.ndarray] = {}   # world body -> which geoms are on it (scoring contacts)
         self._robot_geoms = m.body_rootid[m.geom_bodyid] == m.body_rootid[self._base_body]   # ... and the robot's
+        self._is_sole = np.zeros(m.ngeom, dtype=bool)
+        self._is_sole[self._sole_geoms] = True
         self._cameras_on = cameras
         self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
@@ -159,17 +176,17 @@ class SimBody:
         self.bank.reset()
         self.battery = Battery(c.get("battery", self.robot.battery), self._initial_soc)
         self.watchdog = Watchdog(self.loop.watchdog_timeout_s)
-        self._active = np.zeros((5, self.n_motors))      # drivers start disabled: no torque
-        self._mode = np.zeros(self.n_motors, np.int8)
         self._dq_true = d.qvel[self.dadr]
         self._bms_energy_J = 0.0
         self._damping = LowCmd.damping(self.n_motors, self.loop.damping_kd_Nms).as_rows()
+        self._active = self._damping          # until a first valid command the drivers damp, as the G1's do
+        self._mode = np.ones(self.n_motors, np.int8)
         self._bms_every = max(1, round(BMS_PERIOD_S / self.loop.control_dt_s))
         self.tick = 0
         self.rejected_commands = 0
         self.energy_J = 0.0
         self._last_dq = np.zeros(self.n_motors)
-        return self._sense(rejected="", damping=False)
+        return self._sense(rejected="", damping=True)
 
     def _place_on_ground(self) -> None:
         m, d = self.model, self.data
@@ -199,18 +216,20 @@ class SimBody:
     # --- the loop -------------------------------------------------------------------------------
 
     def step(self, cmd: LowCmd | None) -> LowState:
-        """Advance one control tick under ``cmd`` (None: no command arrived this tick)."""
+        """Advance one control tick under ``cmd`` (None: no command arrived this tick). Never raises
+        on what ``cmd`` holds: a command the drivers cannot run is rejected, counted and reported in
+        ``LowState.cmd_rejected``, and the drivers keep the last valid one."""
         t = self.time_s
         rejected = ""
         if cmd is not None:
-            rejected, rows = check_low_cmd(cmd, self.limits)
+            rejected, rows, mode = check_low_cmd(cmd, self.limits)
             if rejected:
-                self.rejected_commands += 1   # the drivers keep the last valid command (hold)
+                self.rejected_commands += 1
             else:
-                self._active = rows
-                self._mode = cmd.motor_cmd.mode.astype(np.int8)
+                self._active, self._mode = rows, mode
                 self.watchdog.feed(t)
-        damping = self.watchdog.tripped(t) or bool(self.battery.state.fault)
+        # damping until the first valid command (as the G1's drivers start), after a command loss and on a BMS trip
+        damping = self.watchdog.last_feed_s is None or self.watchdog.tripped(t) or bool(self.battery.state.fault)
         command = self._damping if damping else self._active
         m, d, bank = self.model, self.data, self.bank
         # The drivers evaluate their law every physics step (inside mj_step, in affine form).
@@ -221,7 +240,11 @@ class SimBody:
         if self.battery.state.fault:
             self._act_range[:] = 0.0     # the BMS has cut the motor bus
         else:
-            self._act_range[:, 0], self._act_range[:, 1] = bank.torque_limits(self._dq_true)
+            lo, hi = bank.torque_limits(self._dq_true)
+            q = d.qpos[self.qadr]
+            stop = self.limb_joints
+            self._act_range[:, 0] = np.where(stop & (q < self.limits.q_min_rad), np.maximum(lo, 0.0), lo)
+            self._act_range[:, 1] = np.where(stop & (q > self.limits.q_max_rad), np.minimum(hi, 0.0), hi)
         d.xfrc_applied[self._base_body, :3] = self._push_force_N if t < self._push_until_s - 1e-9 else 0.0
         mujoco.mj_step(m, d, nstep=self.loop.substeps)
         self.lamps.update(d)
@@ -243,12 +266,13 @@ class SimBody:
         s = self._samplers
         if s["encoder"].due(t):
             s["encoder"].push(t, self.encoders.measure(d.qpos[self.qadr], self._dq_true))
-        q, dq = s["encoder"].latest(t)
+        # before a sensor's first sample arrives (its latency), it reports NaN: no reading yet
+        q, dq = s["encoder"].latest(t) or (np.full(self.n_motors, np.nan), np.full(self.n_motors, np.nan))
         if s["imu"].due(t):
             qa, ga, aa = self._imu_adr
             s["imu"].push(t, self.imu.measure(d.sensordata[qa:qa + 4], d.sensordata[ga:ga + 3],
                                               d.sensordata[aa:aa + 3]))
-        imu = s["imu"].latest(t)
+        imu = s["imu"].latest(t) or ImuReading(*(np.full(k, np.nan) for k in (4, 3, 3, 3)))
         feet = _read_pads(self._foot_pads, d.sensordata[self._foot_adr], t)
         touch = _read_pads(self._touch_pads, d.sensordata[self._touch_adr], t)
         rgbd = {}
@@ -312,6 +336,14 @@ class SimBody:
             mujoco.mj_contactForce(m, d, int(i), force)
             total += abs(float(force[0]))
         return total
+
+    def ground_truth_touches_down(self) -> bool:
+        """Simulator truth (scoring only): whether any part of the robot other than its soles
+        touches something that is not the robot (a knee, a hand or the pelvis on the floor)."""
+        g = self.data.contact.geom[:self.data.ncon]
+        ours, soles = self._robot_geoms, self._is_sole
+        return bool(np.any((ours[g[:, 0]] & ~soles[g[:, 0]] & ~ours[g[:, 1]])
+                           | (ours[g[:, 1]] & ~soles[g[:, 1]] & ~ours[g[:, 0]])))
 
     def ground_truth_link_pose(self, link: str,
                                offset_m: np.ndarray | tuple[float, ...] = (0.0, 0.0, 0.0)) -> FloatArray:

@@ -127,67 +127,106 @@ class LowState:
     damping_active: bool = False  # the body is in the safe damping mode (watchdog or fault)
 
 
+JOINT_LIMIT_MARGIN_RAD = 0.05
+"""How far past a joint's limit a target may lie, and a joint may be before the safety monitor stops
+the robot: one definition for the drivers' command check and the monitor."""
+
+
 @dataclass(frozen=True)
 class CommandLimits:
-    """What the motor drivers accept; anything else is rejected before it reaches physics."""
+    """What the motor drivers accept, per motor; anything else is rejected before it reaches physics."""
 
     q_min_rad: FloatArray
     q_max_rad: FloatArray
-    tau_max_Nm: FloatArray
-    kp_max: float = 1000.0      # N·m/rad
-    kd_max: float = 100.0       # N·m·s/rad
-    q_margin_rad: float = 0.1   # targets this far beyond a joint limit are still accepted
+    tau_max_Nm: FloatArray       # the part's peak torque (feed-forward limit)
+    dq_max_rad_s: FloatArray     # the part's no-load speed (a speed target beyond it cannot be followed)
+    kp_max: FloatArray           # the part's largest stiffness gain [N·m/rad]
+    kd_max: FloatArray           # the part's largest damping gain [N·m·s/rad]
+    q_margin_rad: float = JOINT_LIMIT_MARGIN_RAD   # targets this far beyond a joint limit are still accepted
     n: int = field(init=False)
     rows_min: FloatArray = field(init=False, repr=False)   # per-row bounds of LowCmd.as_rows()
     rows_max: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.q_min_rad)
-        inf = np.full(n, np.inf)
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "rows_min", np.array([
-            self.q_min_rad - self.q_margin_rad, -inf, np.zeros(n), np.zeros(n), -self.tau_max_Nm]))
+            self.q_min_rad - self.q_margin_rad, -self.dq_max_rad_s, np.zeros(n), np.zeros(n), -self.tau_max_Nm]))
         object.__setattr__(self, "rows_max", np.array([
-            self.q_max_rad + self.q_margin_rad, inf, np.full(n, self.kp_max), np.full(n, self.kd_max),
-            self.tau_max_Nm]))
+            self.q_max_rad + self.q_margin_rad, self.dq_max_rad_s, self.kp_max, self.kd_max, self.tau_max_Nm]))
 
 
 _FIELDS = ("q", "dq", "kp", "kd", "tau")
+_UNITS = ("rad", "rad/s", "N·m/rad", "N·m·s/rad", "N·m")
 _NO_ROWS = np.zeros((5, 0))
+_NO_MODE = np.zeros(0, np.int8)
+_REAL_KINDS = "iuf"      # numpy dtype kinds of a real number: signed, unsigned, floating (not bool, complex, text)
 
 
-def check_low_cmd(cmd: object, limits: CommandLimits) -> tuple[str, FloatArray]:
-    """``(reason, rows)``: why ``cmd`` must be rejected ("" when the drivers can run it), and
-    the driver input rows (see :meth:`LowCmd.as_rows`) when it is accepted."""
+def _motor_array(value: object, n: int, name: str, kinds: str) -> tuple[str, np.ndarray]:
+    """``value`` as an (n,) array of a dtype kind in ``kinds``, or why it is not one."""
+    if not isinstance(value, np.ndarray | list | tuple):
+        return f"motor_cmd.{name} must be an array of {n} numbers, got {type(value).__name__}", _NO_MODE
+    try:      # a list of arbitrary objects may fail to convert in any way: that is a reason to reject, not a crash
+        array = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001
+        return f"motor_cmd.{name} is not an array of numbers ({type(exc).__name__})", _NO_MODE
+    if array.shape != (n,):
+        return f"every motor_cmd field must hold {n} numbers (one per motor); {name} has shape {array.shape}", _NO_MODE
+    if array.dtype.kind not in kinds:
+        return f"motor_cmd.{name} must hold real numbers, not {array.dtype}", _NO_MODE
+    return "", array
+
+
+def check_low_cmd(cmd: object, limits: CommandLimits) -> tuple[str, FloatArray, NDArray[np.int8]]:
+    """``(reason, rows, mode)``: why ``cmd`` must be rejected ("" when the drivers can run it), and
+    when it is accepted the driver input rows (see :meth:`LowCmd.as_rows`) and the motors' modes.
+
+    The whole contract, for any object whatever: a ``LowCmd`` whose ``mode_pr`` is 0 or 1 and whose
+    ``mode_machine`` is an integer; every ``motor_cmd`` field an array of one real number per motor;
+    ``mode`` 0 or 1; every q, dq, kp, kd, tau finite (disabled motors too); gains within the part's
+    limits, feed-forward within its peak torque, speed targets within its no-load speed and
+    position targets within the joint limits widened by ``JOINT_LIMIT_MARGIN_RAD``. Never raises."""
     if not isinstance(cmd, LowCmd):
-        return f"expected a LowCmd, got {type(cmd).__name__}", _NO_ROWS
+        return f"expected a LowCmd, got {type(cmd).__name__}", _NO_ROWS, _NO_MODE
+    for name, value in (("mode_pr", cmd.mode_pr), ("mode_machine", cmd.mode_machine)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            return f"{name} must be an integer, got {type(value).__name__}", _NO_ROWS, _NO_MODE
+    if cmd.mode_pr not in (0, 1):
+        return f"mode_pr={int(cmd.mode_pr)} is not 0 (pitch/roll) or 1 (A/B)", _NO_ROWS, _NO_MODE
     m = cmd.motor_cmd
-    try:
-        rows = np.array([m.q, m.dq, m.kp, m.kd, m.tau], dtype=float)
-        ok_mode = np.shape(m.mode) == (limits.n,)
-    except (ValueError, TypeError):
-        rows, ok_mode = _NO_ROWS, False
-    if rows.shape != (5, limits.n) or not ok_mode:
-        return f"every motor_cmd field must hold {limits.n} numbers (one per motor)", _NO_ROWS
-    mode_ok = ((m.mode == MODE_DISABLE) | (m.mode == MODE_ENABLE)).all()
-    if mode_ok and ((rows >= limits.rows_min) & (rows <= limits.rows_max)).all():  # NaN fails too
-        return "", _zero_disabled(rows, m.mode)
-    return _rejection(rows, m, limits), _NO_ROWS
+    if not isinstance(m, MotorCmds):
+        return f"motor_cmd must be a MotorCmds, got {type(m).__name__}", _NO_ROWS, _NO_MODE
+    reason, mode = _motor_array(m.mode, limits.n, "mode", "iu")
+    if reason:
+        return reason, _NO_ROWS, _NO_MODE
+    rows = np.empty((5, limits.n))
+    for r, name in enumerate(_FIELDS):
+        reason, array = _motor_array(getattr(m, name), limits.n, name, _REAL_KINDS)
+        if reason:
+            return reason, _NO_ROWS, _NO_MODE
+        rows[r] = array
+    enabled = mode == MODE_ENABLE
+    if (enabled | (mode == MODE_DISABLE)).all() and ((rows >= limits.rows_min) & (rows <= limits.rows_max)).all():
+        rows[:, ~enabled] = 0.0      # NaN fails the bounds above, so every accepted number is finite
+        return "", rows, mode.astype(np.int8)
+    return _rejection(rows, mode, limits), _NO_ROWS, _NO_MODE
 
 
-def _rejection(rows: FloatArray, m: MotorCmds, limits: CommandLimits) -> str:
-    """The first reason a command fails :func:`check_low_cmd`, worded for the person who sent it."""
+def _rejection(rows: FloatArray, mode: np.ndarray, limits: CommandLimits) -> str:
+    """The first reason a command fails :func:`check_low_cmd`'s bounds, for the person who sent it."""
+    bad_mode = (mode != MODE_DISABLE) & (mode != MODE_ENABLE)
+    if bad_mode.any():
+        i = int(np.argmax(bad_mode))
+        return f"motor_cmd.mode[{i}]={int(mode[i])} is not 0 (disable) or 1 (enable)"
     if not np.isfinite(rows).all():
         r, i = np.argwhere(~np.isfinite(rows))[0]
         return f"motor_cmd.{_FIELDS[r]}[{i}] is not finite"
-    q, _, kp, kd, tau = rows
-    out_of_range = (
-        ("mode", (m.mode != MODE_DISABLE) & (m.mode != MODE_ENABLE), "not 0 (disable) or 1 (enable)"),
-        ("kp", (kp < 0) | (kp > limits.kp_max), f"outside [0, {limits.kp_max}] N·m/rad"),
-        ("kd", (kd < 0) | (kd > limits.kd_max), f"outside [0, {limits.kd_max}] N·m·s/rad"),
-        ("tau", np.abs(tau) > limits.tau_max_Nm, "beyond the motor's peak torque"),
-        ("q", (q < limits.rows_min[0]) | (q > limits.rows_max[0]), "beyond the joint limits"),
-    )
-    name, mask, why = next(item for item in out_of_range if item[1].any())
-    i = int(np.argmax(mask))
-    return f"motor_cmd.{name}[{i}]={float(getattr(m, name)[i]):.4g} is {why}"
+    r, i = np.argwhere((rows < limits.rows_min) | (rows > limits.rows_max))[0]
+    value, lo, hi = rows[r, i], limits.rows_min[r, i], limits.rows_max[r, i]
+    head = f"motor_cmd.{_FIELDS[r]}[{i}]={value:.4g}"
+    if r == 0:
+        return f"{head} is beyond the joint limits ([{lo:.4g}, {hi:.4g}] rad with the margin)"
+    if r == 4:
+        return f"{head} is beyond the motor's peak torque ({hi:.4g} N·m)"
+    return f"{head} is outside [{lo:.4g}, {hi:.4g}] {_UNITS[r]}"
