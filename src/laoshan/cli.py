@@ -173,7 +173,8 @@ def parts(kind: str | None, catalog_path: Path | None) -> None:
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
 def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
-    """Stand at the home posture on joint PD, through LowCmd/LowState only; print a summary."""
+    """Stand at the home posture on joint PD, through LowCmd/LowState only, with the safety monitors on;
+    print a summary (and any stop they took)."""
     from laoshan.scenarios.stand import StandScenario, run_stand
 
     desc = _robot(robot)

@@ -1,11 +1,11 @@
 """The locomotion controller: ``LowState`` in, ``LowCmd`` out.
 
-Each tick: check the sensors' samples (an implausible one is replaced by the last good one), estimate
-the base state, check safety, get references (stand, a capture step, or the walk planner's with
-foot placement feedback), solve the whole-body QP. A lasting sensor fault ends in a hold: the
-drivers' joint PD brings the legs to the standing posture, without the estimate. A standing robot whose
-divergent component of motion leaves its support polygon (a push) steps on its own to catch itself,
-and holds its CoM firmly until it has settled.
+Each tick: check the sensors' samples (an implausible one is replaced by the last good one),
+estimate the base state, check safety, get references (stand, a capture step, or the walk
+planner's with foot placement feedback), solve the whole-body QP. A lasting sensor fault ends in a
+hold: the drivers' joint PD bring the legs to a posture standing where the feet are, without the
+estimate. A standing robot whose divergent component of motion leaves its support polygon (a push)
+steps on its own to catch itself, and holds its CoM firmly until it has settled.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 import pinocchio as pin
 
 from laoshan.cerebellum.control_model import ControlModel
-from laoshan.cerebellum.hold import hold_posture
 from laoshan.cerebellum.estimator import SIDES, EstimatorConfig, RobotState, StateEstimator
+from laoshan.cerebellum.hold import hold_posture
 from laoshan.cerebellum.recovery import CaptureStep, CaptureStepConfig, distance_outside_support_m
 from laoshan.cerebellum.safety import SafetyConfig, SafetyStatus, StopCategory, monitors, stop_command
 from laoshan.cerebellum.sensing import SensorCheckConfig
