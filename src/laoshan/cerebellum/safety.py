@@ -37,6 +37,7 @@ class SafetyConfig:
     fall_tilt_rad: float = 0.6            # base tilted further, now or fall_horizon_s ahead at its tilt rate: falling
     fall_horizon_s: float = 0.12          # (a toppling robot is flagged 150+ ms before it lands; tuned on seeds
     fall_predict_min_tilt_rad: float = 0.15   # >= 1000) ... predicted only once tilted this far (noise, sway)
+    fall_predict_hold_s: float = 0.01     # ... and for this long (a foot's impact spikes the rate for a tick or two)
     fall_height_fraction: float = 0.6     # base lower than this fraction of its standing height: falling
     joint_limit_margin_rad: float = JOINT_LIMIT_MARGIN_RAD   # a joint this far past its limit: category 1
                                                              # (the drivers accept targets as far out)
@@ -87,24 +88,26 @@ class SafetyMonitor:
         self.names = robot.joint_names
         self.q_min, self.q_max = q_min_rad, q_max_rad
         self.limb_joint = np.array([name not in finger_joints for name in self.names])
+        self.reset()
+
+    def reset(self) -> None:
         self.latched: SafetyStatus | None = None
         self.fall_time_s: float | None = None
         self.trips: list[SafetyTrip] = []
         self._last = SafetyStatus(StopCategory.NONE)
-
-    def reset(self) -> None:
-        self.latched = None
-        self.fall_time_s = None
-        self.trips = []
-        self._last = SafetyStatus(StopCategory.NONE)
+        self._predicted_s: float | None = None    # since when a fall has been predicted
 
     def falling(self, robot: RobotState) -> bool:
         c = self.config
-        tilt = ahead = robot.tilt_rad
-        if tilt > c.fall_predict_min_tilt_rad:
-            ahead = tilt + c.fall_horizon_s * max(robot.tilt_rate_rad_s, 0.0)
+        tilt, t = robot.tilt_rad, robot.time_s
+        ahead = tilt + c.fall_horizon_s * max(robot.tilt_rate_rad_s, 0.0)
+        if tilt > c.fall_predict_min_tilt_rad and ahead > c.fall_tilt_rad:
+            self._predicted_s = t if self._predicted_s is None else self._predicted_s
+        else:
+            self._predicted_s = None
+        predicted = self._predicted_s is not None and t - self._predicted_s >= c.fall_predict_hold_s - 1e-9
         low = robot.p_world_base_m[2] < c.fall_height_fraction * self.standing_height_m
-        return bool(ahead > c.fall_tilt_rad or low)
+        return bool(tilt > c.fall_tilt_rad or predicted or low)
 
     def check(self, state: LowState, robot: RobotState, sensor_fault: SensorFault | None = None) -> SafetyStatus:
         """The stop to take now, given the (checked) state, the estimate and a lasting sensor fault."""
