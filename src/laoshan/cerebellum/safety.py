@@ -118,7 +118,7 @@ class SafetyMonitor:
                                                               f"{robot.p_world_base_m[2]:.2f} m)")
         if self.latched is None:
             status = self._check(state, robot)
-            if status.ok and sensor_fault is not None:
+            if sensor_fault is not None and status.category not in (StopCategory.STOP_0, StopCategory.STOP_1):
                 status = SafetyStatus(StopCategory.STOP_2, f"sensor fault: {sensor_fault.channel} {sensor_fault.why} "
                                                            f"since {sensor_fault.since_s:.3f} s", hold=True)
             if status.category in (StopCategory.STOP_0, StopCategory.STOP_1) or status.hold:
