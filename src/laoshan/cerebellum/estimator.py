@@ -127,7 +127,7 @@ class StateEstimator:
         w, x, y, z = imu.quaternion
         R_measured = pin.Quaternion(w, x, y, z).toRotationMatrix() @ self._R_base_imu.T
         w_base = self._R_base_imu @ imu.gyroscope
-        if self._R is None or c.attitude_blend >= 1.0 or self._t is None:
+        if self._R is None or c.attitude_blend >= 1.0:      # the first tick (no prediction yet), or no filter
             R_world_base = R_measured
         else:                  # complementary filter: the gyro's prediction, pulled toward the IMU's attitude
             R_pred = self._R @ pin.exp3(w_base * max(state.time_s - self._t, 0.0))
