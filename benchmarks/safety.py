@@ -52,7 +52,7 @@ from laoshan.scenarios.episode import CameraLost, Glance, has_fallen
 from laoshan.scenarios.stand import StandScenario, run_stand
 from laoshan.sim.body import SimBody
 from laoshan.sim.faults import FaultInjector, InjectedFault
-from laoshan.sim.messages import JOINT_LIMIT_MARGIN_RAD
+from laoshan.port.messages import JOINT_LIMIT_MARGIN_RAD
 
 SECTIONS = ("fuzz", "silent", "false_trips", "fall_lead", "faults", "memory", "kiosk")
 DIRECTIONS = {"front": 0.0, "left": 90.0, "back": 180.0, "right": 270.0}

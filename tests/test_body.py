@@ -12,7 +12,7 @@ from laoshan.robot.description import RobotDescription
 from laoshan.scenarios.episode import has_fallen
 from laoshan.scenarios.stand import StandScenario, run_stand
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowCmd, check_low_cmd
+from laoshan.port.messages import LowCmd, check_low_cmd
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from laoshan.scenarios.episode import has_fallen
 from laoshan.scenarios.instruction import STATIONS
 from laoshan.sim.body import SimBody
 from laoshan.sim.faults import FaultInjector, InjectedFault
-from laoshan.sim.messages import JOINT_LIMIT_MARGIN_RAD, LowCmd, MotorCmds, check_low_cmd
+from laoshan.port.messages import JOINT_LIMIT_MARGIN_RAD, LowCmd, MotorCmds, check_low_cmd
 
 N = 29
 

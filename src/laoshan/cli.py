@@ -166,18 +166,88 @@ def parts(kind: str | None, catalog_path: Path | None) -> None:
     click.echo(format_table(["kind", "part", "key figures", "description"], rows))
 
 
+def dds_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--dds``, ``--domain`` and ``--interface``: drive a robot over DDS instead of the in-process simulator."""
+    command = click.option("--interface", default="lo", show_default=True,
+                           help="Network interface DDS uses (with --dds).")(command)
+    command = click.option("--domain", default=1, show_default=True, type=click.IntRange(0, 232),
+                           help="DDS domain (with --dds).")(command)
+    command = click.option("--wait", "wait_s", default=10.0, show_default=True, type=Finite(0.1, 600.0),
+                           help="With --dds: wait this long for the robot's first state [s].")(command)
+    return click.option("--dds", is_flag=True, help="Drive the robot serving the G1's DDS topics (rt/lowstate, "
+                        "rt/lowcmd) in real time: `laoshan sim --dds`, or a G1.")(command)
+
+
+def _on_dds(desc: RobotDescription, domain: int, interface: str, wait_s: float, label: str, seconds: float,
+            run: Callable[..., T]) -> T:
+    """Run ``run(port, state, progress)`` against the robot on DDS; a robot that does not answer is a clear error."""
+    from laoshan.port.base import PortLost
+    from laoshan.port.dds import DdsConfig, DdsPort
+
+    try:
+        port = DdsPort(desc, DdsConfig(domain=domain, interface=interface, connect_timeout_s=wait_s))
+        state = port.first_state()
+    except PortLost as exc:
+        _fail(f"{exc}: is a robot serving it (`laoshan sim --dds --domain {domain} --interface {interface}`)?")
+    except Exception as exc:  # noqa: BLE001 - cyclonedds raises its own DDSException on a bad interface
+        _fail(f"cannot join DDS domain {domain} on {interface!r}: {exc}")
+    ticks = int(round(seconds / port.control_dt_s))
+    with click.progressbar(length=ticks, label=f"{desc.name} {label} (DDS)",
+                           file=click.get_text_stream("stderr")) as bar:
+        try:
+            return run(port, state, bar.update)
+        except (ValueError, PortLost) as exc:
+            _fail(exc)
+        finally:
+            port.close()
+
+
+def _motion_summary(title: str, report: object, port_stats: object | None = None) -> None:
+    from laoshan.executive.motion import MotionReport
+
+    assert isinstance(report, MotionReport)
+    loop = report.loop
+    rows = [
+        ["robot", report.robot],
+        ["robot time [s]", report.seconds],
+        ["fell (the robot's own flag)", "yes" if report.fell else "no"],
+        ["estimated distance [m]", f"{report.estimated_distance_m:.3f}"],
+        _trips(report.safety_trips),
+        ["controller p50 / p99 / max [ms]", f"{loop.tick_p50_ms:.2f} / {loop.tick_p99_ms:.2f} / {loop.tick_max_ms:.2f}"],
+        ["deadline misses", loop.deadline_misses],
+    ]
+    if port_stats is not None:
+        rows.append(["states / robot ticks missed / CRC errors",
+                     f"{port_stats.states} / {port_stats.missed_ticks} / {port_stats.crc_errors}"])  # type: ignore
+    _summary(title, rows, None, report.fell)
+
+
 @main.command()
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
 @click.option("--seconds", default=10.0, show_default=True, type=Finite(min=0.01),
               help="Simulated seconds.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
+@dds_options
+def stand(robot: str, seconds: float, seed: int, video: Path | None, dds: bool, wait_s: float, domain: int,
+          interface: str) -> None:
     """Stand at the home posture on joint PD, through LowCmd/LowState only, with the safety monitors on;
     print a summary (and any stop they took)."""
     from laoshan.scenarios.stand import StandScenario, run_stand
 
     desc = _robot(robot)
+    if dds:
+        from laoshan.executive.motion import stand_on
+
+        stats: list[object] = []
+
+        def on_port(port: object, state: object, progress: Callable[[int], None]) -> object:
+            stats.append(port.stats)  # type: ignore[attr-defined]
+            return stand_on(port, state, seconds, progress)  # type: ignore[arg-type]
+
+        report = _on_dds(desc, domain, interface, wait_s, "standing", seconds, on_port)
+        _motion_summary("stand (DDS)", report, stats[0])
+        return
     config = StandScenario(robot=robot, seconds=seconds, seed=seed, video=video)
     report = _with_progress(desc, "standing", seconds, lambda progress: run_stand(config, progress, desc))
     rows = [
@@ -211,12 +281,32 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None) -> None:
               help="Shove the base forward with this impulse [N·s] at mid-walk.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and terrain.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+@click.option("--distance", "distance_m", type=Finite(0.05, 100.0),
+              help="With --dds: walk until the robot estimates it has covered this far [m] (else for --seconds).")
+@dds_options
 def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terrain: str, push_Ns: float,
-         seed: int, video: Path | None) -> None:
+         seed: int, video: Path | None, distance_m: float | None, dds: bool, wait_s: float, domain: int,
+         interface: str) -> None:
     """Walk on a velocity command (sensor-only estimation, whole-body QP); print a summary."""
     from laoshan.scenarios.walk import SETTLE_S, WalkScenario, run_walk
 
     desc = _robot(robot)
+    if dds:
+        from laoshan.executive.motion import STOP_S, walk_on
+
+        if terrain != "flat" or push_Ns or video:
+            _fail("--terrain, --push and --video belong to the simulator: give them to `laoshan sim --dds`")
+        distance = distance_m if distance_m is not None else math.hypot(vx, vy) * seconds
+        timeout = seconds if distance_m is None else max(seconds, 3.0 * distance_m / max(math.hypot(vx, vy), 0.05))
+        stats: list[object] = []
+
+        def on_port(port: object, state: object, progress: Callable[[int], None]) -> object:
+            stats.append(port.stats)  # type: ignore[attr-defined]
+            return walk_on(port, state, (vx, vy, yaw_rate), distance, timeout, progress)  # type: ignore[arg-type]
+
+        report = _on_dds(desc, domain, interface, wait_s, "walking", SETTLE_S + timeout + STOP_S, on_port)
+        _motion_summary("walk (DDS)", report, stats[0])
+        return
     config = WalkScenario(robot=robot, vx_m_s=vx, vy_m_s=vy, yaw_rate_rad_s=yaw_rate, seconds=seconds,
                           terrain=terrain, push_Ns=push_Ns, seed=seed, video=video)
     report = _with_progress(desc, "walking", seconds + SETTLE_S, lambda progress: run_walk(config, progress, desc))
@@ -529,6 +619,59 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
         *_task_rows(report),
     ]
     _summary("carry", rows, video, not report.success)
+
+
+@main.command()
+@click.option("--dds", is_flag=True, help="Serve the robot on the G1's DDS topics (required: the simulator's one mode).")
+@click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
+@click.option("--scene", default="flat", show_default=True,
+              type=click.Choice(["flat", "table", "factory", "kitchen", "hall"]),
+              help="What stands around the robot: nothing, or the instruction scenes' furniture and objects.")
+@click.option("--seconds", default=60.0, show_default=True, type=Finite(0.1, 86400.0), help="Robot time to serve [s].")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and the scene's props.")
+@click.option("--domain", default=1, show_default=True, type=click.IntRange(0, 232), help="DDS domain.")
+@click.option("--interface", default="lo", show_default=True, help="Network interface DDS uses.")
+def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: int, interface: str) -> None:
+    """Serve a simulated robot in real time on DDS as a G1 (rt/lowstate at 500 Hz with Unitree's CRC,
+    rt/lowcmd, the Dex3 hands' topics): it hangs on a gantry at its home posture until the first valid
+    command, its drivers damp when commands stop. Prints a scoring summary from ground truth at the end."""
+    if not dds:
+        _fail("`laoshan sim` serves the robot on DDS: add --dds (in-process runs are `laoshan stand`, `walk`, ...)")
+    from laoshan.port.dds import DdsConfig, RobotEndpoint
+    from laoshan.scenarios.instruction import InstructionScenario
+    from laoshan.sim.body import SimBody
+    from laoshan.sim.serve import serve
+    from laoshan.sim.world import WorldSpec
+
+    desc = _robot(robot)
+    world = WorldSpec(seed=seed) if scene == "flat" else InstructionScenario(scene=scene, seed=seed).world()
+    body = SimBody(desc, world=world, seed=seed, cameras=bool(desc.cameras) and scene != "flat")
+    try:
+        endpoint = RobotEndpoint(desc, DdsConfig(domain=domain, interface=interface))
+    except Exception as exc:  # noqa: BLE001 - cyclonedds raises its own DDSException on a bad interface
+        _fail(f"cannot serve on DDS domain {domain} on {interface!r}: {exc}")
+    click.echo(f"serving {desc.name} on DDS domain {domain} ({interface}): rt/lowstate, rt/lowcmd"
+               + (", rt/dex3/left|right/*" if endpoint.layout.hands else "") + f" for {seconds:g} s", err=True)
+    try:
+        report = serve(body, endpoint, seconds)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    finally:
+        body.close()
+    rows = [
+        ["robot / scene", f"{desc.name} / {scene}"],
+        ["robot time / wall time [s]", f"{report.seconds:.2f} / {report.wall_s:.2f}"],
+        ["state rate [Hz]", f"{report.state_rate_Hz:.1f}"],
+        ["released from the gantry at [s]", f"{report.released_s:.3f}" if report.released_s is not None else "never"],
+        ["commands taken / CRC errors / rejected", f"{report.commands} / {report.crc_errors} / {report.rejected}"],
+        ["late ticks / tick p99 [ms]", f"{report.late_ticks} / {report.tick_p99_ms:.2f}"],
+        ["camera frames sent", report.frames],
+        ["last command at [s]", f"{report.last_command_s:.3f}" if report.last_command_s is not None else "-"],
+        ["fell while commanded (ground truth)", f"yes, at {report.fall_time_s:.2f} s" if report.fell else "no"],
+        ["fell after the commands stopped", f"at {report.fell_after_s:.2f} s (drivers damping)"
+         if report.fell_after_s is not None else "no"],
+    ]
+    _summary("sim (DDS)", rows, None, report.fell)
 
 
 @main.command("do")

@@ -1,11 +1,11 @@
 """Fuzzing the body contract: random commands of every kind, and the contract written out plainly
-to judge them by (independently of :func:`laoshan.sim.messages.check_low_cmd`, which it checks)."""
+to judge them by (independently of :func:`laoshan.port.messages.check_low_cmd`, which it checks)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from laoshan.sim.messages import CommandLimits, LowCmd, MotorCmds
+from laoshan.port.messages import CommandLimits, LowCmd, MotorCmds
 
 KINDS = ("valid", "edge", "non_finite", "out_of_range", "wrong_type", "not_a_command")
 

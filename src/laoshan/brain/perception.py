@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from laoshan.sim.messages import RgbdFrame
+from laoshan.port.messages import RgbdFrame
 
 # Optical frame (x right, y down, z forward) in the camera mount link's frame (x forward, z up).
 R_LINK_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])

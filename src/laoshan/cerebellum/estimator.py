@@ -16,7 +16,7 @@ import numpy as np
 import pinocchio as pin
 
 from laoshan.cerebellum.control_model import ControlModel
-from laoshan.sim.messages import LowState
+from laoshan.port.messages import LowState
 
 GRAVITY = np.array([0.0, 0.0, -9.81])
 _P, _V = slice(0, 3), slice(3, 6)     # position and velocity blocks of the filter state

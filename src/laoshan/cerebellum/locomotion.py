@@ -25,7 +25,7 @@ from laoshan.cerebellum.stand import StandController, StandControllerConfig
 from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanError, WalkPlanner
 from laoshan.cerebellum.wbc import WbcConfig, WbcError, WbcReferences, WholeBodyController
 from laoshan.robot.description import RobotDescription
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 
 
 @dataclass(frozen=True)

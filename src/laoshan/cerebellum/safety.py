@@ -22,7 +22,7 @@ from laoshan.cerebellum.control_model import ControlModel
 from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.sensing import SensorCheckConfig, SensorFault, SensorGuard
 from laoshan.robot.description import RobotDescription
-from laoshan.sim.messages import JOINT_LIMIT_MARGIN_RAD, MODE_DISABLE, LowCmd, LowState
+from laoshan.port.messages import JOINT_LIMIT_MARGIN_RAD, MODE_DISABLE, LowCmd, LowState
 
 
 class StopCategory(IntEnum):

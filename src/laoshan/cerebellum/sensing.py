@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from laoshan.robot.description import RobotDescription
-from laoshan.sim.messages import ImuState, LowState, MotorStates
+from laoshan.port.messages import ImuState, LowState, MotorStates
 
 FloatArray = np.ndarray
 

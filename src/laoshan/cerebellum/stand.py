@@ -12,7 +12,7 @@ from laoshan.cerebellum.estimator import StateEstimator
 from laoshan.cerebellum.safety import SafetyConfig, SafetyStatus, StopCategory, monitors, stop_command
 from laoshan.cerebellum.sensing import SensorCheckConfig
 from laoshan.robot.description import RobotDescription
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 
 
 @dataclass(frozen=True)

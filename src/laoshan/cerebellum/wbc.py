@@ -16,7 +16,7 @@ import placo
 
 from laoshan.cerebellum.control_model import ControlModel
 from laoshan.cerebellum.estimator import SIDES, RobotState
-from laoshan.sim.messages import LowCmd
+from laoshan.port.messages import LowCmd
 
 
 WAIST_YAW = "waist_yaw_joint"   # turns the torso (and the head camera on it) about the vertical

@@ -22,7 +22,7 @@ from laoshan.limbs.ik import IkConfig, IkSolution, WholeBodyIk
 from laoshan.limbs.planning import ArmPath, ArmPlanner, PlannerConfig
 from laoshan.limbs.trajectory import JointMove, MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,8 @@ class HandSpec:
     offset_m: tuple[float, float, float]  # grasp centre in that link's frame
     closing: dict[str, float] = field(default_factory=dict)   # finger joint -> +1 or -1: the way it
                                                               # turns to close the hand; others hold
+    motors: tuple[int, ...] = ()          # the motors (command order) of the joints below ``link``: its fingers
+    touch: tuple[int, ...] = ()           # the touch pads (description order) on ``link`` and below it
 
 
 @dataclass(frozen=True)
@@ -278,8 +280,11 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
                 raise RobotConfigError(f"{t.where}.closing: {joint!r} is not a motor joint")
             if sign not in (-1, 1):
                 raise RobotConfigError(f"{t.where}.closing.{joint}={sign!r} must be 1 or -1")
-        hands[side] = HandSpec(link=link(t), offset_m=t.vec3("offset_m", 0.5, "m", default=[0, 0, 0]),
-                               closing={joint: float(sign) for joint, sign in closing.items()})
+        hand_link = link(t)
+        below = _subtree(urdf_path, hand_link)[1]
+        hands[side] = HandSpec(link=hand_link, offset_m=t.vec3("offset_m", 0.5, "m", default=[0, 0, 0]),
+                               closing={joint: float(sign) for joint, sign in closing.items()},
+                               motors=tuple(i for i, m in enumerate(motors) if m.joint in below))
         t.done()
 
     ti = _Table(top.sub("imu"), f"{source.name}.imu")
@@ -293,6 +298,11 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
             out.append(SensorMount(name=t.text("name"), link=link(t), part=t.part(catalog, kind)))
             t.done()
         return tuple(out)
+
+    touch = mounts("touch", "touch")
+    for side, hand in hands.items():
+        below_links = _subtree(urdf_path, hand.link)[0]
+        hands[side] = replace(hand, touch=tuple(i for i, pad in enumerate(touch) if pad.link in below_links))
 
     capsules = []
     for i, raw in enumerate(top.items("collision", required=False)):
@@ -312,7 +322,7 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
         controller=top.part(catalog, "controller", "controller"),
         battery=top.part(catalog, "battery", "battery"), encoder=top.part(catalog, "encoder", "encoder"),
         motors=tuple(motors), feet=feet, hands=hands, imu=imu, cameras=mounts("cameras", "camera"),
-        touch=mounts("touch", "touch"), collision=tuple(capsules), source=str(source), catalog=catalog,
+        touch=touch, collision=tuple(capsules), source=str(source), catalog=catalog,
     )
     top.done()
     return desc
@@ -337,6 +347,22 @@ def _urdf_joints(urdf_path: Path) -> dict[str, tuple[float, float]]:
             hi = float(lim.get("upper", "inf")) if lim is not None else float("inf")
             out[j.get("name", "")] = (lo, hi)
     return out
+
+
+def _subtree(urdf_path: Path, link: str) -> tuple[set[str], set[str]]:
+    """The links (``link`` too) and the joints of the URDF's subtree from ``link``."""
+    edges = [(j.find("parent"), j.find("child"), j.get("name", "")) for j in _urdf_root(urdf_path).iter("joint")]
+    edges = [(p.get("link"), c.get("link"), name) for p, c, name in edges if p is not None and c is not None]
+    links, joints = {link}, set()
+    grew = True
+    while grew:
+        grew = False
+        for parent, child, name in edges:
+            if parent in links and child not in links:
+                links.add(child)
+                joints.add(name)
+                grew = True
+    return links, joints
 
 
 def _urdf_links(urdf_path: Path) -> set[str]:

@@ -22,7 +22,7 @@ from laoshan.limbs.sequence import HandSequence, HandStep
 from laoshan.robot.description import RobotDescription
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.scenarios.pick import START_S, PickScenario, set_up_pick
-from laoshan.sim.messages import LowState
+from laoshan.port.messages import LowState
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,11 @@ from laoshan.cerebellum.navigate import GoToConfig, WalkTo
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.messages import LowCmd, LowState, RgbdFrame
+from laoshan.port.messages import LowCmd, LowState, RgbdFrame
 from laoshan.sim.render import VideoRecorder
+from laoshan.sim.scoring import has_fallen
 
 FRAME_TIMEOUT_S = 1.0  # a look whose frame has not come this long after asking: the camera is lost
-FALL_HEIGHT_M = 0.45   # pelvis below this height (or tilted past FALL_TILT_RAD) counts as a fall
-FALL_TILT_RAD = 1.0
-
-
-def has_fallen(truth: GroundTruth) -> bool:
-    """Scoring: pelvis too low or body tipped over (uses ground truth)."""
-    return bool(truth.p_world_base_m[2] < FALL_HEIGHT_M or truth.tilt_rad > FALL_TILT_RAD)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from laoshan.cerebellum.navigate import GoToConfig
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode, run_walk_to
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowState
+from laoshan.port.messages import LowState
 from laoshan.sim.world import FloorMark, WorldSpec
 
 GOAL_TOLERANCE_M = 0.3     # a guide ends within this distance of the spot (ground truth)

@@ -25,7 +25,7 @@ from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import CameraLost, Glance, TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowState
+from laoshan.port.messages import LowState
 from laoshan.sim.world import HoleBlock, Table, Thing, WorldSpec
 
 START_S = 0.5

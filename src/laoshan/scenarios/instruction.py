@@ -48,7 +48,7 @@ from laoshan.cerebellum.navigate import GoToConfig, WalkTo
 from laoshan.scenarios.episode import (CameraLost, Episode, Glance, HeldUp, look_around, run_episode,
                                       run_walk_to, stand_and_look)
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 from laoshan.sim.render import VideoRecorder
 from laoshan.sim.world import Button, Door, Drawer, Mannequin, Table, Thing, WorldSpec, jittered, opened_truth
 

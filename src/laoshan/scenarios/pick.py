@@ -20,7 +20,7 @@ from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import HeldUp, TaskReport, run_hand_sequence, stand_and_look
 from laoshan.sim.body import SimBody
-from laoshan.sim.messages import LowState
+from laoshan.port.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
 
 START_S = 0.5   # stand this long before picking

@@ -18,7 +18,7 @@ from laoshan.components.loop import DeadlineMonitor
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 from laoshan.sim.world import WorldSpec
 
 

@@ -17,7 +17,7 @@ from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 from laoshan.sim.world import Terrain, WorldSpec
 
 SETTLE_S = 0.5   # stand this long before the command is given

@@ -1,7 +1,7 @@
 """Simulation: worlds, the physics step and ``SimBody`` behind the LowCmd/LowState contract."""
 
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.sim.messages import LowCmd, LowState
+from laoshan.port.messages import LowCmd, LowState
 from laoshan.sim.world import Table, Terrain, Thing, WorldSpec
 
 __all__ = ["GroundTruth", "LowCmd", "LowState", "SimBody", "Table", "Terrain", "Thing", "WorldSpec"]

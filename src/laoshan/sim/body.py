@@ -22,7 +22,7 @@ from laoshan.components.loop import LoopSpec, Watchdog
 from laoshan.components.sensors import Encoders, ForcePads, Imu, ImuReading, Sampler
 from laoshan.robot.description import RobotDescription
 from laoshan.robot.mujoco_model import SensorNames, build_robot_spec
-from laoshan.sim.messages import (
+from laoshan.port.messages import (
     BmsState, CommandLimits, ImuState, LowCmd, LowState, MotorStates, RgbdFrame, check_low_cmd,
 )
 from laoshan.sim.render import RgbdCamera
@@ -94,8 +94,37 @@ def _read_pads(groups: list[PadGroup], true_force_N: FloatArray, t_s: float) -> 
     return out
 
 
+@dataclass(frozen=True)
+class Gantry:
+    """A named support, as Unitree's simulator has (its elastic band): a spring-damper holding the
+    base at a pose while the drivers hold the home posture (the description's stand gains), for
+    serving a robot before a controller takes it over (``laoshan sim --dds``). A scenario never
+    hangs a robot on it; the robot's first valid command releases it."""
+
+    p_world_base_m: FloatArray      # where it holds the base, world frame
+    quat_world_base: FloatArray     # (w, x, y, z)
+    hold_rows: FloatArray           # the drivers' input while hanging (LowCmd.as_rows of the home posture)
+    k_N_m: float = 20000.0          # translational stiffness and damping
+    c_Ns_m: float = 1500.0
+    k_Nm_rad: float = 2000.0        # rotational stiffness and damping
+    c_Nms_rad: float = 100.0
+
+    def wrench(self, p_m: FloatArray, quat: FloatArray, v_base: FloatArray) -> FloatArray:
+        """(force, torque) on the base, world frame, from its pose and free-joint velocity (linear in
+        the world frame, angular in the base frame)."""
+        error = np.zeros(3)
+        mujoco.mju_subQuat(error, self.quat_world_base, quat)        # rotation from now to held, base frame
+        R = np.zeros(9)
+        mujoco.mju_quat2Mat(R, quat)
+        R = R.reshape(3, 3)
+        force = self.k_N_m * (self.p_world_base_m - p_m) - self.c_Ns_m * v_base[:3]
+        torque = R @ (self.k_Nm_rad * error - self.c_Nms_rad * v_base[3:])
+        return np.concatenate([force, torque])
+
+
 class SimBody:
-    """A simulated robot: takes ``LowCmd``, gives ``LowState``."""
+    """A simulated robot: takes ``LowCmd``, gives ``LowState`` (the in-process robot port,
+    :class:`laoshan.port.base.RobotPort`)."""
 
     def __init__(self, robot: RobotDescription, world: WorldSpec | None = None, seed: int = 0,
                  battery_soc: float = 1.0, start_xy_yaw: tuple[float, float, float] = (0.0, 0.0, 0.0),
@@ -157,6 +186,7 @@ class SimBody:
         mujoco.mj_resetData(m, d)
         self.lamps.reset()
         self._push_until_s = -1.0
+        self.gantry: Gantry | None = None
         self._place_on_ground()
         rng = np.random.default_rng(seed)
         c = self.robot.catalog
@@ -209,9 +239,25 @@ class SimBody:
         self._push_force_N = impulse / duration_s
         self._push_until_s = self.time_s + duration_s
 
+    def hang_on_gantry(self) -> None:
+        """Hold the robot standing where it is now on a :class:`Gantry` until :meth:`release_gantry`."""
+        home = LowCmd.zeros(self.n_motors)
+        home.motor_cmd.q[:] = [m.home_rad for m in self.robot.motors]
+        home.motor_cmd.kp[:] = [m.kp_Nm_rad for m in self.robot.motors]
+        home.motor_cmd.kd[:] = [m.kd_Nms_rad for m in self.robot.motors]
+        self.gantry = Gantry(self.data.xpos[self._base_body].copy(), self.data.xquat[self._base_body].copy(),
+                             home.as_rows())
+
+    def release_gantry(self) -> None:
+        self.gantry = None
+
     @property
     def time_s(self) -> float:
         return self.tick * self.loop.control_dt_s
+
+    @property
+    def control_dt_s(self) -> float:
+        return self.loop.control_dt_s
 
     # --- the loop -------------------------------------------------------------------------------
 
@@ -231,6 +277,8 @@ class SimBody:
         # damping until the first valid command (as the G1's drivers start), after a command loss and on a BMS trip
         damping = self.watchdog.last_feed_s is None or self.watchdog.tripped(t) or bool(self.battery.state.fault)
         command = self._damping if damping else self._active
+        if self.gantry is not None and self.watchdog.last_feed_s is None:
+            command, damping = self.gantry.hold_rows, False
         m, d, bank = self.model, self.data, self.bank
         # The drivers evaluate their law every physics step (inside mj_step, in affine form).
         u, kp, kd = bank.driver_law(command)
@@ -246,6 +294,10 @@ class SimBody:
             self._act_range[:, 0] = np.where(stop & (q < self.limits.q_min_rad), np.maximum(lo, 0.0), lo)
             self._act_range[:, 1] = np.where(stop & (q > self.limits.q_max_rad), np.minimum(hi, 0.0), hi)
         d.xfrc_applied[self._base_body, :3] = self._push_force_N if t < self._push_until_s - 1e-9 else 0.0
+        d.xfrc_applied[self._base_body, 3:] = 0.0
+        if self.gantry is not None:
+            d.xfrc_applied[self._base_body] += self.gantry.wrench(d.xpos[self._base_body], d.xquat[self._base_body],
+                                                                  d.qvel[self._base_v:self._base_v + 6])
         mujoco.mj_step(m, d, nstep=self.loop.substeps)
         self.lamps.update(d)
         self._dq_true = d.qvel[self.dadr]

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from laoshan.sim.messages import LowState
+from laoshan.port.messages import LowState
 
 FaultKind = Literal["nan_encoder", "nan_imu", "stale_encoders", "dead_encoder", "camera_lost"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("nan_encoder", "nan_imu", "stale_encoders", "dead_encoder", "camera_lost")

@@ -14,7 +14,7 @@ import mujoco
 import numpy as np
 
 from laoshan.components.sensors import CameraSpec, depth_noise
-from laoshan.sim.messages import RgbdFrame
+from laoshan.port.messages import RgbdFrame
 
 
 class RenderError(RuntimeError):
