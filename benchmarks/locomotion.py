@@ -17,7 +17,7 @@ import numpy as np
 from laoshan.bench.report import benchmark_args, format_table, update_json, write_json
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import load_description
-from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.scoring import has_fallen
 from laoshan.scenarios.walk import WalkScenario, run_walk
 from laoshan.sim.body import SimBody
 

@@ -24,7 +24,7 @@ from laoshan.limbs.ik import UnreachableTarget, WholeBodyIk
 from laoshan.limbs.planning import ArmPlanner
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import load_description
-from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.scoring import has_fallen
 from laoshan.scenarios.grasp import GraspScenario, run_grasp
 from laoshan.scenarios.insert import InsertScenario, run_insert
 from laoshan.scenarios.carry import CarryScenario, run_carry

@@ -48,7 +48,8 @@ from laoshan.cerebellum.stand import StandController
 from laoshan.components.catalog import Catalog
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import CameraLost, Glance, has_fallen
+from laoshan.executive.look import CameraLost, Glance
+from laoshan.sim.scoring import has_fallen
 from laoshan.scenarios.stand import StandScenario, run_stand
 from laoshan.sim.body import SimBody
 from laoshan.sim.faults import FaultInjector, InjectedFault

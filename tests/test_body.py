@@ -9,7 +9,7 @@ import pytest
 
 from laoshan.cerebellum.stand import StandController
 from laoshan.robot.description import RobotDescription
-from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.scoring import has_fallen
 from laoshan.scenarios.stand import StandScenario, run_stand
 from laoshan.sim.body import SimBody
 from laoshan.port.messages import LowCmd, check_low_cmd

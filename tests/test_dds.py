@@ -143,7 +143,8 @@ def test_stand_and_walk_over_dds_in_real_time() -> None:
     finally:
         out = _summary(server)
     assert walk.returncode == 0, walk.stdout + walk.stderr
-    distance = float(next(line for line in walk.stdout.splitlines() if line.startswith("estimated distance")).split()[-1])
+    rows = walk.stdout.splitlines()
+    distance = float(next(line for line in rows if line.startswith("estimated distance")).split()[-1])
     assert distance >= 2.0
     assert re.search(r"fell while commanded \(ground truth\) +no", out), out
 

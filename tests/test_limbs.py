@@ -11,7 +11,7 @@ from laoshan.limbs.ik import UnreachableTarget, WholeBodyIk
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.trajectory import MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
-from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.scoring import has_fallen
 from laoshan.sim.body import SimBody
 
 STANDING = (np.array([0.0, 0.0, 0.78]), np.array([0.0, 0.0, 0.0, 1.0]))   # base position, quaternion xyzw

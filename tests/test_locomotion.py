@@ -7,7 +7,7 @@ import pytest
 
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import RobotDescription
-from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.scoring import has_fallen
 from laoshan.sim.body import SimBody
 
 

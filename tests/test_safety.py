@@ -21,7 +21,7 @@ from laoshan.cerebellum.safety import SafetyConfig, StopCategory
 from laoshan.cerebellum.sensing import SensorGuard
 from laoshan.cerebellum.stand import GuardedStand, StandController
 from laoshan.robot.description import RobotDescription
-from laoshan.scenarios.episode import has_fallen
+from laoshan.sim.scoring import has_fallen
 from laoshan.scenarios.instruction import STATIONS
 from laoshan.sim.body import SimBody
 from laoshan.sim.faults import FaultInjector, InjectedFault

@@ -104,7 +104,7 @@ def _with_progress(desc: RobotDescription, label: str, seconds: float, run: Call
     ValueError it raises (bad input found once the run is set up) or a lost camera is a clear error,
     exit status 1."""
     ticks = int(round(seconds * desc.catalog.get("controller", desc.controller).control_rate_Hz))
-    from laoshan.scenarios.episode import CameraLost
+    from laoshan.executive.look import CameraLost
 
     with click.progressbar(length=ticks, label=f"{desc.name} {label}", file=click.get_text_stream("stderr")) as bar:
         try:
@@ -181,6 +181,7 @@ def dds_options(command: Callable[..., None]) -> Callable[..., None]:
 def _on_dds(desc: RobotDescription, domain: int, interface: str, wait_s: float, label: str, seconds: float,
             run: Callable[..., T]) -> T:
     """Run ``run(port, state, progress)`` against the robot on DDS; a robot that does not answer is a clear error."""
+    from laoshan.executive.look import CameraLost
     from laoshan.port.base import PortLost
     from laoshan.port.dds import DdsConfig, DdsPort
 
@@ -196,7 +197,7 @@ def _on_dds(desc: RobotDescription, domain: int, interface: str, wait_s: float, 
                            file=click.get_text_stream("stderr")) as bar:
         try:
             return run(port, state, bar.update)
-        except (ValueError, PortLost) as exc:
+        except (ValueError, PortLost, CameraLost) as exc:
             _fail(exc)
         finally:
             port.close()
@@ -213,7 +214,8 @@ def _motion_summary(title: str, report: object, port_stats: object | None = None
         ["fell (the robot's own flag)", "yes" if report.fell else "no"],
         ["estimated distance [m]", f"{report.estimated_distance_m:.3f}"],
         _trips(report.safety_trips),
-        ["controller p50 / p99 / max [ms]", f"{loop.tick_p50_ms:.2f} / {loop.tick_p99_ms:.2f} / {loop.tick_max_ms:.2f}"],
+        ["controller p50 / p99 / max [ms]",
+         f"{loop.tick_p50_ms:.2f} / {loop.tick_p99_ms:.2f} / {loop.tick_max_ms:.2f}"],
         ["deadline misses", loop.deadline_misses],
     ]
     if port_stats is not None:
@@ -622,7 +624,7 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 
 
 @main.command()
-@click.option("--dds", is_flag=True, help="Serve the robot on the G1's DDS topics (required: the simulator's one mode).")
+@click.option("--dds", is_flag=True, help="Serve the robot on the G1's DDS topics (required: the one mode).")
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
 @click.option("--scene", default="flat", show_default=True,
               type=click.Choice(["flat", "table", "factory", "kitchen", "hall"]),
@@ -670,6 +672,8 @@ def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: in
         ["fell while commanded (ground truth)", f"yes, at {report.fall_time_s:.2f} s" if report.fell else "no"],
         ["fell after the commands stopped", f"at {report.fell_after_s:.2f} s (drivers damping)"
          if report.fell_after_s is not None else "no"],
+        *[[f"{name} ends at [m] (ground truth)", ", ".join(f"{v:.3f}" for v in xyz)]
+          for name, xyz in report.objects_xyz],
     ]
     _summary("sim (DDS)", rows, None, report.fell)
 
@@ -687,7 +691,9 @@ def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: in
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and object placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int, video: Path | None) -> None:
+@dds_options
+def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int, video: Path | None, dds: bool,
+       wait_s: float, domain: int, interface: str) -> None:
     """Follow an instruction in Chinese or English, e.g. "把红色的盒子放到二号工位上" or "put the red
     box on station 2": look, plan, act; print the plan, each step's outcome, time and energy."""
     from laoshan.scenarios.instruction import InstructionScenario, run_instruction
@@ -695,6 +701,11 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
     desc = _robot(robot)
     config = InstructionScenario(instruction=instruction, scene=scene, robot=robot, llm_url=llm_url, seed=seed,
                                  video=video)
+    if dds:
+        if video:
+            _fail("--video belongs to the simulator; over DDS the robot is filmed where it is served")
+        _do_on_dds(config, desc, wait_s, domain, interface)
+        return
     report = _with_progress(desc, "following the instruction", config.seconds,
                             lambda progress: run_instruction(config, progress, desc))
     click.echo("seen: " + "; ".join(report.seen))
@@ -716,6 +727,61 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
         ["energy used [J]", report.energy_J],
     ]
     _summary("do", rows, video, not report.success)
+
+
+def _do_on_dds(config: object, desc: RobotDescription, wait_s: float, domain: int, interface: str) -> None:
+    """``do --dds``: the executive follows the instruction on the robot serving the topics (its map:
+    the scene's); the outcomes are what the robot saw, the falls its own flag."""
+    from laoshan.brain.planner import LlmPlanner, plan_offline
+    from laoshan.brain.screening import harm_reason
+    from laoshan.brain.world_model import WorldModel
+    from laoshan.executive.instruction import follow, keep_balancing
+    from laoshan.executive.skill import Context, SiteMap
+    from laoshan.limbs.reach import ReachConfig, ReachController
+    from laoshan.scenarios.instruction import AFTER_S, TABLE_FRONT_X, TABLE_Z, InstructionScenario
+
+    assert isinstance(config, InstructionScenario)
+    harm = harm_reason(config.instruction)
+    if harm is not None:
+        click.echo(f"no plan: {harm}")
+        raise SystemExit(1)
+    if len(desc.hands) < 2 or not desc.cameras:
+        _fail(f"{desc.name} needs two hands and a camera to follow instructions")
+    world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
+                       switches=config.switches())
+    planner = LlmPlanner(config.llm_url).plan if config.llm_url else plan_offline
+    found: list[object] = []
+
+    def on_port(port: object, state: object, progress: Callable[[int], None]) -> object:
+        controller = ReachController(desc, config=ReachConfig(settle_gain_1_s=0.0))
+        ctx = Context(port, controller, world, config.executive(), SiteMap(TABLE_Z, TABLE_FRONT_X))  # type: ignore
+        done = follow(ctx, config.instruction, planner, state, state.time_s + config.seconds,  # type: ignore
+                      progress=progress)
+        _, after = keep_balancing(ctx, done.state, AFTER_S, progress=progress)
+        found.extend([controller, port])
+        return done, after
+
+    done, after = _on_dds(desc, domain, interface, wait_s, "following the instruction", config.seconds + AFTER_S,
+                          on_port)
+    controller, port = found
+    click.echo("seen: " + "; ".join(done.seen))
+    if done.plan is None:
+        click.echo(f"no plan: {done.answer}")
+        raise SystemExit(1)
+    click.echo(f"plan ({done.plan_ms:.1f} ms, beside the loop): {done.plan.to_json()}")
+    fell = controller.locomotion.fallen
+    loop = done.loop
+    rows = [[step, outcome] for step, outcome in done.outcomes]
+    rows += [
+        ["verified by the camera", "yes" if done.verified else "no" + (f" ({done.answer})" if done.answer else "")],
+        ["fell (the robot's own flag)", "yes" if fell else "no"],
+        _trips(controller.locomotion.safety.trip_log()),
+        ["controller p99 / max [ms], deadline misses (acting)",
+         f"{loop.tick_p99_ms:.2f} / {loop.tick_max_ms:.1f}, {loop.deadline_misses}" if loop else "-"],
+        ["states / robot ticks missed / CRC errors",
+         f"{port.stats.states} / {port.stats.missed_ticks} / {port.stats.crc_errors}"],
+    ]
+    _summary("do (DDS)", rows, None, fell or not done.verified)
 
 
 @main.group()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,12 +32,11 @@ from laoshan.brain.lexicon import (
     PUT_WORDS, ZH_DIGITS,
 )
 from laoshan.brain.llm import LlmError, chat_json
+from laoshan.brain.plans import SKILL_FIELDS, LookAround, Step, step_of
 from laoshan.brain.screening import filler_only, harm_reason, unaccounted_words
 from laoshan.brain.world_model import Fixture, Switch, WorldModel
 
-SKILLS: dict[str, tuple[str, ...]] = {"look": (), "look_around": (), "pick": ("object",), "place": ("place",),
-                                      "open": ("fixture",), "close": ("fixture",), "press": ("button",),
-                                      "hand_over": ("person",), "say": ("text",)}
+SKILLS = SKILL_FIELDS                # skill -> its fields
 
 CLOSES = ("drawer",)               # the kinds of fixture the limbs can close (a door's swing back: not yet)
 CLAUSE_SPLIT = re.compile(r"\bthen\b|\band then\b|然后|再|之后|[，,;；。]")
@@ -48,11 +48,11 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Plan:
-    steps: tuple[dict[str, Any], ...]
+    steps: tuple[Step, ...]    # typed steps (laoshan.brain.plans), checked by validate_plan
     replan: bool = False       # the rest is planned once these steps are done: they look for what it needs
 
     def to_json(self) -> str:
-        return json.dumps({"steps": list(self.steps), **({"then": "replan"} if self.replan else {})},
+        return json.dumps({"steps": [dict(s) for s in self.steps], **({"then": "replan"} if self.replan else {})},
                           ensure_ascii=False)
 
 
@@ -77,7 +77,7 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
     is_open = {f.name: f.is_open for f in world.fixtures}    # as the plan goes: its effects so far
     steps = []
     for i, step in enumerate(data["steps"]):
-        if not isinstance(step, dict) or step.get("skill") not in SKILLS:
+        if not isinstance(step, Mapping) or step.get("skill") not in SKILLS:
             raise PlanError(f"step {i}: skill must be one of {sorted(SKILLS)}, got {step!r}")
         skill = step["skill"]
         extra = set(step) - {"skill", *SKILLS[skill]}
@@ -129,7 +129,7 @@ def validate_plan(data: Any, world: WorldModel, time_s: float | None = None) -> 
             if holding is not None:
                 raise PlanError(f"step {i}: a hand is not free to press the {switch.name}: holding {holding}")
         looked = looked or skill in ("look", "look_around")
-        steps.append(dict(step))
+        steps.append(step_of(step))
     return Plan(tuple(steps))
 
 
@@ -172,7 +172,7 @@ def _pick(world: WorldModel, colour: str | None, kind: str | None, holding: str 
     wanted = " ".join(w for w in (colour, kind) if w) or "object"
     if not matches:
         if world.looked_around_s is None:
-            return Plan(({"skill": "look_around"},), replan=True)
+            return Plan((LookAround(),), replan=True)
         seen = ", ".join(o.describe() for o in world.objects) or "nothing"
         return Refusal(f"I see no {wanted} (I see {seen}, having looked around)")
     if len(matches) > 1:
@@ -241,7 +241,7 @@ def _plan_clauses(text: str, instruction: str, world: WorldModel,
                 return Refusal(f"I do not know what to hand over in {clause!r}")
             if not world.people:
                 if world.looked_around_s is None:           # someone may stand out of view
-                    return Plan(({"skill": "look_around"},), replan=True)
+                    return Plan((LookAround(),), replan=True)
                 return Refusal("I see nobody to hand it to, having looked around")
             if len(world.people) > 1:
                 return Question("Whom do you mean: " + ", ".join(p.id for p in world.people) + "?",

@@ -36,9 +36,9 @@ class LoopStats:
 
 def drive(port: RobotPort, state: LowState, ticks: int, act: Callable[[int, LowState], LowCmd],
           stop: Callable[[LowState], bool] | None = None, progress: Callable[[int], None] | None = None,
-          after_step: Callable[[LowState], None] | None = None) -> tuple[LowState, LoopStats]:
+          observe: Callable[[LowState], None] | None = None) -> tuple[LowState, LoopStats]:
     """Run ``ticks`` ticks (fewer if ``stop(state)`` turns true): ``act(k, state)`` gives each
-    command, ``after_step(state)`` sees each new state, ``progress(100)`` every 100 ticks."""
+    command, ``observe(state)`` sees each new state, ``progress(100)`` every 100 ticks."""
     tick_s: list[float] = []
     start = time.perf_counter()
     for k in range(ticks):
@@ -46,8 +46,8 @@ def drive(port: RobotPort, state: LowState, ticks: int, act: Callable[[int, LowS
         cmd = act(k, state)
         tick_s.append(time.perf_counter() - t0)
         state = port.step(cmd)
-        if after_step is not None:
-            after_step(state)
+        if observe is not None:
+            observe(state)
         if progress and (k + 1) % 100 == 0:
             progress(100)
         if stop is not None and stop(state):

@@ -83,6 +83,12 @@ class ArmPath:
     def duration_s(self) -> float:
         return float(self._ends[-1] - self.t0_s)
 
+    def starting_at(self, t0_s: float) -> ArmPath:
+        """The same path, starting at ``t0_s`` (a path planned beside the loop starts when it comes)."""
+        self._ends += t0_s - self.t0_s
+        self.t0_s = t0_s
+        return self
+
     def done(self, t_s: float) -> bool:
         return t_s >= self._ends[-1]
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from laoshan.cerebellum.beside import Beside
 from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.safety import StopCategory
 from laoshan.cerebellum.wbc import WAIST_YAW
 from laoshan.limbs.collision import ObstacleBox
-from laoshan.limbs.ik import IkConfig, IkSolution, WholeBodyIk
+from laoshan.limbs.ik import IkConfig, IkSolution, UnreachableTarget, WholeBodyIk
 from laoshan.limbs.planning import ArmPath, ArmPlanner, PlannerConfig
 from laoshan.limbs.trajectory import JointMove, MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
@@ -50,6 +51,9 @@ class ReachController:
         self.obstacles: tuple[ObstacleBox, ...] = ()   # what planned reaches keep clear of (world)
         self._planners: dict[str, ArmPlanner] = {}
         self.plans: list[ArmPath] = []                  # every path planned, in order
+        self.plan_beside = False       # plan in a worker thread beside the loop (on a real-time port)
+        self._pending: dict[str, Beside[ArmPath]] = {}  # side -> its path being planned beside the loop
+        self.plan_errors: dict[str, Exception] = {}     # side -> why its path planned beside the loop failed
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
         self._servo: dict[str, np.ndarray] = {}   # side -> 0/1 per world axis servoed throughout (reach(servo=))
@@ -127,18 +131,41 @@ class ReachController:
         for planner in self._planners.values():
             planner.set_obstacles(self.obstacles)
 
-    def plan_reach(self, side: str, T_goal: np.ndarray, orientation: bool = True) -> ArmPath:
+    def plan_reach(self, side: str, T_goal: np.ndarray, orientation: bool = True) -> ArmPath | None:
         """Send a hand to ``T_goal`` (4x4, world) along a collision-free path of its arm around
         the obstacles and the robot's own body, the rest of the body holding its posture; the arm's
         joints follow the path and the hand the pose it gives. Raises UnreachableTarget (or its
-        NoPathFound) before anything moves."""
+        NoPathFound) before anything moves. With ``plan_beside`` the path is planned in a thread
+        (None is returned; the arm holds still until the path comes, starting when it comes; a
+        failure lands in ``plan_errors``)."""
         rs = self._state()
+        if self.plan_beside:      # a planner of its own: the loop samples the paths of the others meanwhile
+            planner = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
+            args = (np.array(T_goal, dtype=float), rs.p_world_base_m.copy(), rs.quat_xyzw.copy(), rs.q_rad.copy(),
+                    rs.time_s, orientation)
+            self.plan_errors.pop(side, None)
+            self._pending[side] = Beside(lambda: planner.plan(*args), threaded=True)
+            return None
         if side not in self._planners:
             self._planners[side] = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
         path = self._planners[side].plan(T_goal, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, rs.time_s, orientation)
         self._follow(side, path, None)
         self.plans.append(path)
         return path
+
+    def _take_plans(self, t_s: float) -> None:
+        """Paths planned beside the loop that have come: followed from now on."""
+        for side, job in list(self._pending.items()):
+            if not job.done:
+                continue
+            del self._pending[side]
+            try:
+                path = job.result().starting_at(t_s)
+            except (UnreachableTarget, ValueError) as exc:
+                self.plan_errors[side] = exc
+                continue
+            self._follow(side, path, None)
+            self.plans.append(path)
 
     def heading_frame(self) -> np.ndarray:
         """X_world_heading (4x4): at the estimated base, turned by its yaw only."""
@@ -197,10 +224,12 @@ class ReachController:
 
     def arrived(self, side: str, t_s: float) -> bool:
         """Whether the hand's trajectory has run its course (the hand keeps holding the goal)."""
-        return side in self.motions and self.motions[side].done(t_s)
+        return side not in self._pending and side in self.motions and self.motions[side].done(t_s)
 
     def __call__(self, low_state: LowState) -> LowCmd:
         t, c = low_state.time_s, self.config
+        if self._pending:
+            self._take_plans(t)
         dt = 0.0 if self._t_s is None else t - self._t_s
         self._t_s = t
         for side, motion in self.motions.items():

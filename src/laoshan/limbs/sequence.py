@@ -108,6 +108,11 @@ class HandSequence:
             self._go(0, t_s)
             return
         step = self.steps[self._index]
+        planning_failed = next((self.reach.plan_errors.pop(side) for side in step.targets
+                                if side in self.reach.plan_errors), None)
+        if planning_failed is not None:
+            self.failed = f"{step.phase}: {planning_failed}"
+            return
         arrived = all(self.reach.arrived(side, t_s) for side in step.targets)
         if arrived and t_s - self._since_s >= (self.settle_s if step.dwell_s is None else step.dwell_s):
             problem = self.check(step)

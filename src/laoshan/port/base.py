@@ -19,6 +19,8 @@ class RobotPort(Protocol):
 
     robot: RobotDescription
     streaming: bool              # the camera streams are on: LowState.rgbd receives new frames
+    realtime: bool               # the robot's clock runs on whatever the controller does (DDS); False: it
+                                 # waits for each command (the in-process simulator)
 
     @property
     def control_dt_s(self) -> float:

@@ -22,6 +22,9 @@ from laoshan.robot.description import RobotDescription
 FloatArray = NDArray[np.float64]
 
 
+EXTRA_TICKS = 5   # a Sensors_ sample this many ticks from the LowState_ still goes with it (topics are not ordered)
+
+
 class CrcMismatch(ValueError):
     """A ``LowCmd_`` or ``LowState_`` whose CRC is not the one its contents give."""
 
@@ -138,8 +141,8 @@ def encode_state(state: LowState, layout: MotorLayout) -> tuple[hg.LowState_, di
 def decode_state(msg: hg.LowState_, hands: dict[str, hg.HandState_ | None], extra: Sensors_ | None,
                  layout: MotorLayout, n_touch: int, control_dt_s: float) -> LowState:
     """One ``LowState`` from the body's ``LowState_``, the latest ``HandState_`` of each hand and
-    the latest ``Sensors_`` (None, or one of another tick: sole forces NaN, battery unknown; a hand
-    with no state yet: its motors and pads NaN). Raises CrcMismatch."""
+    the latest ``Sensors_`` (None, or one more than ``EXTRA_TICKS`` from the state's: sole forces
+    NaN, battery unknown; a hand with no state yet: its motors and pads NaN). Raises CrcMismatch."""
     if msg.crc != low_state_crc(msg):
         raise CrcMismatch("LowState_ CRC does not match its contents")
     n = layout.n_motors
@@ -157,7 +160,8 @@ def decode_state(msg: hg.LowState_, hands: dict[str, hg.HandState_ | None], extr
         for pad, k in zip(hand.press_sensor_state, layout.touch[side], strict=False):
             touch[k] = pad.pressure[0]
     imu = msg.imu_state
-    if extra is not None and extra.tick == msg.tick and len(extra.foot_force) == layout.n_feet:
+    fresh = extra is not None and abs(int(extra.tick) - int(msg.tick)) <= EXTRA_TICKS
+    if extra is not None and fresh and len(extra.foot_force) == layout.n_feet:
         feet = np.array(extra.foot_force, float)
         bms = BmsState(soc=extra.bms_soc, voltage_V=extra.bms_voltage, current_A=extra.bms_current,
                        fault=extra.bms_fault)

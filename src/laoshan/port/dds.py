@@ -117,6 +117,8 @@ class DdsPort:
     """A robot on DDS, as a :class:`laoshan.port.base.RobotPort`: ``step`` sends the command and
     waits for the robot's next state (the robot's 500 Hz clock paces the loop)."""
 
+    realtime = True
+
     def __init__(self, robot: RobotDescription, config: DdsConfig | None = None, control_dt_s: float | None = None):
         self.robot, self.config = robot, config or DdsConfig()
         self._dt = control_dt_s or robot.catalog.get("controller", robot.controller).control_dt_s

@@ -10,19 +10,20 @@ and nothing else.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from laoshan.executive.walking import CarryWalk
 from laoshan.limbs.grasp import BoxPickConfig
-from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.port.messages import LowState
 from laoshan.robot.description import RobotDescription
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.scenarios.pick import START_S, PickScenario, set_up_pick
-from laoshan.port.messages import LowState
+from laoshan.sim.body import GroundTruth
+from laoshan.sim.scoring import object_xyz
 
 
 @dataclass(frozen=True)
@@ -64,66 +65,30 @@ class CarryReport(TaskReport):
     walk_s: float | None              # time from the first step to the stop
 
 
-@dataclass
-class _Walk:
-    tuck: HandSequence | None = None         # bringing the box in before walking
-    start: np.ndarray | None = None          # estimated base position when the walk began
-    start_true: np.ndarray | None = None     # the same, true (scoring only)
-    t0_s: float = 0.0
-    stop_s: float | None = None
-    yaw_rad: float | None = None             # estimated heading last tick, while turning ...
-    turned_rad: float = 0.0                  # ... and how far it has turned (estimate)
-    yaw0_true_rad: float = 0.0               # true heading when the walk began (scoring only)
-
-
 def run_carry(config: CarryScenario, progress: Callable[[int], None] | None = None,
               robot: RobotDescription | None = None) -> CarryReport:
     """Run the pick and the carry; ``progress(ticks)`` is called every 100 control ticks."""
     table = replace(config.table, seed=config.seed)
     body, controller, state, pick = set_up_pick(table, robot, config.grip)
-    loco = controller.locomotion
-    walk = _Walk()
+    walk = CarryWalk(controller, pick.settle_s, config.tuck_m, config.speed_m_s, config.distance_m,
+                     config.turn_rad, config.turn_rate_rad_s)
+    start_true: list[GroundTruth] = []               # scoring: the truth when the walk began
 
     def then(state: LowState) -> None:
-        rs = loco.state
-        assert rs is not None
-        if pick.failed:                                     # nothing in hand: stay
-            return
-        if walk.tuck is None:                               # first the box comes in close to the body
-            back = -config.tuck_m * controller.heading_frame()[:3, 0]
-            targets = {side: motion.T_goal.copy() for side, motion in controller.motions.items()}
-            for T in targets.values():
-                T[:3, 3] += back
-            walk.tuck = HandSequence(controller, [HandStep("tuck", targets, dict(controller.loads))], "tucked",
-                                     pick.settle_s)
-        if not walk.tuck.done:
-            walk.tuck.update(state.time_s)
-            return
-        if walk.start is None:
-            controller.carry(tuple(controller.motions))     # the hands holding the box ride along
-            loco.set_velocity(-config.speed_m_s)
-            walk.start, walk.t0_s = rs.p_world_base_m.copy(), state.time_s
-            walk.start_true = body.ground_truth().p_world_base_m.copy()        # scoring only
-            walk.yaw0_true_rad = body.ground_truth().yaw_rad                   # scoring only
-        elif walk.stop_s is not None:
-            return
-        elif walk.yaw_rad is None and np.linalg.norm(rs.p_world_base_m[:2] - walk.start[:2]) >= config.distance_m:
-            walk.yaw_rad = rs.yaw_rad
-            loco.set_velocity(0.0, 0.0, math.copysign(config.turn_rate_rad_s, config.turn_rad))
-        elif walk.yaw_rad is not None:
-            yaw = rs.yaw_rad
-            walk.turned_rad += math.remainder(yaw - walk.yaw_rad, math.tau)
-            walk.yaw_rad = yaw
-            if abs(walk.turned_rad) >= abs(config.turn_rad):
-                loco.set_velocity()
-                walk.stop_s = state.time_s
+        if not pick.failed:                              # nothing in hand: stay
+            walk.tick(state)
 
-    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, None, config.video,
+    def score(truth: GroundTruth) -> None:
+        if walk.start_xy is not None and not start_true:
+            start_true.append(truth)
+
+    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, score, config.video,
                                 progress, then)
     truth = body.ground_truth()
-    walked = 0.0 if walk.start_true is None else float(np.linalg.norm(truth.p_world_base_m[:2] - walk.start_true[:2]))
-    turned = 0.0 if walk.start_true is None else math.remainder(truth.yaw_rad - walk.yaw0_true_rad, math.tau)
-    box = body.data.body("box").xpos                                              # scoring only
+    start = start_true[0] if start_true else None
+    walked = 0.0 if start is None else float(np.linalg.norm(truth.p_world_base_m[:2] - start.p_world_base_m[:2]))
+    turned = 0.0 if start is None else math.remainder(truth.yaw_rad - start.yaw_rad, math.tau)
+    box = object_xyz(body, "box")
     held = bool(box[2] - table.table_height_m >= config.held_above_m
                 and np.linalg.norm(box[:2] - truth.p_world_base_m[:2]) <= config.held_within_m)
     fell = episode.fell

@@ -1,26 +1,20 @@
-"""The loop every scenario runs: controller on the sensor loop, ground truth only for scoring."""
+"""The loop every scenario runs: the executive's control loop on the in-process port, watched from
+ground truth for scoring (:mod:`laoshan.sim.scoring`) and filmed."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
-from laoshan.brain.perception import Detection, detect_objects
-from laoshan.cerebellum.locomotion import LocomotionController
-from laoshan.cerebellum.navigate import GoToConfig, WalkTo
+from laoshan.executive.loop import drive
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
+from laoshan.port.messages import LowCmd, LowState
 from laoshan.sim.body import GroundTruth, SimBody
-from laoshan.port.messages import LowCmd, LowState, RgbdFrame
 from laoshan.sim.render import VideoRecorder
-from laoshan.sim.scoring import has_fallen
-
-FRAME_TIMEOUT_S = 1.0  # a look whose frame has not come this long after asking: the camera is lost
+from laoshan.sim.scoring import Watch, recorder_for
 
 
 @dataclass(frozen=True)
@@ -56,30 +50,6 @@ class TaskReport:
 R = TypeVar("R", bound=TaskReport)
 
 
-class HeldUp:
-    """Scoring (ground truth): how high a free body has risen from where it started, and for how
-    long it has been at least ``goal_m`` up."""
-
-    def __init__(self, body: SimBody, name: str, goal_m: float) -> None:
-        self.body, self.name, self.goal_m = body, name, goal_m
-        self.z0_m = float(body.data.body(name).xpos[2])
-        self._since_s: float | None = None
-
-    @property
-    def lift_m(self) -> float:
-        return float(self.body.data.body(self.name).xpos[2]) - self.z0_m
-
-    def __call__(self, truth: GroundTruth) -> None:
-        up = self.lift_m >= self.goal_m
-        if up and self._since_s is None:
-            self._since_s = truth.time_s
-        elif not up:
-            self._since_s = None
-
-    def held_s(self) -> float:
-        return self.body.time_s - self._since_s if self._since_s is not None else 0.0
-
-
 @dataclass(frozen=True)
 class Episode:
     state: LowState               # the last LowState
@@ -98,28 +68,15 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
     state)`` gives each LowCmd, ``observe(truth)`` scores each tick, ``progress(100)`` is called
     every 100 ticks. ``video``: a path to write, or a recorder the caller closes (one video over
     several episodes)."""
-    own = isinstance(video, Path | str)
-    recorder = VideoRecorder(body.model, video, body.robot.base_link) if own else video
-    fall_time = None
-    start = time.perf_counter()
+    recorder, own = recorder_for(body, video)
+    watch = Watch(body, recorder, observe)
     try:
-        for k in range(ticks):
-            state = body.step(act(k, state))
-            truth = body.ground_truth()   # scoring only
-            if observe:
-                observe(truth)
-            if fall_time is None and has_fallen(truth):
-                fall_time = body.time_s
-            if recorder:
-                recorder.capture(body.data, body.time_s)
-            if progress and (k + 1) % 100 == 0:
-                progress(100)
-            if stop is not None and stop():
-                break
+        state, loop = drive(body, state, ticks, act, stop=None if stop is None else lambda s: stop(),
+                            progress=progress, observe=watch)
     finally:
-        if own:
+        if own and recorder is not None:
             recorder.close()
-    return Episode(state=state, fall_time_s=fall_time, wall_s=time.perf_counter() - start)
+    return Episode(state=state, fall_time_s=watch.fall_time_s, wall_s=loop.wall_s)
 
 
 def run_hand_sequence(body: SimBody, state: LowState, controller: ReachController, sequence: HandSequence,
@@ -142,82 +99,3 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
 
     ticks = int(round((seconds - state.time_s) / body.loop.control_dt_s))   # to ``seconds`` on the sensor clock
     return run_episode(body, state, ticks, act, observe, video, progress, stop)
-
-
-def run_walk_to(body: SimBody, state: LowState, locomotion: LocomotionController, goal_xy_m: tuple[float, float],
-                timeout_s: float, loop: Callable[[LowState], LowCmd] | None = None,
-                video: Path | VideoRecorder | None = None, progress: Callable[[int], None] | None = None,
-                config: GoToConfig | None = None) -> tuple[Episode, WalkTo]:
-    """Walk to ``goal_xy_m`` (odometry frame) on the robot's own pose estimate until it has arrived
-    and stopped stepping, fallen, or ``timeout_s`` has passed. ``loop`` runs each control tick (the
-    locomotion controller itself, or a reach controller around it)."""
-    walk, loop = WalkTo(locomotion, goal_xy_m, config), loop or locomotion
-
-    def act(k: int, state: LowState) -> LowCmd:
-        walk()
-        return loop(state)
-
-    ticks = int(round(timeout_s / body.loop.control_dt_s))
-    episode = run_episode(body, state, ticks, act, video=video, progress=progress,
-                          stop=lambda: walk.done or locomotion.fallen)
-    return episode, walk
-
-
-def look_around(body: SimBody, controller: ReachController, state: LowState, yaws_rad: tuple[float, ...],
-                settle_s: float, recorder: VideoRecorder | None = None) -> tuple[LowState, list[list[Detection]]]:
-    """Turn the torso (the waist; the feet stay) to each of ``yaws_rad`` in turn (+: to the left),
-    balancing, and look once it has been there ``settle_s``; the objects seen at each. The last yaw
-    is where it stays."""
-    views = []
-    for yaw in yaws_rad:
-        move = controller.turn_torso(yaw)
-        state, seen = stand_and_look(body, controller, state, move.t0_s + move.duration_s + settle_s, recorder)
-        views.append(seen)
-        if controller.locomotion.fallen:
-            break
-    return state, views
-
-
-class CameraLost(RuntimeError):
-    """No camera frame came within ``FRAME_TIMEOUT_S`` of asking: what needed the look stops (a
-    category 2 stop: the task ends, the robot keeps balancing)."""
-
-
-class Glance:
-    """One look with the robot's head camera: the stream starts when asked and stops at the first
-    frame taken after that, whose objects are placed in the world by the robot's own pose estimate."""
-
-    def __init__(self, body: SimBody, controller: ReachController, asked_s: float) -> None:
-        self.body, self.controller, self.asked_s = body, controller, asked_s
-        self.camera = body.robot.cameras[0]
-        self.frame_s: float | None = None     # when the frame looked at was taken
-        self.frame: RgbdFrame | None = None   # ... the frame itself
-        self.X_world_camera: np.ndarray | None = None   # the camera mount's pose then, as the robot estimates it
-        body.streaming = True
-
-    def seen(self, state: LowState) -> list[Detection] | None:
-        """The objects in the first frame taken since asking; None while it has not come. Raises
-        CameraLost once none has come for ``FRAME_TIMEOUT_S``."""
-        frame = state.rgbd.get(self.camera.name)
-        if frame is None or frame.time_s < self.asked_s:
-            if state.time_s > self.asked_s + FRAME_TIMEOUT_S:
-                raise CameraLost(f"camera {self.camera.name!r} sent no frame in {FRAME_TIMEOUT_S:g} s")
-            return None
-        self.body.streaming = False
-        self.frame_s, self.frame = frame.time_s, frame
-        self.X_world_camera = self.controller.locomotion.model.robot.get_T_world_frame(self.camera.link)
-        return detect_objects(frame, self.X_world_camera)
-
-
-def stand_and_look(body: SimBody, controller: ReachController, state: LowState, until_s: float,
-                   recorder: VideoRecorder | None = None) -> tuple[LowState, list[Detection]]:
-    """Keep balancing until ``until_s`` (sensor clock) and a head-camera frame taken after now has
-    come (filmed by ``recorder``, if given); the objects in it. Raises CameraLost if none comes."""
-    glance = Glance(body, controller, state.time_s)
-    while True:
-        seen = glance.seen(state) if state.time_s >= until_s else None
-        if seen is not None:
-            return state, seen
-        state = body.step(controller(state))
-        if recorder:
-            recorder.capture(body.data, body.time_s)

@@ -17,7 +17,8 @@ import numpy as np
 from laoshan.limbs.grasp import PinchGrasp, PinchGraspConfig, PowerGrasp, PowerGraspConfig
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import HeldUp, TaskReport, run_hand_sequence
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence
+from laoshan.sim.scoring import HeldUp
 from laoshan.sim.body import SimBody
 from laoshan.sim.world import Table, Thing, WorldSpec
 

@@ -18,9 +18,11 @@ from laoshan.brain.dialogue.domain import Domain, load_domain
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.navigate import GoToConfig
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import run_episode, run_walk_to
-from laoshan.sim.body import SimBody
+from laoshan.executive.walking import walk_to
 from laoshan.port.messages import LowState
+from laoshan.scenarios.episode import run_episode
+from laoshan.sim.body import SimBody
+from laoshan.sim.scoring import Watch, recorder_for
 from laoshan.sim.world import FloorMark, WorldSpec
 
 GOAL_TOLERANCE_M = 0.3     # a guide ends within this distance of the spot (ground truth)
@@ -77,15 +79,21 @@ class HallRobot:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         spot = self.domain.places[place].spot_xy_m
         start_s = self.body.time_s
-        episode, walk = run_walk_to(self.body, self.state, self.controller, spot, timeout_s, video=video,
-                                    progress=progress, config=self.config)
-        self.state, self.fell = episode.state, self.fell or episode.fell
+        recorder, own = recorder_for(self.body, video)
+        watch = Watch(self.body, recorder)
+        try:
+            self.state, walk, loop = walk_to(self.body, self.state, self.controller, spot, timeout_s, observe=watch,
+                                             progress=progress, config=self.config)
+        finally:
+            if own and recorder is not None:
+                recorder.close()
+        self.fell = self.fell or watch.fall_time_s is not None
         truth = self.body.ground_truth()     # scoring only
         error = float(np.linalg.norm(truth.p_world_base_m[:2] - np.asarray(spot)))
         success = walk.done and not self.fell and error <= GOAL_TOLERANCE_M
         return GuideReport(place=place, spot_xy_m=spot, success=success, arrived=walk.done, error_m=error,
                            estimated_error_m=walk.distance_m(), fell=self.fell,
-                           seconds=self.body.time_s - start_s, wall_s=episode.wall_s,
+                           seconds=self.body.time_s - start_s, wall_s=loop.wall_s,
                            safety_trips=self.controller.safety.trip_log())
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from laoshan.executive.insert import HoleJob, InsertAfterGrasp
 from laoshan.limbs.grasp import PowerGrasp, PowerGraspConfig
-from laoshan.limbs.insert import LetGo, PegInsert
 from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import CameraLost, Glance, TaskReport, run_hand_sequence
-from laoshan.sim.body import SimBody
-from laoshan.port.messages import LowState
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence
+from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.sim.scoring import object_xyz
 from laoshan.sim.world import HoleBlock, Table, Thing, WorldSpec
 
 START_S = 0.5
@@ -88,73 +88,6 @@ class InsertReport(TaskReport):
     seen_error_m: float | None      # where the camera saw the held peg against where it was (xy)
 
 
-class _InsertAfterGrasp:
-    """Once the grasp is done (a ``run_hand_sequence`` ``then`` callback): look at the peg in the
-    hand and bring it over the hole; look again from close by and push it in from there; look
-    whether it went in, and only then let go."""
-
-    def __init__(self, body: SimBody, controller: ReachController, config: InsertScenario,
-                 grasp: PowerGrasp) -> None:
-        self.body, self.controller, self.config, self.grasp = body, controller, config, grasp
-        self.glance: Glance | None = None
-        self.sequence: PegInsert | LetGo | None = None   # over the hole, the push, letting go
-        self.problem: str | None = None
-        self.seen_error_m: float | None = None      # the last look's error (xy), for scoring
-        self.axis: np.ndarray | None = None         # the held peg's axis as last seen (world, unit)
-
-    @property
-    def released(self) -> LetGo | None:
-        return self.sequence if isinstance(self.sequence, LetGo) else None
-
-    def __call__(self, state: LowState) -> None:
-        if self.grasp.failed or self.problem:
-            return
-        sequence = self.sequence
-        if sequence is not None and (sequence.failed or not sequence.done):
-            sequence.update(state.time_s)
-            return
-        if isinstance(sequence, LetGo):
-            return
-        seen = self._look(state)
-        if seen is None:
-            return
-        c = self.config
-        inserted = np.array([*c.hole_xy_m, c.table_height_m + c.peg_half_length_m])
-        if sequence is not None and sequence.final_phase == "pushed":
-            down_m = c.hole_depth_m - float(seen[2] - inserted[2])     # the tip below the mouth
-            if down_m < c.engaged_m:
-                self.problem = f"the peg stuck at the mouth ({down_m * 1000:+.0f} mm in, seen): still holding it"
-                return
-            self.sequence = LetGo(self.controller, grasp=self.grasp.config)
-        else:
-            self.sequence = PegInsert(self.controller, seen, inserted, c.hole_depth_m, c.peg_mass_kg,
-                                      grasp=self.grasp.config, until="over hole" if sequence is None else "pushed",
-                                      peg_axis_world=self.axis)
-        self.sequence.update(state.time_s)
-
-    def _look(self, state: LowState) -> np.ndarray | None:
-        """The held peg's centre (its axis point half way up) as the head camera sees it (world), and
-        its axis in ``self.axis``; None until the frame comes."""
-        if self.glance is None:
-            self.glance = Glance(self.body, self.controller, state.time_s)
-        try:
-            seen = self.glance.seen(state)
-        except CameraLost as exc:              # stop here, still holding the peg
-            self.problem = str(exc)
-            return None
-        if seen is None:
-            return None
-        self.glance = None
-        peg = next((d for d in seen if d.colour == PEG_COLOUR), None)
-        if peg is None:
-            self.problem = "the peg is out of sight of the head camera"
-            return None
-        top, self.axis = peg.top_face()               # its top face shows whole from above: centre and tilt
-        centre = top - self.axis * self.config.peg_half_length_m
-        self.seen_error_m = float(np.linalg.norm(centre[:2] - self.body.data.body("peg").xpos[:2]))   # scoring only
-        return centre
-
-
 def run_insert(config: InsertScenario, progress: Callable[[int], None] | None = None,
                robot: RobotDescription | None = None) -> InsertReport:
     """Run the grasp and the insertion; ``progress(ticks)`` is called every 100 control ticks."""
@@ -167,11 +100,22 @@ def run_insert(config: InsertScenario, progress: Callable[[int], None] | None = 
     controller = ReachController(robot)
     grasp = PowerGrasp(controller, np.array([*config.peg_xy_m, config.table_height_m + config.peg_half_length_m]),
                        config.peg_radius_m, config.peg_mass_kg)
-    stage = _InsertAfterGrasp(body, controller, config, grasp)
+    job = HoleJob(config.hole_xy_m, config.table_height_m, config.hole_depth_m, config.peg_half_length_m,
+                  config.peg_mass_kg, PEG_COLOUR, config.engaged_m)
+    stage = InsertAfterGrasp(body, controller, job, grasp)
     state = body.reset(config.seed)
-    episode = run_hand_sequence(body, state, controller, grasp, config.seconds, START_S, None, config.video,
-                                progress, then=stage)
-    peg = body.data.body("peg").xpos                                # scoring only
+    seen_error: list[float] = []
+    looks: list[float] = []
+
+    def score(truth: GroundTruth) -> None:
+        """Where the camera saw the held peg against where it was, at each look."""
+        if stage.seen_s is not None and (not looks or looks[-1] != stage.seen_s):
+            looks.append(stage.seen_s)
+            seen_error.append(float(np.linalg.norm(stage.seen_centre_m[:2] - object_xyz(body, "peg")[:2])))
+
+    episode = run_hand_sequence(body, state, controller, grasp, config.seconds, START_S, score, config.video,
+                                progress, then=stage.tick)
+    peg = object_xyz(body, "peg")
     block = config.hole_block()
     depth = block.top_z_m - (float(peg[2]) - config.peg_half_length_m)
     axis_error = float(np.linalg.norm(peg[:2] - np.array(config.hole_xy_m)))
@@ -179,5 +123,5 @@ def run_insert(config: InsertScenario, progress: Callable[[int], None] | None = 
     success = (not episode.fell and stage.released is not None and stage.released.done
                and depth >= config.depth_goal_fraction * config.hole_depth_m and axis_error <= block.half_width_m)
     report = InsertReport.of_run(body, sequence, episode, config.seconds, success, depth_m=depth,
-                                 axis_error_m=axis_error, seen_error_m=stage.seen_error_m)
+                                 axis_error_m=axis_error, seen_error_m=seen_error[-1] if seen_error else None)
     return replace(report, failure=report.failure or stage.problem)

@@ -18,7 +18,9 @@ import numpy as np
 from laoshan.limbs.grasp import BoxPick, BoxPickConfig
 from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
-from laoshan.scenarios.episode import HeldUp, TaskReport, run_hand_sequence, stand_and_look
+from laoshan.executive.look import stand_and_look
+from laoshan.scenarios.episode import TaskReport, run_hand_sequence
+from laoshan.sim.scoring import HeldUp
 from laoshan.sim.body import SimBody
 from laoshan.port.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec

@@ -10,17 +10,18 @@ goal, whether anything of the robot touched the shelf, falls) and nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from laoshan.executive.hands import ShelfReach
 from laoshan.limbs.collision import ObstacleBox
 from laoshan.limbs.reach import ReachController
-from laoshan.limbs.sequence import HandSequence, HandStep
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
-from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.sim.body import SimBody
+from laoshan.sim.scoring import HandAndContact
 from laoshan.sim.world import Shelf, WorldSpec, jittered
 
 START_S = 0.5
@@ -55,46 +56,6 @@ class ShelfReport(TaskReport):
     clearance_m: float                # smallest clearance along the planned paths (planner's model)
 
 
-class ShelfReach(HandSequence):
-    """In to the goal with the fingers forward (hand frame = world axes), and out to where the
-    hand started, both planned. ``phase`` goes in → out → back."""
-
-    def __init__(self, reach: ReachController, side: str, goal_m: np.ndarray, dwell_s: float,
-                 planned: bool = True) -> None:
-        T_goal = np.eye(4)
-        T_goal[:3, 3] = goal_m
-        steps = [HandStep("in", {side: T_goal}, {side: None}, dwell_s=dwell_s, planned=planned),
-                 HandStep("out", {}, {side: None}, planned=planned)]    # the start pose, known at the start
-        super().__init__(reach, steps, "back", settle_s=0.3)
-        self.side = side
-
-    def update(self, t_s: float) -> None:
-        if self.phase is None:
-            self.steps[1] = replace(self.steps[1], targets={self.side: self.reach.hand_pose(self.side)})
-        super().update(t_s)
-
-
-class _Score:
-    """Ground truth: robot-shelf contact and the hand's position when the reach in ends."""
-
-    def __init__(self, body: SimBody, task: ShelfReach, config: ShelfScenario) -> None:
-        self.body, self.task, self.config = body, task, config
-        self.dt_s = body.loop.control_dt_s
-        self.touch_s, self.peak_N = 0.0, 0.0
-        self.hand_error_m = float("inf")
-        hand = body.robot.hands[config.side]
-        self._link, self._offset = hand.link, hand.offset_m
-
-    def __call__(self, truth: GroundTruth) -> None:
-        force = self.body.ground_truth_contact_N(self.config.shelf.name)
-        if force > 0.0:
-            self.touch_s += self.dt_s
-            self.peak_N = max(self.peak_N, force)
-        if self.task.phase == "in":
-            p = self.body.ground_truth_link_pose(self._link, self._offset)[:3, 3]
-            self.hand_error_m = float(np.linalg.norm(p - np.array(self.config.goal_m)))
-
-
 def run_shelf(config: ShelfScenario, progress: Callable[[int], None] | None = None,
               robot: RobotDescription | None = None) -> ShelfReport:
     """Reach into the shelf and out again; ``progress(ticks)`` is called every 100 control ticks."""
@@ -106,7 +67,9 @@ def run_shelf(config: ShelfScenario, progress: Callable[[int], None] | None = No
     controller = ReachController(robot)
     controller.set_obstacles(config.obstacles())
     task = ShelfReach(controller, config.side, np.array(config.goal_m), config.dwell_s, config.planned)
-    score = _Score(body, task, config)
+    hand = robot.hands[config.side]
+    score = HandAndContact(body, config.shelf.name, hand.link, hand.offset_m, np.array(config.goal_m),
+                           lambda: task.phase == "in")
     state = body.reset(config.seed)
     episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, score, config.video,
                                 progress, stop=lambda: task.done or task.failed is not None)

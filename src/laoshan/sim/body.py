@@ -174,6 +174,7 @@ class SimBody:
         self._is_sole[self._sole_geoms] = True
         self._cameras_on = cameras
         self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
+        self.realtime = False    # the robot's clock waits for the controller (see RobotPort.realtime)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
         self.lamps = Lamps(m, self.world.buttons)   # the world's one device logic: buttons light their lamps
         self.reset(seed)

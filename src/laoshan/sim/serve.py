@@ -16,7 +16,7 @@ import numpy as np
 
 from laoshan.port.dds import RobotEndpoint
 from laoshan.sim.body import SimBody
-from laoshan.sim.scoring import has_fallen
+from laoshan.sim.scoring import has_fallen, object_xyz
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class ServeReport:
     last_command_s: float | None   # robot time of the last command taken [s]
     fell_after_s: float | None     # fell once the commands had stopped (the drivers damping), when [s]
     frames: int                    # camera frames published
+    objects_xyz: tuple[tuple[str, tuple[float, float, float]], ...] = ()   # where each object ended (truth)
 
     @property
     def state_rate_Hz(self) -> float:
@@ -54,6 +55,7 @@ def serve(body: SimBody, endpoint: RobotEndpoint, seconds: float, gantry: bool =
         body.hang_on_gantry()
     state = state or body.step(None)
     released = fall_time = last_command = None
+    sent_s: dict[str, float] = {}                  # camera -> when its last frame sent was taken
     late = frames = 0
     tick_s: list[float] = []
     start = time.perf_counter()
@@ -78,8 +80,9 @@ def serve(body: SimBody, endpoint: RobotEndpoint, seconds: float, gantry: bool =
                 body.release_gantry()
         endpoint.publish(state)
         for name, frame in state.rgbd.items():
-            if body.streaming and frame.time_s > body.time_s - dt:      # taken this tick
+            if body.streaming and frame.time_s != sent_s.get(name):      # a new frame
                 endpoint.publish_frame(name, frame)
+                sent_s[name] = frame.time_s
                 frames += 1
         if released is not None and fall_time is None and has_fallen(body.ground_truth()):   # scoring only
             fall_time = body.time_s
@@ -92,6 +95,8 @@ def serve(body: SimBody, endpoint: RobotEndpoint, seconds: float, gantry: bool =
                        commands=endpoint.commands, crc_errors=endpoint.crc_errors, rejected=body.rejected_commands,
                        late_ticks=late, tick_p99_ms=float(np.percentile(tick_s, 99) * 1e3) if tick_s else 0.0,
                        **_falls(fall_time, last_command, body.loop.watchdog_timeout_s), frames=frames,
+                       objects_xyz=tuple((t.name, tuple(float(v) for v in object_xyz(body, t.name)))
+                                         for t in body.world.things),
                        body_period_s=dt)
 
 
