@@ -14,6 +14,7 @@ import pytest
 
 from laoshan.port import unitree_hg as hg
 from laoshan.port.codec import CrcMismatch, MotorLayout, decode_cmd, decode_state, encode_cmd, encode_state
+from laoshan.port.cdr import pack_low_cmd, pack_low_state, unpack_low_cmd, unpack_low_state
 from laoshan.port.crc import low_cmd_crc, low_state_crc
 from laoshan.port.messages import LowCmd
 from laoshan.robot.description import load_description
@@ -22,6 +23,8 @@ from laoshan.sim.body import SimBody
 sdk = pytest.importorskip("unitree_sdk2py.utils.crc", reason="Unitree's Python SDK is a test dependency")
 from unitree_sdk2py.idl.default import unitree_hg_msg_dds__LowCmd_, unitree_hg_msg_dds__LowState_  # noqa: E402
 from unitree_sdk2py.idl.unitree_hg.msg.dds_ import HandCmd_ as SdkHandCmd  # noqa: E402
+from unitree_sdk2py.idl.unitree_hg.msg.dds_ import LowCmd_ as SdkLowCmd  # noqa: E402
+from unitree_sdk2py.idl.unitree_hg.msg.dds_ import LowState_ as SdkLowState  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LAOSHAN = [sys.executable, "-m", "laoshan.cli"]
@@ -46,6 +49,27 @@ def _sdk_state(rng: np.random.Generator):
         m.q, m.dq, m.tau_est = (float(x) for x in rng.normal(size=3))
         m.temperature = [int(x) for x in rng.integers(20, 80, size=2)]
     return state
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_packed_bytes_are_cyclonedds_serialization(seed: int) -> None:
+    """The numpy codec reads what cyclonedds writes for Unitree's types and writes the same bytes."""
+    rng = np.random.default_rng(seed)
+    theirs_cmd, theirs_state = _sdk_cmd(rng), _sdk_state(rng)
+    crc = sdk.CRC()
+    theirs_cmd.crc, theirs_state.crc = crc.Crc(theirs_cmd), crc.Crc(theirs_state)
+    pr, machine, rows, carried, computed = unpack_low_cmd(theirs_cmd.serialize())
+    assert carried == computed == theirs_cmd.crc and machine == theirs_cmd.mode_machine
+    assert pack_low_cmd(pr, machine, rows) == theirs_cmd.serialize()
+    fields, carried, computed = unpack_low_state(theirs_state.serialize())
+    assert carried == computed == theirs_state.crc and fields.tick == theirs_state.tick
+    np.testing.assert_array_equal(fields.q, np.float32([m.q for m in theirs_state.motor_state]))
+    np.testing.assert_array_equal(fields.temperature, [m.temperature[0] for m in theirs_state.motor_state])
+    for m in theirs_state.motor_state:      # the packer writes both temperature words the same
+        m.temperature = [m.temperature[0]] * 2
+    theirs_state.imu_state.temperature = fields.imu_temperature
+    theirs_state.crc = crc.Crc(theirs_state)
+    assert pack_low_state(fields) == theirs_state.serialize()
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -80,14 +104,20 @@ def test_codec_round_trip_and_crc_guard() -> None:
     assert (back.motor_cmd.mode == cmd.motor_cmd.mode).all()
     without_hands = decode_cmd(body, {}, layout)        # no hand command yet: the fingers are disabled
     assert (without_hands.motor_cmd.mode[list(layout.hands["left"])] == 0).all()
-    body.motor_cmd[3].q += 0.01                          # corrupted on the way: dropped
+    as_sdk = SdkLowCmd.deserialize(body)                 # what Unitree's SDK reads from our bytes
+    assert as_sdk.motor_cmd[0].q == pytest.approx(cmd.motor_cmd.q[0], abs=1e-6) and sdk.CRC().Crc(as_sdk) == as_sdk.crc
+    corrupted = bytearray(body)
+    corrupted[40] ^= 0x01                                # a bit flipped on the way: dropped
     with pytest.raises(CrcMismatch):
-        decode_cmd(body, hands, layout)
+        decode_cmd(bytes(corrupted), hands, layout)
 
     sim = SimBody(robot)
     for _ in range(5):
         state = sim.step(None)
     msg, hand_states, extra = encode_state(state, layout)
+    as_sdk = SdkLowState.deserialize(msg)
+    assert as_sdk.tick == state.tick and sdk.CRC().Crc(as_sdk) == as_sdk.crc
+    assert as_sdk.motor_state[3].q == pytest.approx(state.motor_state.q[3], abs=1e-6)
     got = decode_state(msg, hand_states, extra, layout, len(robot.touch), sim.control_dt_s)
     assert got.tick == state.tick and got.time_s == pytest.approx(state.time_s)
     np.testing.assert_allclose(got.motor_state.q, state.motor_state.q, atol=1e-6)

@@ -70,24 +70,26 @@ class ArmPath:
     smallest clearance along it (planner's model, 200 evenly timed samples)."""
 
     def __init__(self, planner: ArmPlanner, q_body: np.ndarray, waypoints: np.ndarray, durations_s: np.ndarray,
-                 t0_s: float, plan_s: float) -> None:
+                 t0_s: float, plan_s: float, clearance_m: float | None = None) -> None:
+        """``clearance_m``: known already (a path planned elsewhere); None: measured here."""
         self.side, self.joints = planner.side, planner.joints
         self.waypoints, self.durations_s, self.t0_s, self.plan_s = waypoints, durations_s, t0_s, plan_s
         self._planner, self._q_body = planner, q_body.copy()
         self._ends = t0_s + np.concatenate([[0.0], np.cumsum(durations_s)])
         self.T_goal = planner.hand_pose(waypoints[-1], q_body)
-        times = np.linspace(self.t0_s, self._ends[-1], 200)
-        self.clearance_m = float(planner.collision.clearance_m(np.array([self.joints_at(t)[0] for t in times])).min())
+        if clearance_m is None:
+            times = np.linspace(self.t0_s, self._ends[-1], 200)
+            clearance_m = float(planner.collision.clearance_m(np.array([self.joints_at(t)[0] for t in times])).min())
+        self.clearance_m = clearance_m
+
+    @property
+    def q_body(self) -> np.ndarray:
+        """The body's posture (pinocchio configuration) the path was planned for."""
+        return self._q_body
 
     @property
     def duration_s(self) -> float:
         return float(self._ends[-1] - self.t0_s)
-
-    def starting_at(self, t0_s: float) -> ArmPath:
-        """The same path, starting at ``t0_s`` (a path planned beside the loop starts when it comes)."""
-        self._ends += t0_s - self.t0_s
-        self.t0_s = t0_s
-        return self
 
     def done(self, t_s: float) -> bool:
         return t_s >= self._ends[-1]

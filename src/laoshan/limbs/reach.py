@@ -9,17 +9,18 @@ walks and turns.
 
 from __future__ import annotations
 
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from laoshan.cerebellum.beside import Beside
 from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.safety import StopCategory
 from laoshan.cerebellum.wbc import WAIST_YAW
 from laoshan.limbs.collision import ObstacleBox
 from laoshan.limbs.ik import IkConfig, IkSolution, UnreachableTarget, WholeBodyIk
+from laoshan.limbs.plan_worker import PlanWorker, path_of
 from laoshan.limbs.planning import ArmPath, ArmPlanner, PlannerConfig
 from laoshan.limbs.trajectory import JointMove, MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
@@ -51,8 +52,8 @@ class ReachController:
         self.obstacles: tuple[ObstacleBox, ...] = ()   # what planned reaches keep clear of (world)
         self._planners: dict[str, ArmPlanner] = {}
         self.plans: list[ArmPath] = []                  # every path planned, in order
-        self.plan_beside = False       # plan in a worker thread beside the loop (on a real-time port)
-        self._pending: dict[str, Beside[ArmPath]] = {}  # side -> its path being planned beside the loop
+        self._worker: PlanWorker | None = None          # plans arm paths beside a real-time loop (plan_beside)
+        self._pending: dict[str, Future] = {}           # side -> its path being planned beside the loop
         self.plan_errors: dict[str, Exception] = {}     # side -> why its path planned beside the loop failed
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
@@ -135,33 +136,48 @@ class ReachController:
         """Send a hand to ``T_goal`` (4x4, world) along a collision-free path of its arm around
         the obstacles and the robot's own body, the rest of the body holding its posture; the arm's
         joints follow the path and the hand the pose it gives. Raises UnreachableTarget (or its
-        NoPathFound) before anything moves. With ``plan_beside`` the path is planned in a thread
-        (None is returned; the arm holds still until the path comes, starting when it comes; a
-        failure lands in ``plan_errors``)."""
+        NoPathFound) before anything moves. With ``plan_beside`` the path is planned in a worker
+        process (None is returned; the arm holds still until the path comes, starting when it
+        comes; a failure lands in ``plan_errors``)."""
         rs = self._state()
-        if self.plan_beside:      # a planner of its own: the loop samples the paths of the others meanwhile
-            planner = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
-            args = (np.array(T_goal, dtype=float), rs.p_world_base_m.copy(), rs.quat_xyzw.copy(), rs.q_rad.copy(),
-                    rs.time_s, orientation)
-            self.plan_errors.pop(side, None)
-            self._pending[side] = Beside(lambda: planner.plan(*args), threaded=True)
-            return None
         if side not in self._planners:
             self._planners[side] = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
+        if self._worker is not None:
+            self.plan_errors.pop(side, None)
+            self._pending[side] = self._worker.submit(side, self.obstacles, np.array(T_goal, dtype=float),
+                                                      rs.p_world_base_m.copy(), rs.quat_xyzw.copy(), rs.q_rad.copy(),
+                                                      orientation)
+            return None
         path = self._planners[side].plan(T_goal, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, rs.time_s, orientation)
         self._follow(side, path, None)
         self.plans.append(path)
         return path
 
+    @property
+    def plan_beside(self) -> bool:
+        """Whether arm paths are planned beside the loop (a worker process: for a real-time port)."""
+        return self._worker is not None
+
+    @plan_beside.setter
+    def plan_beside(self, on: bool) -> None:
+        if on and self._worker is None:
+            self._worker = PlanWorker(self.locomotion.robot, self.config.planner)
+            for side in self.locomotion.model.arm_joints:      # the loop's planners, built now, not in a tick
+                self._planners.setdefault(side, ArmPlanner(self.locomotion.model, side, self.obstacles,
+                                                           self.config.planner))
+        elif not on and self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
     def _take_plans(self, t_s: float) -> None:
         """Paths planned beside the loop that have come: followed from now on."""
         for side, job in list(self._pending.items()):
-            if not job.done:
+            if not job.done():
                 continue
             del self._pending[side]
             try:
-                path = job.result().starting_at(t_s)
-            except (UnreachableTarget, ValueError) as exc:
+                path = path_of(self._planners[side], job.result(), t_s)
+            except (UnreachableTarget, ValueError, BrokenExecutor) as exc:    # (the worker died: no path)
                 self.plan_errors[side] = exc
                 continue
             self._follow(side, path, None)

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from laoshan.port import unitree_hg as hg
-from laoshan.port.crc import low_cmd_crc, low_state_crc
+from laoshan.port.cdr import MotorRows, StateFields, pack_low_cmd, pack_low_state, unpack_low_cmd, unpack_low_state
 from laoshan.port.extra_topics import RgbdFrame_, Sensors_
 from laoshan.port.messages import BmsState, ImuState, LowCmd, LowState, MotorCmds, MotorStates, RgbdFrame
 from laoshan.robot.description import RobotDescription
@@ -56,51 +56,45 @@ def _motor_cmd(mode: int, q: float, dq: float, tau: float, kp: float, kd: float)
     return hg.MotorCmd_(mode=mode, q=q, dq=dq, tau=tau, kp=kp, kd=kd, reserve=0)
 
 
-_OFF = (0, 0.0, 0.0, 0.0, 0.0, 0.0)
-
-
-def encode_cmd(cmd: LowCmd, layout: MotorLayout) -> tuple[hg.LowCmd_, dict[str, hg.HandCmd_]]:
-    """``cmd`` as the body's ``LowCmd_`` (its CRC set) and each hand's ``HandCmd_``."""
+def encode_cmd(cmd: LowCmd, layout: MotorLayout) -> tuple[bytes, dict[str, hg.HandCmd_]]:
+    """``cmd`` as the body's serialized ``LowCmd_`` (its CRC set) and each hand's ``HandCmd_``."""
     m = cmd.motor_cmd
-    cols = list(zip(np.asarray(m.mode).tolist(), np.asarray(m.q, float).tolist(), np.asarray(m.dq, float).tolist(),
-                    np.asarray(m.tau, float).tolist(), np.asarray(m.kp, float).tolist(),
-                    np.asarray(m.kd, float).tolist(), strict=True))
-    slots = [_motor_cmd(*cols[i]) for i in layout.body] + [_motor_cmd(*_OFF)] * (hg.BODY_MOTOR_SLOTS - len(layout.body))
-    msg = hg.LowCmd_(mode_pr=int(cmd.mode_pr), mode_machine=int(cmd.mode_machine), motor_cmd=slots,
-                     reserve=[0, 0, 0, 0], crc=0)
-    msg.crc = low_cmd_crc(msg)
-    hands = {side: hg.HandCmd_(motor_cmd=[_motor_cmd(*cols[i]) for i in motors], reserve=[0, 0, 0, 0])
+    body = list(layout.body)
+    k = len(body)
+    rows = MotorRows(np.zeros(hg.BODY_MOTOR_SLOTS, np.uint8),
+                     *(np.zeros(hg.BODY_MOTOR_SLOTS, np.float32) for _ in range(5)))
+    for name in ("mode", "q", "dq", "tau", "kp", "kd"):
+        getattr(rows, name)[:k] = np.asarray(getattr(m, name))[body]
+    msg = pack_low_cmd(int(cmd.mode_pr), int(cmd.mode_machine), rows)
+    cols = np.array([m.mode, m.q, m.dq, m.tau, m.kp, m.kd], dtype=float)
+    hands = {side: hg.HandCmd_(motor_cmd=[_motor_cmd(int(c[0]), *c[1:].tolist()) for c in cols[:, list(motors)].T],
+                               reserve=[0, 0, 0, 0])
              for side, motors in layout.hands.items()}
     return msg, hands
 
 
-def decode_cmd(msg: hg.LowCmd_, hands: dict[str, hg.HandCmd_ | None], layout: MotorLayout) -> LowCmd:
-    """One ``LowCmd`` from the body's ``LowCmd_`` and the latest ``HandCmd_`` of each hand (a hand
-    with none yet, or one of the wrong length: its motors disabled). Raises CrcMismatch."""
-    if msg.crc != low_cmd_crc(msg):
+def decode_cmd(msg: bytes, hands: dict[str, hg.HandCmd_ | None], layout: MotorLayout) -> LowCmd:
+    """One ``LowCmd`` from the body's serialized ``LowCmd_`` and the latest ``HandCmd_`` of each
+    hand (a hand with none yet, or one of the wrong length: its motors disabled). Raises CrcMismatch."""
+    mode_pr, mode_machine, body, carried, computed = unpack_low_cmd(msg)
+    if carried != computed:
         raise CrcMismatch("LowCmd_ CRC does not match its contents")
     n = layout.n_motors
     rows = np.zeros((6, n))     # mode, q, dq, tau, kp, kd
-    for slot, i in enumerate(layout.body):
-        c = msg.motor_cmd[slot]
-        rows[:, i] = (c.mode, c.q, c.dq, c.tau, c.kp, c.kd)
+    slots = list(layout.body)
+    rows[:, slots] = np.array([body.mode, body.q, body.dq, body.tau, body.kp, body.kd], dtype=float)[:, :len(slots)]
     for side, motors in layout.hands.items():
         hand = hands.get(side)
         if hand is not None and len(hand.motor_cmd) == len(motors):
             for c, i in zip(hand.motor_cmd, motors, strict=True):
                 rows[:, i] = (c.mode, c.q, c.dq, c.tau, c.kp, c.kd)
     return LowCmd(MotorCmds(rows[0].astype(np.int8), rows[1], rows[2], rows[3], rows[4], rows[5]),
-                  mode_pr=int(msg.mode_pr), mode_machine=int(msg.mode_machine))
+                  mode_pr=int(mode_pr), mode_machine=int(mode_machine))
 
 
 # --- states: robot -> client ----------------------------------------------------------------------
 
-def _imu(q: FloatArray, g: FloatArray, a: FloatArray, rpy: FloatArray) -> hg.IMUState_:
-    return hg.IMUState_(quaternion=q.tolist(), gyroscope=g.tolist(), accelerometer=a.tolist(), rpy=rpy.tolist(),
-                        temperature=40)
-
-
-def _motor_states(ms: MotorStates, motors: tuple[int, ...] | range) -> list[hg.MotorState_]:
+def _motor_states(ms: MotorStates, motors: tuple[int, ...]) -> list[hg.MotorState_]:
     cols = zip(*(np.asarray(x)[list(motors)].tolist() for x in (ms.mode, ms.q, ms.dq, ms.ddq, ms.tau_est,
                                                                 ms.temperature)), strict=True)
     return [hg.MotorState_(mode=int(mode), q=q, dq=dq, ddq=ddq, tau_est=tau, temperature=[round(temp)] * 2, vol=0.0,
@@ -108,48 +102,53 @@ def _motor_states(ms: MotorStates, motors: tuple[int, ...] | range) -> list[hg.M
             for mode, q, dq, ddq, tau, temp in cols]
 
 
-_SPARE_STATE = hg.MotorState_(mode=0, q=0.0, dq=0.0, ddq=0.0, tau_est=0.0, temperature=[0, 0], vol=0.0, sensor=[0, 0],
-                              motorstate=0, reserve=[0, 0, 0, 0])
+_NO_IMU = hg.IMUState_(quaternion=[1.0, 0.0, 0.0, 0.0], gyroscope=[0.0] * 3, accelerometer=[0.0] * 3, rpy=[0.0] * 3,
+                       temperature=0)
 
 
-def encode_state(state: LowState, layout: MotorLayout) -> tuple[hg.LowState_, dict[str, hg.HandState_], Sensors_]:
-    """``state`` as the body's ``LowState_`` (its CRC set; a sensor without a reading yet sends
-    NaN), each hand's ``HandState_`` and the extra sensors' ``Sensors_``."""
-    imu = state.imu_state
-    ms = state.motor_state
-    body = _motor_states(ms, layout.body)
-    msg = hg.LowState_(version=[0, 0], mode_pr=int(state.mode_pr), mode_machine=int(state.mode_machine),
-                       tick=int(state.tick) & 0xFFFFFFFF,
-                       imu_state=_imu(imu.quaternion, imu.gyroscope, imu.accelerometer, imu.rpy),
-                       motor_state=body + [_SPARE_STATE] * (hg.BODY_MOTOR_SLOTS - len(body)),
-                       wireless_remote=[0] * 40, reserve=[0, 0, 0, 0], crc=0)
-    msg.crc = low_state_crc(msg)
-    no_imu = _imu(np.array([1.0, 0, 0, 0]), np.zeros(3), np.zeros(3), np.zeros(3))
+def encode_state(state: LowState, layout: MotorLayout) -> tuple[bytes, dict[str, hg.HandState_], Sensors_]:
+    """``state`` as the body's serialized ``LowState_`` (its CRC set; a sensor without a reading yet
+    sends NaN), each hand's ``HandState_`` and the extra sensors' ``Sensors_``."""
+    imu, ms = state.imu_state, state.motor_state
+    body = list(layout.body)
+
+    def slots(values: np.ndarray, dtype: type) -> np.ndarray:
+        out = np.zeros(hg.BODY_MOTOR_SLOTS, dtype)
+        out[:len(body)] = np.asarray(values)[body]
+        return out
+
+    tick = int(state.tick) & 0xFFFFFFFF
+    msg = pack_low_state(StateFields(
+        tick=tick, mode_pr=int(state.mode_pr), mode_machine=int(state.mode_machine),
+        quaternion=imu.quaternion, gyroscope=imu.gyroscope, accelerometer=imu.accelerometer, rpy=imu.rpy,
+        imu_temperature=40, mode=slots(ms.mode, np.uint8), q=slots(ms.q, np.float32), dq=slots(ms.dq, np.float32),
+        ddq=slots(ms.ddq, np.float32), tau_est=slots(ms.tau_est, np.float32),
+        temperature=slots(np.round(ms.temperature), np.int16)))
     hands = {}
     for side, motors in layout.hands.items():
         pads = [hg.PressSensorState_(pressure=[float(state.touch_N[k])] + [0.0] * 11, temperature=[0.0] * 12,
                                      lost=0, reserve=0) for k in layout.touch[side]]
-        hands[side] = hg.HandState_(motor_state=_motor_states(ms, motors), press_sensor_state=pads, imu_state=no_imu,
+        hands[side] = hg.HandState_(motor_state=_motor_states(ms, motors), press_sensor_state=pads, imu_state=_NO_IMU,
                                     power_v=0.0, power_a=0.0, system_v=0.0, device_v=0.0, error=[0, 0], reserve=[0, 0])
     b = state.bms
-    extra = Sensors_(tick=msg.tick, foot_force=np.asarray(state.foot_force_N, float).tolist(), bms_soc=b.soc,
+    extra = Sensors_(tick=tick, foot_force=np.asarray(state.foot_force_N, float).tolist(), bms_soc=b.soc,
                      bms_voltage=b.voltage_V, bms_current=b.current_A, bms_fault=b.fault,
                      cmd_rejected=state.cmd_rejected, damping_active=int(state.damping_active))
     return msg, hands, extra
 
 
-def decode_state(msg: hg.LowState_, hands: dict[str, hg.HandState_ | None], extra: Sensors_ | None,
+def decode_state(msg: bytes, hands: dict[str, hg.HandState_ | None], extra: Sensors_ | None,
                  layout: MotorLayout, n_touch: int, control_dt_s: float) -> LowState:
-    """One ``LowState`` from the body's ``LowState_``, the latest ``HandState_`` of each hand and
-    the latest ``Sensors_`` (None, or one more than ``EXTRA_TICKS`` from the state's: sole forces
-    NaN, battery unknown; a hand with no state yet: its motors and pads NaN). Raises CrcMismatch."""
-    if msg.crc != low_state_crc(msg):
+    """One ``LowState`` from the body's serialized ``LowState_``, the latest ``HandState_`` of each
+    hand and the latest ``Sensors_`` (None, or one more than ``EXTRA_TICKS`` from the state's: sole
+    forces NaN, battery unknown; a hand with no state yet: its motors and pads NaN). Raises CrcMismatch."""
+    f, carried, computed = unpack_low_state(msg)
+    if carried != computed:
         raise CrcMismatch("LowState_ CRC does not match its contents")
     n = layout.n_motors
     cols = np.full((6, n), np.nan)     # mode, q, dq, ddq, tau_est, temperature
-    for slot, i in enumerate(layout.body):
-        s = msg.motor_state[slot]
-        cols[:, i] = (s.mode, s.q, s.dq, s.ddq, s.tau_est, s.temperature[0])
+    body = list(layout.body)
+    cols[:, body] = np.array([f.mode, f.q, f.dq, f.ddq, f.tau_est, f.temperature], dtype=float)[:, :len(body)]
     touch = np.full(n_touch, np.nan)
     for side, motors in layout.hands.items():
         hand = hands.get(side)
@@ -159,8 +158,7 @@ def decode_state(msg: hg.LowState_, hands: dict[str, hg.HandState_ | None], extr
             cols[:, i] = (s.mode, s.q, s.dq, s.ddq, s.tau_est, s.temperature[0])
         for pad, k in zip(hand.press_sensor_state, layout.touch[side], strict=False):
             touch[k] = pad.pressure[0]
-    imu = msg.imu_state
-    fresh = extra is not None and abs(int(extra.tick) - int(msg.tick)) <= EXTRA_TICKS
+    fresh = extra is not None and abs(int(extra.tick) - f.tick) <= EXTRA_TICKS
     if extra is not None and fresh and len(extra.foot_force) == layout.n_feet:
         feet = np.array(extra.foot_force, float)
         bms = BmsState(soc=extra.bms_soc, voltage_V=extra.bms_voltage, current_A=extra.bms_current,
@@ -171,12 +169,12 @@ def decode_state(msg: hg.LowState_, hands: dict[str, hg.HandState_ | None], extr
         bms = BmsState(soc=np.nan, voltage_V=np.nan, current_A=np.nan)
         rejected, damping = "", False
     return LowState(
-        tick=int(msg.tick), time_s=int(msg.tick) * control_dt_s,
+        tick=f.tick, time_s=f.tick * control_dt_s,
         motor_state=MotorStates(q=cols[1], dq=cols[2], ddq=cols[3], tau_est=cols[4], temperature=cols[5],
                                 mode=np.nan_to_num(cols[0]).astype(np.int8)),
-        imu_state=ImuState(np.array(imu.quaternion, float), np.array(imu.gyroscope, float),
-                           np.array(imu.accelerometer, float), np.array(imu.rpy, float)),
-        foot_force_N=feet, touch_N=touch, bms=bms, mode_pr=int(msg.mode_pr), mode_machine=int(msg.mode_machine),
+        imu_state=ImuState(f.quaternion.astype(float), f.gyroscope.astype(float), f.accelerometer.astype(float),
+                           f.rpy.astype(float)),
+        foot_force_N=feet, touch_N=touch, bms=bms, mode_pr=int(f.mode_pr), mode_machine=int(f.mode_machine),
         cmd_rejected=rejected, damping_active=damping)
 
 

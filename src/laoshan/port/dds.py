@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from cyclonedds.core import InstanceState, Qos, ReadCondition, SampleState, ViewState, WaitSet
+from cyclonedds._clayer import ddspy_take
+from cyclonedds.core import DDSException, InstanceState, Qos, ReadCondition, SampleState, ViewState, WaitSet
 from cyclonedds.domain import Domain, DomainParticipant
 from cyclonedds.pub import DataWriter
 from cyclonedds.qos import Policy
@@ -99,8 +100,32 @@ class _Reader:
         return sample
 
 
+class _RawReader(_Reader):
+    """A reader that hands out each sample's serialized bytes (decoded by :mod:`laoshan.port.cdr`)."""
+
+    def take(self) -> list[Any]:
+        taken = ddspy_take(self.reader._ref, self.condition.mask, 16)
+        if isinstance(taken, int):
+            raise DDSException(taken, f"taking from {self.reader}")
+        return [bytes(data) for data, info in taken if info.valid_data]
+
+
 def _writer(dp: DomainParticipant, name: str, kind: Any) -> DataWriter:
     return DataWriter(dp, Topic(dp, name, kind))
+
+
+_PREPACKED: dict[type, type] = {}
+
+
+def _prepacked(kind: type, payload: bytes) -> Any:
+    """A sample of ``kind`` for ``DataWriter.write`` whose serialized form is ``payload`` (packed by
+    :mod:`laoshan.port.cdr`), so that cyclonedds does not rebuild it field by field."""
+    if kind not in _PREPACKED:
+        _PREPACKED[kind] = type(f"Prepacked{kind.__name__}", (kind,), {
+            "serialize": lambda self, buffer=None, endianness=None, use_version_2=None: self.payload})
+    sample = object.__new__(_PREPACKED[kind])
+    sample.payload = payload
+    return sample
 
 
 @dataclass
@@ -109,7 +134,7 @@ class LinkStats:
 
     states: int = 0            # LowState_ samples decoded
     missed_ticks: int = 0      # robot ticks whose state the client never saw (it was late)
-    crc_errors: int = 0        # states dropped for a CRC that does not match
+    crc_errors: int = 0        # states dropped for a CRC that does not match (or malformed)
     commands: int = 0          # LowCmd_ samples sent
 
 
@@ -124,7 +149,7 @@ class DdsPort:
         self._dt = control_dt_s or robot.catalog.get("controller", robot.controller).control_dt_s
         self.layout = MotorLayout.of(robot)
         dp = participant(self.config)
-        self._state = _Reader(dp, LOW_STATE_TOPIC, hg.LowState_)
+        self._state = _RawReader(dp, LOW_STATE_TOPIC, hg.LowState_)
         self._hands = {side: _Reader(dp, HAND_STATE_TOPIC.format(side=side), hg.HandState_)
                        for side in self.layout.hands}
         self._sensors = _Reader(dp, SENSORS_TOPIC, Sensors_)
@@ -167,7 +192,7 @@ class DdsPort:
         timeout_s = self.config.state_timeout_s if timeout_s is None else timeout_s
         if cmd is not None:
             body, hands = encode_cmd(cmd, self.layout)
-            self._cmd.write(body)
+            self._cmd.write(_prepacked(hg.LowCmd_, body))
             for side, msg in hands.items():
                 self._hand_cmd[side].write(msg)
             self.stats.commands += 1
@@ -177,19 +202,18 @@ class DdsPort:
             if msg is None:
                 raise PortLost(f"no LowState_ on {LOW_STATE_TOPIC} (domain {self.config.domain}, "
                                f"{self.config.interface}) for {timeout_s:g} s")
-            if self._tick is not None and msg.tick <= self._tick:
-                continue                    # not newer than what we have (a restart or a reordering)
             try:
                 state = decode_state(msg, {s: r.poll() or r.latest for s, r in self._hands.items()},
                                      self._sensors.poll() or self._sensors.latest, self.layout,
                                      len(self.robot.touch), self._dt)
-            except CrcMismatch:
+            except (CrcMismatch, ValueError):
                 self.stats.crc_errors += 1
                 continue
-            break
+            if self._tick is None or state.tick > self._tick:
+                break                       # (one not newer than what we have: a restart or a reordering)
         if self._tick is not None:
-            self.stats.missed_ticks += max(0, msg.tick - self._tick - 1)
-        self._tick = msg.tick
+            self.stats.missed_ticks += max(0, state.tick - self._tick - 1)
+        self._tick = state.tick
         self.stats.states += 1
         for name, reader in self._cameras.items():
             frame = reader.poll()
@@ -210,7 +234,7 @@ class RobotEndpoint:
         self.robot, self.config = robot, config or DdsConfig()
         self.layout = MotorLayout.of(robot)
         dp = participant(self.config)
-        self._cmd = _Reader(dp, LOW_CMD_TOPIC, hg.LowCmd_)
+        self._cmd = _RawReader(dp, LOW_CMD_TOPIC, hg.LowCmd_)
         self._hand_cmd = {side: _Reader(dp, HAND_CMD_TOPIC.format(side=side), hg.HandCmd_)
                           for side in self.layout.hands}
         self._stream = _Reader(dp, STREAM_TOPIC, CameraStream_, qos=_EVERY)
@@ -230,7 +254,7 @@ class RobotEndpoint:
             return None
         try:
             cmd = decode_cmd(msg, hands, self.layout)
-        except CrcMismatch:
+        except (CrcMismatch, ValueError):
             self.crc_errors += 1
             return None
         self.commands += 1
@@ -245,7 +269,7 @@ class RobotEndpoint:
         self._sensors.write(extra)        # first, so that a client reading the state finds its tick's
         for side, msg in hands.items():
             self._hand_state[side].write(msg)
-        self._state.write(body)
+        self._state.write(_prepacked(hg.LowState_, body))
 
     def publish_frame(self, camera: str, frame: RgbdFrame) -> None:
         self._frames[camera].write(encode_frame(camera, frame))
