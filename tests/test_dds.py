@@ -127,10 +127,10 @@ def test_codec_round_trip_and_crc_guard() -> None:
     assert np.isnan(alone.foot_force_N).all() and np.isnan(alone.motor_state.q[list(layout.hands["right"])]).all()
 
 
-def _serve(seconds: float, robot: str = "g1-basic") -> subprocess.Popen:
+def _serve(seconds: float, robot: str = "g1-basic", *extra: str) -> subprocess.Popen:
     return subprocess.Popen([*LAOSHAN, "sim", "--dds", "--robot", robot, "--seconds", str(seconds),
-                             "--domain", str(DOMAIN)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=ROOT)
+                             "--domain", str(DOMAIN), *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, cwd=ROOT)
 
 
 def _summary(server: subprocess.Popen) -> str:
@@ -183,3 +183,20 @@ def test_client_without_a_robot_gets_a_clear_error() -> None:
     run = subprocess.run([*LAOSHAN, "stand", "--dds", "--domain", str(DOMAIN + 1), "--seconds", "1", "--wait", "1"],
                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert run.returncode == 1 and "no LowState_ on rt/lowstate" in run.stderr and "laoshan sim --dds" in run.stderr
+
+
+def test_instruction_over_dds_with_the_executive() -> None:
+    """The same executive and skills as in-process, as a DDS client: it looks (frames on their own
+    topic), plans beside the loop and places the box; the simulator's ground truth says where it is."""
+    server = _serve(60.0, "g1-functional", "--scene", "table", "--seed", "3", "--idle-exit", "0.5")
+    try:
+        do = subprocess.run([*LAOSHAN, "do", "--dds", "--domain", str(DOMAIN), "把红色的盒子放到二号工位上"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    finally:
+        out = _summary(server)
+    assert do.returncode == 0, do.stdout + do.stderr
+    assert '"skill": "pick"' in do.stdout and "done: seen at" in do.stdout
+    assert re.search(r"fell while commanded \(ground truth\) +no", out), out
+    box = re.search(r"box ends at \[m\] \(ground truth\) +([-\d.]+), ([-\d.]+), ([-\d.]+)", out)
+    assert box, out
+    assert np.hypot(float(box[1]) - 0.42, float(box[2]) + 0.10) < 0.02      # on station 2

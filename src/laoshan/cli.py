@@ -633,7 +633,10 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and the scene's props.")
 @click.option("--domain", default=1, show_default=True, type=click.IntRange(0, 232), help="DDS domain.")
 @click.option("--interface", default="lo", show_default=True, help="Network interface DDS uses.")
-def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: int, interface: str) -> None:
+@click.option("--idle-exit", "idle_exit_s", type=Finite(0.1, 3600.0),
+              help="Stop once no command has come for this long after the first [s] (default: serve --seconds).")
+def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: int, interface: str,
+        idle_exit_s: float | None) -> None:
     """Serve a simulated robot in real time on DDS as a G1 (rt/lowstate at 500 Hz with Unitree's CRC,
     rt/lowcmd, the Dex3 hands' topics): it hangs on a gantry at its home posture until the first valid
     command, its drivers damp when commands stop. Prints a scoring summary from ground truth at the end."""
@@ -655,7 +658,8 @@ def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: in
     click.echo(f"serving {desc.name} on DDS domain {domain} ({interface}): rt/lowstate, rt/lowcmd"
                + (", rt/dex3/left|right/*" if endpoint.layout.hands else "") + f" for {seconds:g} s", err=True)
     try:
-        report = serve(body, endpoint, seconds)
+        idle = (lambda: endpoint.idle_s() > idle_exit_s) if idle_exit_s is not None else None
+        report = serve(body, endpoint, seconds, stop=idle)
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     finally:

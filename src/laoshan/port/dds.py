@@ -245,6 +245,7 @@ class RobotEndpoint:
         self._frames = {c.name: _writer(dp, CAMERA_TOPIC.format(name=c.name), RgbdFrame_) for c in robot.cameras}
         self.crc_errors = 0
         self.commands = 0
+        self._last_command: float | None = None     # when the last command came (monotonic clock) [s]
 
     def command(self) -> LowCmd | None:
         """The newest command that came since the last call (None: none, or its CRC was wrong)."""
@@ -258,7 +259,12 @@ class RobotEndpoint:
             self.crc_errors += 1
             return None
         self.commands += 1
+        self._last_command = time.monotonic()
         return cmd
+
+    def idle_s(self) -> float:
+        """How long since the last command came [s] (0 before the first)."""
+        return 0.0 if self._last_command is None else time.monotonic() - self._last_command
 
     def stream_requests(self) -> dict[str, bool]:
         """Camera streams asked on or off since the last call."""

@@ -22,7 +22,8 @@ from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import Door, Drawer, WorldSpec, jittered, opened_truth
+from laoshan.sim.scoring import fixture_opening
+from laoshan.sim.world import Door, Drawer, WorldSpec, jittered
 
 START_S = 0.5                        # stand this long before reaching
 TOWARD_ROBOT = np.array([-1.0, 0.0, 0.0])   # the cabinets face the robot
@@ -50,7 +51,7 @@ class DrawerScenario:
 
     def opened(self, body: SimBody) -> float:
         """Scoring only: how far the drawer is out [m] (0 at the closed stop)."""
-        return opened_truth(body.data, self.drawer)
+        return fixture_opening(body, self.drawer.name)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class DoorScenario:
 
     def opened(self, body: SimBody) -> float:
         """Scoring only: the door's opening angle [rad]."""
-        return opened_truth(body.data, self.door)
+        return fixture_opening(body, self.door.name)
 
 
 @dataclass(frozen=True)

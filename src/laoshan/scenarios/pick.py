@@ -20,7 +20,7 @@ from laoshan.limbs.reach import ReachConfig, ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.executive.look import stand_and_look
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
-from laoshan.sim.scoring import HeldUp
+from laoshan.sim.scoring import HeldUp, object_xyz
 from laoshan.sim.body import SimBody
 from laoshan.port.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
@@ -97,14 +97,14 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     """Run the pick; ``progress(ticks)`` is called every 100 control ticks."""
     body, controller, state, pick = set_up_pick(config, robot, pick_config)
     T_place = pick.T_place
-    seen_error = (float(np.linalg.norm(pick.T_box[:3, 3] - body.data.body("box").xpos))  # scoring only
+    seen_error = (float(np.linalg.norm(pick.T_box[:3, 3] - object_xyz(body, "box")))  # scoring only
                   if config.perceive else None)
     watch = HeldUp(body, "box", config.lift_goal_m)
     episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, watch, config.video,
                                 progress)
     held = watch.held_s()
     fell = episode.fell
-    box = body.data.body("box").xpos
+    box = object_xyz(body, "box")
     place_error = None if T_place is None else float(np.linalg.norm(box[:2] - T_place[:2, 3]))
     if place_error is None:
         success = not fell and held >= config.hold_goal_s

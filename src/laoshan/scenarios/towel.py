@@ -20,7 +20,8 @@ from laoshan.limbs.reach import ReachController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.body import SimBody
-from laoshan.sim.world import Table, Towel, WorldSpec, towel_points_truth
+from laoshan.sim.scoring import towel_points
+from laoshan.sim.world import Table, Towel, WorldSpec
 
 START_S = 0.5
 
@@ -94,10 +95,10 @@ def run_towel_fold(config: TowelScenario, progress: Callable[[int], None] | None
                      towel.top_z_m + towel.thickness_m])          # the near edge's middle, nominal
     task = TowelFold(controller, edge, towel.size_m, towel.mass_kg, config=fold)
     state = body.reset(config.seed)
-    start = towel_points_truth(body.model, body.data, towel)
+    start = towel_points(body, towel)
     episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, None, config.video,
                                 progress)
-    end = towel_points_truth(body.model, body.data, towel)
+    end = towel_points(body, towel)
     paired, gap, depth = fold_scores(start, end, config.paired_m)
     on_table = bool(end[..., 2].min() > config.table_height_m - 0.02)   # nothing hangs over an edge
     success = (task.done and not episode.fell and on_table and paired >= config.paired_goal

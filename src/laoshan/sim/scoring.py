@@ -13,7 +13,7 @@ import numpy as np
 from laoshan.port.messages import LowState
 from laoshan.sim.body import GroundTruth, SimBody
 from laoshan.sim.render import VideoRecorder
-from laoshan.sim.world import opened_truth
+from laoshan.sim.world import Towel, opened_truth, towel_points_truth
 
 FALL_HEIGHT_M = 0.45   # pelvis below this height (or tilted past FALL_TILT_RAD) counts as a fall
 FALL_TILT_RAD = 1.0
@@ -33,6 +33,11 @@ def fixture_opening(body: SimBody, name: str) -> float:
     """How far a drawer [m] or door [rad] of the world is open."""
     furniture = {f.name: f for f in (*body.world.drawers, *body.world.doors)}
     return opened_truth(body.data, furniture[name])
+
+
+def towel_points(body: SimBody, towel: Towel) -> np.ndarray:
+    """The towel's points (rows along x, columns along y; xyz [m], world)."""
+    return towel_points_truth(body.model, body.data, towel)
 
 
 def lamp_lit(body: SimBody, button: str) -> bool:
