@@ -20,16 +20,12 @@ from laoshan.brain.planner import Plan, PlanError, Question, Refusal
 from laoshan.brain.plans import HandOver, Look, LookAround, Pick, PlaceAt, Say
 from laoshan.brain.world_model import Person, Place, WorldModel, WorldObject
 from laoshan.cerebellum.beside import Beside
-from laoshan.executive.fixtures import AtHand, Operate
-from laoshan.executive.fixtures import Press as PressSkill
-from laoshan.executive.hands import (BOX_HALF_M, BOX_MASS_KG, GRASP_FROM, HELD_MASS_KG, Palm, PickAttempts,
-                                     PlaceHeld, Station)
+from laoshan.executive.hands import GRASP_FROM
 from laoshan.executive.look import Observer, look_around, stand_and_look
 from laoshan.executive.loop import LoopStats, drive
+from laoshan.executive.registry import Job, skills_for
 from laoshan.executive.skill import Context, Skill, run_skills
 from laoshan.executive.walking import walk_outcome, walk_to
-from laoshan.limbs.grasp import BoxPick, BoxPickConfig, PowerGrasp
-from laoshan.limbs.sequence import HandSequence
 from laoshan.port.messages import LowState
 
 LOOK_S = 0.5
@@ -133,16 +129,13 @@ def _hand_jobs(ctx: Context, answer: Plan, state: LowState, until_s: float, look
                seen_text: tuple[str, ...], plan_ms: float, observe: Observer | None,
                progress: Callable[[int], None] | None) -> Execution:
     """Open, close and press, each skill in the plan's order."""
-    controller, world = ctx.controller, ctx.world
+    controller = ctx.controller
     if any(not isinstance(s, Look | LookAround | Say) and s.skill not in HAND_JOBS for s in answer.steps):
         return Execution(answer, "a plan that opens, closes or presses something does only that, for now",
                          seen_text, tuple(looked), False, plan_ms, state)
     rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side)   # standing
             for side in ("left", "right")}
-    skills: list[AtHand] = [
-        PressSkill(ctx, world.switch(s["button"]), rest) if s.skill == "press"
-        else Operate(ctx, world.fixture(s["fixture"]), s.skill, rest)
-        for s in answer.steps if s.skill in HAND_JOBS]
+    skills = skills_for(Job(ctx, answer, rest=rest))
     state, loop = run_skills(ctx, state, list(skills), until_s, observe, progress)
     gave_up = next((j.gave_up for j in skills if j.gave_up), None)
     return Execution(answer, gave_up, seen_text, (*looked, *(x for j in skills for x in j.outcomes), *spoken),
@@ -187,27 +180,7 @@ def _pick_and_place(ctx: Context, answer: Plan, state: LowState, until_s: float,
         if not again:
             return declined(f"lost sight of the {pick.object} after walking")
         target = again[0]
-    height_m = float(target.size_m[2])
-    if target.kind != "box":
-        radius = float(target.size_m[0]) / 2
-        task = PickAttempts(ctx, target.colour, None,
-                            lambda p, _grip: PowerGrasp(controller, p, radius, HELD_MASS_KG))
-    else:
-        def box_pick(p_box: np.ndarray, grip: BoxPickConfig | None) -> HandSequence:
-            T_box = np.eye(4)
-            T_box[:3, 3] = p_box
-            T_place = None
-            if place is not None:
-                T_place = T_box.copy()
-                T_place[:2, 3] = place.xy_m
-            return BoxPick(controller, T_box, BOX_HALF_M, BOX_MASS_KG, grip, T_place)
-
-        task = PickAttempts(ctx, target.colour, place, box_pick)
-    task.begin(target, config.first_grip)
-    skills: list[PickAttempts | PlaceHeld] = [task]
-    to = Station(place, ctx.site) if place is not None else Palm(person) if person is not None else None
-    if target.kind != "box" and to is not None:
-        skills.append(PlaceHeld(ctx, target, to, height_m))
+    skills = skills_for(Job(ctx, answer, target, place, person))
     state, loop = run_skills(ctx, state, list(skills), until_s, observe, progress)
     gave_up = next((s.gave_up for s in skills if s.gave_up), None)
     return Execution(answer, gave_up, seen_text, (*walked, *(o for s in skills for o in s.outcomes), *spoken),
