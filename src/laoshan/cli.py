@@ -377,13 +377,18 @@ def _run_one_hand(robot: str, shape: str, mass: float, jitter: float, seed: int,
 
 
 def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, seed: int, video: Path | None,
-             place_xy_m: tuple[float, float] | None) -> None:
+             place_xy_m: tuple[float, float] | None, dds: tuple[float, int, str] | None = None) -> None:
     from laoshan.scenarios.pick import PickScenario, run_pick
 
     desc = _robot(robot)
     config = PickScenario(robot=robot, box_mass_kg=mass, jitter_m=jitter, perceive=look, seed=seed, video=video,
                           place_xy_m=place_xy_m, seconds=9.0 if place_xy_m is None else 12.0)
     label = f"picking a {shape}" if place_xy_m is None else f"placing a {shape}"
+    if dds is not None:
+        if video:
+            _fail("--video belongs to the simulator; over DDS the robot is filmed where it is served")
+        _box_on_dds(config, desc, label, *dds)
+        return
     report = _with_progress(desc, label, config.seconds, lambda progress: run_pick(config, progress, desc))
     goal = ("placed within 1 cm" if place_xy_m is not None else "up >= 10 cm for >= 3 s")
     rows = [
@@ -399,30 +404,70 @@ def _run_box(robot: str, shape: str, mass: float, jitter: float, look: bool, see
     _summary("place" if place_xy_m is not None else "pick", rows, video, not report.success)
 
 
+def _box_on_dds(config: object, desc: RobotDescription, label: str, wait_s: float, domain: int,
+                interface: str) -> None:
+    """``pick``/``place --dds``: the same pick (and place) of the box as a DDS client against
+    ``laoshan sim --dds --scene table`` (or a G1 at such a table), judged by the robot's own senses."""
+    from laoshan.executive.sequence import run_sequence
+    from laoshan.scenarios.pick import START_S, PickScenario, pick_controller, pick_task
+
+    assert isinstance(config, PickScenario)
+    controller = pick_controller(desc, config)
+
+    def on_port(port: object, state: object, progress: Callable[[int], None]) -> object:
+        t0 = state.time_s  # type: ignore[attr-defined]
+        state, task = pick_task(config, port, controller, state)  # type: ignore[arg-type]
+        _, loop = run_sequence(port, state, controller, task, t0 + config.seconds, t0 + START_S,  # type: ignore
+                               progress=progress)
+        return task, loop, port
+
+    task, loop, port = _on_dds(desc, domain, interface, wait_s, label, config.seconds, on_port)
+    fell = controller.locomotion.fallen
+    rows = [
+        ["robot", desc.name],
+        ["reached phase", task.phase or "-"],
+        ["stopped because", task.failed or "-"],
+        ["fell (the robot's own flag)", "yes" if fell else "no"],
+        _trips(controller.locomotion.safety.trip_log()),
+        ["controller p99 / max [ms], deadline misses", f"{loop.tick_p99_ms:.2f} / {loop.tick_max_ms:.1f}, "
+                                                       f"{loop.deadline_misses}"],
+        ["states / robot ticks missed / CRC errors",
+         f"{port.stats.states} / {port.stats.missed_ticks} / {port.stats.crc_errors}"],
+        ["where the box is", "see `laoshan sim`'s summary (ground truth)"],
+    ]
+    _summary(f"{label} (DDS)", rows, None, fell or not task.done)
+
+
 @main.command()
 @_object_options("box", "cylinder", "sphere", "cube")
+@dds_options
 def pick(robot: str, shape: str, mass: float | None, jitter: float, look: bool, seed: int,
-         video: Path | None) -> None:
+         video: Path | None, dds: bool, wait_s: float, domain: int, interface: str) -> None:
     """Pick a box from a table with both hands and lift it 10 cm for 3 s, wrap a cylinder or a
     ball with the right Dex3 hand and lift it 8 cm for 2 s, or pinch a small cube and lift it 6 cm
-    for 2 s (friction only)."""
+    for 2 s (friction only). With --dds: the box, from the robot serving the topics."""
     mass = mass if mass is not None else 0.1 if shape == "cube" else 0.5
     if shape != "box":
         if look:
             _fail(ValueError("--look finds the box only, for now"))
+        if dds:
+            _fail(ValueError("--dds picks the box only, for now (the table scene of `laoshan sim --dds`)"))
         _run_one_hand(robot, shape, mass, jitter, seed, video)
     else:
-        _run_box(robot, shape, mass, jitter, look, seed, video, None)
+        _run_box(robot, shape, mass, jitter, look, seed, video, None, (wait_s, domain, interface) if dds else None)
 
 
 @main.command()
 @_object_options("box")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box's centre goes on the table: x,y [m] (world; the box starts at 0.42,0).")
+@dds_options
 def place(robot: str, shape: str, mass: float | None, jitter: float, look: bool, seed: int, video: Path | None,
-          to_xy: str) -> None:
-    """Pick a box, carry it to a place on the table, put it down and let go."""
-    _run_box(robot, shape, 0.5 if mass is None else mass, jitter, look, seed, video, _xy(to_xy))
+          to_xy: str, dds: bool, wait_s: float, domain: int, interface: str) -> None:
+    """Pick a box, carry it to a place on the table, put it down and let go. With --dds: on the
+    robot serving the topics (`laoshan sim --dds --robot g1-functional --scene table`)."""
+    _run_box(robot, shape, 0.5 if mass is None else mass, jitter, look, seed, video, _xy(to_xy),
+             (wait_s, domain, interface) if dds else None)
 
 
 def _numbers(text: str, names: str) -> tuple[float, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from laoshan.executive.loop import drive
+from laoshan.executive.sequence import run_sequence
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
 from laoshan.port.messages import LowCmd, LowState
@@ -84,18 +85,13 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
                       video: Path | VideoRecorder | None = None, progress: Callable[[int], None] | None = None,
                       then: Callable[[LowState], None] | None = None,
                       stop: Callable[[], bool] | None = None) -> Episode:
-    """Stand until ``start_s`` (sensor clock), then run ``sequence`` on ``controller`` until the clock
-    reads ``seconds`` or ``stop()`` turns true; once the sequence is done (or has failed),
-    ``then(state)`` runs before every tick (what comes next)."""
-    if not seconds > start_s:
-        raise ValueError(f"seconds must be > {start_s}, got {seconds}")
-
-    def act(k: int, state: LowState) -> LowCmd:
-        if state.time_s >= start_s:
-            sequence.update(state.time_s)
-            if then is not None and (sequence.done or sequence.failed):
-                then(state)
-        return controller(state)
-
-    ticks = int(round((seconds - state.time_s) / body.loop.control_dt_s))   # to ``seconds`` on the sensor clock
-    return run_episode(body, state, ticks, act, observe, video, progress, stop)
+    """The executive's :func:`run_sequence` on the in-process port until the clock reads
+    ``seconds``, watched (``observe(truth)`` scores each tick) and filmed."""
+    recorder, own = recorder_for(body, video)
+    watch = Watch(body, recorder, observe)
+    try:
+        state, loop = run_sequence(body, state, controller, sequence, seconds, start_s, then, stop, watch, progress)
+    finally:
+        if own and recorder is not None:
+            recorder.close()
+    return Episode(state=state, fall_time_s=watch.fall_time_s, wall_s=loop.wall_s)

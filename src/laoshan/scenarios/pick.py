@@ -22,6 +22,7 @@ from laoshan.executive.look import stand_and_look
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.scoring import HeldUp, object_xyz
 from laoshan.sim.body import SimBody
+from laoshan.port.base import RobotPort
 from laoshan.port.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
 
@@ -63,18 +64,10 @@ class PickReport(TaskReport):
     perception_error_m: float | None  # where the robot saw the box against where it was (when perceiving)
 
 
-def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
-                pick_config: BoxPickConfig | None = None) -> tuple[SimBody, ReachController, LowState, BoxPick]:
-    """The world, the robot's controller, its state after reset (and, when it perceives, after
-    standing until ``START_S`` and looking) and its pick (and place) of the box."""
-    robot = robot or load_description(config.robot)
-    if not robot.hands or len(robot.hands) < 2:
-        raise ValueError(f"{robot.name} needs two hands to pick a box")
-    if config.perceive and not robot.cameras:
-        raise ValueError(f"{robot.name} has no camera to see the box with")
-    body = SimBody(robot, world=config.world(), seed=config.seed, cameras=config.perceive)
-    # No integral settling for the hands: pressed on the box, a hand must not wind up its target.
-    controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
+def pick_task(config: PickScenario, port: RobotPort, controller: ReachController, state: LowState,
+              pick_config: BoxPickConfig | None = None) -> tuple[LowState, BoxPick]:
+    """The robot's side on any port: the pick (and place) of the box where the task says it is,
+    or, when it perceives, where the head camera sees it after standing until ``START_S``."""
     h = config.box_half_size_m
     T_box = np.eye(4)                                    # what the task says: the nominal pose
     T_box[:3, 3] = [config.box_x_m, 0.0, config.table_height_m + h[2]]
@@ -82,14 +75,34 @@ def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
     if config.place_xy_m is not None:
         T_place = T_box.copy()
         T_place[:2, 3] = config.place_xy_m
-    state = body.reset(config.seed)
     if config.perceive:
-        state, seen = stand_and_look(body, controller, state, START_S)
+        state, seen = stand_and_look(port, controller, state, state.time_s + START_S)
         box = min((d for d in seen if d.colour == config.box_colour), default=None,
                   key=lambda d: float(np.linalg.norm(d.p_world_m - T_box[:3, 3])))
         if box is not None:
             T_box[:3, 3] = box.p_world_m                  # the box's orientation stays the nominal one
-    return body, controller, state, BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
+    return state, BoxPick(controller, T_box, h, config.box_mass_kg, pick_config, T_place)
+
+
+def pick_controller(robot: RobotDescription, config: PickScenario) -> ReachController:
+    """The controller a box pick runs on (checked: two hands, and a camera to look with)."""
+    if not robot.hands or len(robot.hands) < 2:
+        raise ValueError(f"{robot.name} needs two hands to pick a box")
+    if config.perceive and not robot.cameras:
+        raise ValueError(f"{robot.name} has no camera to see the box with")
+    # No integral settling for the hands: pressed on the box, a hand must not wind up its target.
+    return ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
+
+
+def set_up_pick(config: PickScenario, robot: RobotDescription | None = None,
+                pick_config: BoxPickConfig | None = None) -> tuple[SimBody, ReachController, LowState, BoxPick]:
+    """The world, the robot's controller, its state after reset (and, when it perceives, after
+    standing until ``START_S`` and looking) and its pick (and place) of the box."""
+    robot = robot or load_description(config.robot)
+    controller = pick_controller(robot, config)
+    body = SimBody(robot, world=config.world(), seed=config.seed, cameras=config.perceive)
+    state, pick = pick_task(config, body, controller, body.reset(config.seed), pick_config)
+    return body, controller, state, pick
 
 
 def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None,
