@@ -14,8 +14,8 @@ import pytest
 
 from laoshan.port import unitree_hg as hg
 from laoshan.port.codec import CrcMismatch, MotorLayout, decode_cmd, decode_state, encode_cmd, encode_state
-from laoshan.port.cdr import pack_low_cmd, pack_low_state, unpack_low_cmd, unpack_low_state
-from laoshan.port.crc import low_cmd_crc, low_state_crc
+from laoshan.port.cdr import (low_cmd_crc_of, low_state_crc_of, pack_low_cmd, pack_low_state, unpack_low_cmd,
+                               unpack_low_state)
 from laoshan.port.messages import LowCmd
 from laoshan.robot.description import load_description
 from laoshan.sim.body import SimBody
@@ -79,8 +79,8 @@ def test_crc_is_unitrees_and_messages_are_byte_compatible(seed: int) -> None:
     theirs_cmd, theirs_state = _sdk_cmd(rng), _sdk_state(rng)
     ours_cmd = hg.LowCmd_.deserialize(theirs_cmd.serialize())
     ours_state = hg.LowState_.deserialize(theirs_state.serialize())
-    assert low_cmd_crc(ours_cmd) == crc.Crc(theirs_cmd)
-    assert low_state_crc(ours_state) == crc.Crc(theirs_state)
+    assert low_cmd_crc_of(ours_cmd.serialize()) == crc.Crc(theirs_cmd)
+    assert low_state_crc_of(ours_state.serialize()) == crc.Crc(theirs_state)
     assert ours_cmd.serialize() == theirs_cmd.serialize() and ours_state.serialize() == theirs_state.serialize()
     hand = SdkHandCmd(motor_cmd=theirs_cmd.motor_cmd[:7], reserve=[0, 0, 0, 0])
     assert hg.HandCmd_.deserialize(hand.serialize()).serialize() == hand.serialize()

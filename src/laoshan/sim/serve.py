@@ -37,12 +37,11 @@ class ServeReport:
     fell_after_s: float | None     # fell once the commands had stopped (the drivers damping), when [s]
     frames: int                    # camera frames published
     objects_xyz: tuple[tuple[str, tuple[float, float, float]], ...] = ()   # where each object ended (truth)
+    body_period_s: float = 0.002   # the control period [s]
 
     @property
     def state_rate_Hz(self) -> float:
         return self.seconds / self.body_period_s / self.wall_s if self.wall_s > 0 else 0.0
-
-    body_period_s: float = 0.002
 
 
 def serve(body: SimBody, endpoint: RobotEndpoint, seconds: float, gantry: bool = True,
