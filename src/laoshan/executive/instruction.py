@@ -108,12 +108,9 @@ def follow(ctx: Context, instruction: str, planner: Planner, state: LowState, un
                    if f.seen_s is not None),
                  *(p.describe() for p in world.people))
 
-    def declined(why: str, plan: Plan | None = None, done: tuple[tuple[str, str], ...] = ()) -> Execution:
-        """Nothing (beyond looking around and walking) was done: the answer says why."""
-        return Execution(plan, why, seen_text, (*looked, *done), False, planning_ms[0], state)
-
-    if not isinstance(answer, Plan):
-        return declined(answer.reason if isinstance(answer, Refusal) else answer.text)
+    if not isinstance(answer, Plan):                         # nothing (beyond looking around) done: why
+        why = answer.reason if isinstance(answer, Refusal) else answer.text
+        return Execution(None, why, seen_text, tuple(looked), False, planning_ms[0], state)
     spoken = [(f"say {s.text!r}", "said") for s in answer.steps if isinstance(s, Say)]   # (to a speaker)
     if all(isinstance(s, Look | LookAround | Say) for s in answer.steps):   # nothing to do with the hands
         return Execution(answer, None, seen_text, (*looked, *spoken), True, planning_ms[0], state)

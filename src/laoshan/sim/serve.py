@@ -49,10 +49,9 @@ def serve(body: SimBody, endpoint: RobotEndpoint, seconds: float, gantry: bool =
     """Serve ``body`` on ``endpoint`` for ``seconds`` of robot time in real time (or until ``stop()``);
     ``progress(ticks)`` every 500 ticks."""
     dt = body.control_dt_s
-    state = body.reset(0) if body.tick else None
+    cameras = {c.name for c in body.robot.cameras}
     if gantry:
         body.hang_on_gantry()
-    state = state or body.step(None)
     released = fall_time = last_command = None
     sent_s: dict[str, float] = {}                  # camera -> when its last frame sent was taken
     late = frames = 0
@@ -68,7 +67,8 @@ def serve(body: SimBody, endpoint: RobotEndpoint, seconds: float, gantry: bool =
             late += 1
         t0 = time.perf_counter()
         for camera, on in endpoint.stream_requests().items():
-            body.streaming = on if camera in {c.name for c in body.robot.cameras} else body.streaming
+            if camera in cameras:
+                body.streaming = on
         cmd = endpoint.command()
         rejected_before = body.rejected_commands
         state = body.step(cmd)
