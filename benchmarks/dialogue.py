@@ -8,7 +8,12 @@ them (after the recognised intent keeps the slots it takes). Guiding: one robot 
 from reception to each place in turn, on its own pose estimate; a walk succeeds when it stops
 within 0.3 m of the spot (ground truth). Prints a table and writes JSON.
 
-    python benchmarks/dialogue.py [--quick] [--out benchmarks/results/dialogue.json]
+Held out (``data/utterances_heldout.toml`` and ``data/dialogue_scripts_heldout.toml``, written
+before the recogniser and the manager they score): intent accuracy per hall and language, exact
+slots, out-of-scope recall and precision, and the multi-turn and multi-person scripts (a script
+passes when every reply goes to its speaker with the expected intent, slots and action).
+
+    python benchmarks/dialogue.py [--quick] [--only held_out] [--out benchmarks/results/dialogue.json]
 """
 
 from __future__ import annotations
@@ -21,14 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
-from laoshan.bench.report import benchmark_args, format_table, write_json
-from laoshan.brain.dialogue.corpus import examples
+from laoshan.bench.report import benchmark_args, format_table, update_json, write_json
+from laoshan.brain.dialogue.corpus import OUT_OF_SCOPE, examples
 from laoshan.brain.dialogue.domain import DOMAINS, LANGUAGES, load_domain
 from laoshan.brain.dialogue.manager import DialogueManager
-from laoshan.brain.dialogue.nlu import Nlu, offline_nlu
+from laoshan.brain.dialogue.nlu import Nlu, language_of, offline_nlu
 from laoshan.scenarios.guide import GOAL_TOLERANCE_M, HallRobot
 
-FRESH = Path(__file__).with_name("data") / "dialogue_fresh.toml"
+DATA = Path(__file__).with_name("data")
+FRESH = DATA / "dialogue_fresh.toml"
+UTTERANCES = DATA / "utterances_heldout.toml"
+SCRIPTS = DATA / "dialogue_scripts_heldout.toml"
 PEOPLE = ("alice", "bob", "carol")
 
 
@@ -68,6 +76,94 @@ def fresh_set(domain: str) -> dict:
             "misses": misses}
 
 
+def held_out_utterances() -> dict:
+    """The shipped recogniser of each hall on the held-out utterances, one at a time, no context."""
+    data = tomllib.loads(UTTERANCES.read_text(encoding="utf-8"))
+    runs, ms = [], []
+    for domain, cases in data.items():
+        nlu = offline_nlu(domain)
+        nlu.parse("你好")                                   # (warm: the first parse loads what it needs)
+        for c in cases:
+            start = time.perf_counter()
+            p = nlu.parse(c["text"])
+            ms.append((time.perf_counter() - start) * 1e3)
+            runs.append({"hall": domain, "text": c["text"], "language": language_of(c["text"]),
+                         "intent": c["intent"], "got": p.intent, "slots": c["slots"], "got_slots": p.slots})
+    oos = [r for r in runs if r["intent"] == OUT_OF_SCOPE]
+    said_oos = [r for r in runs if r["got"] == OUT_OF_SCOPE]
+    out: dict = {"utterances": len(runs), "intent_accuracy": float(np.mean([r["intent"] == r["got"] for r in runs])),
+                 "slots_exact": float(np.mean([r["slots"] == r["got_slots"] for r in runs if r["intent"] == r["got"]])),
+                 "oos_recall": float(np.mean([r["got"] == OUT_OF_SCOPE for r in oos])),
+                 "oos_precision": float(np.mean([r["intent"] == OUT_OF_SCOPE for r in said_oos])) if said_oos else 1.0,
+                 "parse_p95_ms": float(np.percentile(ms, 95)),
+                 "misses": [f"[{r['hall']}] {r['text']} -> {r['got']} (not {r['intent']})" for r in runs
+                            if r["intent"] != r["got"]], "by": {}}
+    for domain in data:
+        for lang in LANGUAGES:
+            rs = [r for r in runs if r["hall"] == domain and r["language"] == lang]
+            out["by"][f"{domain}/{lang}"] = {"utterances": len(rs),
+                                             "intent_accuracy": float(np.mean([r["intent"] == r["got"] for r in rs]))}
+    return out
+
+
+def held_out_scripts() -> dict:
+    """Each script through a fresh dialogue manager of its hall; reply latency over all turns."""
+    scripts = tomllib.loads(SCRIPTS.read_text(encoding="utf-8"))["script"]
+    results, ms = [], []
+    for script in scripts:
+        dm = DialogueManager.for_hall(script["hall"])
+        turns, failures = script["turns"], []
+        k = 0
+        while k < len(turns):
+            group = [turns[k]]
+            while k + len(group) < len(turns) and turns[k + len(group)].get("together"):
+                group.append(turns[k + len(group)])
+            start = time.perf_counter()
+            for t in group:
+                dm.hear(t["person"], t["text"])
+            replies = [dm.respond() for _ in group]
+            ms.append((time.perf_counter() - start) * 1e3 / len(group))
+            for t, r in zip(group, replies, strict=True):
+                assert r is not None
+                kinds = [a["type"] for a in r.to_dict()["actions"]]
+                want = t.get("action")
+                ok = (r.person == t["person"] and r.intent == t["intent"] and r.slots == t["slots"]
+                      and (want is None or (want in kinds if want != "none" else not kinds)))
+                if not ok:
+                    failures.append(f"{t['person']}: {t['text']!r} -> {r.person} {r.intent} {r.slots} {kinds} "
+                                    f"(expected {t['intent']} {t['slots']} {want or ''})")
+            k += len(group)
+        people = len({t["person"] for t in turns})
+        results.append({"hall": script["hall"], "name": script["name"], "people": people, "turns": len(turns),
+                        "passed": not failures, "failures": failures})
+    multi = [r for r in results if r["people"] > 1]
+    return {"scripts": len(results), "passed": float(np.mean([r["passed"] for r in results])),
+            "multi_person": len(multi), "multi_person_passed": float(np.mean([r["passed"] for r in multi])),
+            "turns": sum(r["turns"] for r in results), "reply_p50_ms": float(np.percentile(ms, 50)),
+            "reply_p95_ms": float(np.percentile(ms, 95)), "runs": results}
+
+
+def held_out_rows(u: dict, s: dict) -> list[list[str]]:
+    zh = [v for k, v in u["by"].items() if k.endswith("/zh")]
+    en = [v for k, v in u["by"].items() if k.endswith("/en")]
+
+    def acc(vs: list[dict]) -> str:
+        n = sum(v["utterances"] for v in vs)
+        return f"{sum(v['intent_accuracy'] * v['utterances'] for v in vs) / n:.1%}"
+
+    return [
+        ["held-out utterances: intent (zh / en)", f"{u['intent_accuracy']:.1%} of {u['utterances']} "
+         f"({acc(zh)} / {acc(en)})", ">= 97%"],
+        *[[f"  {hall}", f"{acc([u['by'][f'{hall}/{lang}'] for lang in LANGUAGES])}", ""]
+          for hall in dict.fromkeys(k.split("/")[0] for k in u["by"])],
+        ["  slots exact (intent right)", f"{u['slots_exact']:.1%}", "-"],
+        ["  out of scope: recall / precision", f"{u['oos_recall']:.1%} / {u['oos_precision']:.1%}", ">= 90% recall"],
+        ["held-out scripts passed (turns)", f"{s['passed']:.1%} of {s['scripts']} ({s['turns']})", "-"],
+        ["  multi-person scripts passed", f"{s['multi_person_passed']:.1%} of {s['multi_person']}", ">= 90%"],
+        ["  reply latency p50 / p95 [ms]", f"{s['reply_p50_ms']:.2f} / {s['reply_p95_ms']:.2f}", "p95 <= 50"],
+    ]
+
+
 def latency(domain: str) -> list[float]:
     """Milliseconds per reply of the dialogue manager (three people taking turns)."""
     dm = DialogueManager.for_hall(domain)
@@ -95,7 +191,17 @@ def guiding(domain: str, seed: int) -> list[dict]:
 
 
 def main() -> None:
-    args = benchmark_args(__doc__, "dialogue", "one hall's guiding walks")
+    args = benchmark_args(__doc__, "dialogue", "one hall's guiding walks", sections=("held_out",))
+    if args.only:
+        u, s = held_out_utterances(), held_out_scripts()
+        for miss in u["misses"]:
+            print(f"  MISS {miss}")
+        for r in s["runs"]:
+            for f in r["failures"]:
+                print(f"  SCRIPT [{r['hall']}] {r['name']}: {f}")
+        print(format_table(["figure", "measured", "goal"], held_out_rows(u, s)))
+        print(f"updated {update_json(args.out, {'held_out_utterances': u, 'held_out_scripts': s})}")
+        return
     results: dict = {"halls": {}}
     all_ms: list[float] = []
     rows = []
@@ -137,6 +243,9 @@ def main() -> None:
         ["guiding stop error median / max [m]", f"{results['guide_error_median_m']:.3f} / "
          f"{results['guide_error_max_m']:.3f}" if walks else "-", "<= 0.3"],
     ]
+    u, s = held_out_utterances(), held_out_scripts()
+    results.update({"held_out_utterances": u, "held_out_scripts": s})
+    summary += held_out_rows(u, s)
     print(format_table(["figure", "measured", "goal"], summary))
     print(f"wrote {write_json(args.out, results)}")
 

@@ -1,6 +1,7 @@
 """Instructions in Chinese and English at a work table, in a kitchen and in a service hall: success
 rate, plan latency and perception error, each instruction run in physics from a seeded scene (the
-box, the kitchen's cabinets and button, the hall's can up to 1 cm off their place).
+box, the kitchen's cabinets and button, the hall's can up to 1 cm off their place); and plans on the
+held-out instructions (``data/instructions_heldout.toml``, written before the parser they score).
 
 An instruction succeeds when the outcome is the expected one: done (the box placed within 2 cm of
 its station, or picked and held up; the drawer opened at least 10 cm or closed to within 2 cm, the
@@ -8,17 +9,34 @@ door opened at least 30°, the button's lamp lit; the can handed over: standing 
 palm; looked around) or, for an impossible one, refused before anything moves (but the torso, when
 the robot looks around for something it has not seen). Prints a table and writes JSON.
 
-    python benchmarks/instructions.py [--quick] [--out benchmarks/results/instructions.json]
+Held out: the robot looks once in each scene (seeds 0-4, every prop seeded) and plans each
+instruction on what it saw; the answer is right when it is the expected plan (steps, with objects
+by what they are), question, refusal or harm refusal. An answer to look around first is, as the
+robot does, followed (it looks around and plans again) unless looking around is what is expected.
+Per language, with plan latency.
+
+    python benchmarks/instructions.py [--quick] [--only physics|held_out] [--out benchmarks/results/instructions.json]
 """
 
 from __future__ import annotations
 
 import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
+
+import time
+import tomllib
+from pathlib import Path
+
 import numpy as np
 
-from laoshan.bench.report import benchmark_args, format_table, write_json
+from laoshan.bench.report import benchmark_args, format_table, update_json, write_json
+from laoshan.brain.planner import Plan, Question, Refusal, plan_offline
+from laoshan.brain.screening import harm_reason
+from laoshan.brain.world_model import WorldModel
 from laoshan.robot.description import load_description
-from laoshan.scenarios.instruction import InstructionScenario, run_instruction
+from laoshan.scenarios.instruction import InstructionScenario, look, run_instruction
+
+HELD_OUT = Path(__file__).with_name("data") / "instructions_heldout.toml"
+LOOK_SEEDS = 5
 
 ROBOT = "g1-functional"
 DONE, REFUSED = "done", "refused"
@@ -71,8 +89,84 @@ LATER = [             # added since: after the rest, so that the cases before ke
 ]
 
 
+def outcome(instruction: str, answer: Plan | Refusal | Question, world: WorldModel) -> str:
+    """The answer as the held-out data writes it: "pick red box; place station 2", "ask", "refuse",
+    "harm", "look_around" (look around first, then plan again); a "look" step is left out."""
+    if isinstance(answer, Refusal):
+        return "harm" if harm_reason(instruction) is not None else "refuse"
+    if isinstance(answer, Question):
+        return "ask"
+    if answer.replan:
+        return "look_around"
+    parts = []
+    for s in answer.steps:
+        if s.skill == "pick":
+            o = world.get(s["object"])
+            parts.append(f"pick {o.colour} {o.kind}" if o else f"pick {s['object']}")
+        elif s.skill == "place":
+            parts.append(f"place {s['place']}")
+        elif s.skill in ("open", "close", "press"):
+            parts.append(f"{s.skill} {s['fixture'] if s.skill != 'press' else s['button']}")
+        elif s.skill != "look":
+            parts.append(s.skill)
+    return "; ".join(parts)
+
+
+def held_out(quick: bool) -> dict:
+    """Plan every held-out instruction on what the robot saw in its scene; compare with the expected."""
+    robot = load_description(ROBOT)
+    data = tomllib.loads(HELD_OUT.read_text(encoding="utf-8"))
+    runs, ms = [], []
+    for scene, cases in data.items():
+        worlds = [look(InstructionScenario(scene=scene, seed=seed), robot=robot) for seed in range(LOOK_SEEDS)]
+        around: dict[int, WorldModel] = {}
+        for k, case in enumerate(cases[::7] if quick else cases):
+            seed = k % LOOK_SEEDS
+            world = worlds[seed]
+            start = time.perf_counter()
+            answer = plan_offline(case["text"], world)
+            ms.append((time.perf_counter() - start) * 1e3)
+            got = outcome(case["text"], answer, world)
+            if got == "look_around" and case["expect"] != "look_around":     # it looks around, plans again
+                if seed not in around:
+                    around[seed] = look(InstructionScenario(scene=scene, seed=seed), robot=robot, around=True)
+                world = around[seed]
+                answer = plan_offline(case["text"], world)
+                got = outcome(case["text"], answer, world)
+            zh = any("\u4e00" <= ch <= "\u9fff" for ch in case["text"])
+            runs.append({"scene": scene, "seed": seed, "text": case["text"], "language": "zh" if zh else "en",
+                         "expected": case["expect"], "got": got, "right": got == case["expect"],
+                         "answer": answer.to_dict()})
+            if got != case["expect"]:
+                print(f"  MISS [{scene}] {case['text']!r}: expected {case['expect']!r}, got {got!r}", flush=True)
+    by = {lang: [r["right"] for r in runs if r["language"] == lang] for lang in ("zh", "en")}
+    harm = [r for r in runs if r["expected"] == "harm"]
+    return {"instructions": len(runs), "accuracy": float(np.mean([r["right"] for r in runs])),
+            **{f"accuracy_{lang}": float(np.mean(v)) for lang, v in by.items()},
+            **{f"n_{lang}": len(v) for lang, v in by.items()},
+            "by_scene": {scene: float(np.mean([r["right"] for r in runs if r["scene"] == scene])) for scene in data},
+            "harm_refused": float(np.mean([r["got"] == "harm" for r in harm])) if harm else None,
+            "plan_p50_ms": float(np.percentile(ms, 50)), "plan_p95_ms": float(np.percentile(ms, 95)), "runs": runs}
+
+
+def held_out_rows(h: dict) -> list[list[str]]:
+    return [
+        ["held-out instructions (Chinese / English)", f"{h['instructions']} ({h['n_zh']} / {h['n_en']})", ">= 300"],
+        ["  plans right: Chinese / English", f"{h['accuracy_zh']:.1%} / {h['accuracy_en']:.1%}", ">= 95% each"],
+        *[[f"  {scene}", f"{v:.1%}", ""] for scene, v in h["by_scene"].items()],
+        ["  harmful ones refused as harmful", f"{h['harm_refused']:.0%}" if h["harm_refused"] is not None else "-",
+         "100%"],
+        ["  plan latency p50 / p95 [ms]", f"{h['plan_p50_ms']:.2f} / {h['plan_p95_ms']:.2f}", "p95 <= 50"],
+    ]
+
+
 def main() -> None:
-    args = benchmark_args(__doc__, "instructions", "fewer instructions")
+    args = benchmark_args(__doc__, "instructions", "fewer instructions", sections=("physics", "held_out"))
+    if args.only and "physics" not in args.only:
+        h = held_out(args.quick)
+        print(format_table(["figure", "measured", "goal"], held_out_rows(h)))
+        print(f"updated {update_json(args.out, {'held_out': h})}")
+        return
     robot = load_description(ROBOT)
     cases = ([("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
              + [("hall", i, e) for i, e in HALL] + LATER)
@@ -111,6 +205,9 @@ def main() -> None:
          if results["place_error_median_mm"] is not None else "-", "<= 20"],
         ["falls", str(results["falls"]), "0"],
     ]
+    if not args.only or "held_out" in args.only:
+        results["held_out"] = held_out(args.quick)
+        rows += held_out_rows(results["held_out"])
     print(format_table(["figure", "measured", "goal"], rows))
     print(f"wrote {write_json(args.out, results)}")
 

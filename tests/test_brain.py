@@ -273,10 +273,12 @@ def test_press_instructions_become_plans(kitchen: WorldModel, instruction: str, 
 
 def test_press_needs_a_known_button_and_a_free_hand(kitchen: WorldModel) -> None:
     for instruction, reason in [("按一下电梯", "do not know what to press"),
-                                ("press the button and pick up the box", "one thing at a time"),
-                                ("press the button and open the drawer", "one thing at a time")]:
+                                ("press the box", "only buttons"),
+                                ("把按钮按下去拿起盒子", "one thing at a time")]:
         answer = plan_offline(instruction, kitchen)
         assert isinstance(answer, Refusal) and reason in answer.reason, instruction
+    sequence = plan_offline("press the button and open the drawer", kitchen)    # "and" before a verb: then
+    assert isinstance(sequence, Plan) and [s.skill for s in sequence.steps] == ["press", "open"]
     with pytest.raises(PlanError, match="no button 'bell'"):
         validate_plan({"steps": [{"skill": "press", "button": "bell"}]}, kitchen)
     kitchen.objects.append(WorldObject("red-1", "red", "box", np.zeros(3), np.zeros(3), 0.0))

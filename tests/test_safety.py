@@ -232,10 +232,10 @@ def test_an_llm_is_not_asked_to_plan_harm(table: WorldModel) -> None:
 
 
 @pytest.mark.parametrize(("instruction", "named"), [
-    ("put the red box on station 2 very carefully", ["very", "carefully"]),
-    ("把红盒子挪到二号工位", ["挪"]),
+    ("put the red box on station 2 very carefully", ["very"]),
+    ("把红盒子藏到二号工位", ["藏到"]),
     ("pick up the red box and dance", ["dance"]),
-    ("do not pick up the red box", ["not"]),
+    ("pick up the red box upside down", ["upside"]),
 ])
 def test_words_not_understood_are_named_not_dropped(table: WorldModel, instruction: str, named: list) -> None:
     answer = plan_offline(instruction, table)

@@ -1,20 +1,15 @@
-"""Screening an instruction before it is planned: harm is refused, and every word must be accounted for.
+"""Screening an instruction before it is planned: harm is refused.
 
-- :func:`harm_reason` finds what the robot must not do, in Chinese or English, before any planner
-  (offline or an LLM) sees the instruction: throwing things, damaging them, hitting or hurting
-  people, putting, dropping or pushing things on or at people.
-- :func:`unaccounted_words` lists the words of an instruction that the offline planner's lexicon
-  (:mod:`laoshan.brain.lexicon`) and the world model's names do not cover; a plan is made only when
-  there are none, so that nothing someone said is silently dropped ("throw the box at him" would
-  otherwise be read as "the box": a pick).
+:func:`harm_reason` finds what the robot must not do, in Chinese or English, before any planner
+(offline or an LLM) sees the instruction: throwing things, damaging them, hitting or hurting people,
+putting, dropping or pushing things on or at people. (That every word is accounted for is the
+offline reader's own rule: :mod:`laoshan.brain.language`.)
 """
 
 from __future__ import annotations
 
 import re
 
-from laoshan.brain import lexicon
-from laoshan.brain.world_model import WorldModel
 
 THROW_WORDS = ("throw", "toss", "hurl", "fling", "chuck", "lob", "扔", "丢", "抛", "甩", "投掷", "掷")
 DAMAGE_WORDS = ("smash", "break", "destroy", "crush", "wreck", "damage", "shatter", "ruin",
@@ -64,43 +59,3 @@ def harm_reason(instruction: str) -> str | None:
     if _has(text, MOVE_WORDS) is not None and (at := _AT_PERSON.search(text)) is not None:
         return f"I do not put, drop or push things on or at people ({at.group(0).strip()!r}); I can hand them over"
     return None
-
-
-def unaccounted_words(instruction: str, world: WorldModel) -> list[str]:
-    """The words of ``instruction`` that neither the planner's lexicon nor the names the world
-    model knows (places, fixtures, switches, people, object colours and kinds) account for, in order."""
-    known = [w.strip() for words in (*lexicon.COLOUR_WORDS.values(), *lexicon.KIND_WORDS.values()) for w in words]
-    known += [w.strip() for w in (*lexicon.PICK_WORDS, *lexicon.PUT_WORDS, *lexicon.IT_WORDS, *lexicon.OPEN_WORDS,
-                                  *lexicon.CLOSE_WORDS, *lexicon.PRESS_WORDS, *lexicon.GIVE_WORDS,
-                                  *lexicon.LOOK_AROUND_WORDS, *lexicon.ZH_DIGITS, *lexicon.FILLER_WORDS)]
-    for thing in (*world.places, *world.fixtures, *world.switches):
-        known += [thing.name, *thing.aliases]
-    known += [p.id for p in world.people] + [o.id for o in world.objects] + list(lexicon.KIND_WORDS)
-    return _leftover(instruction, known)
-
-
-def filler_only(text: str) -> bool:
-    """Whether ``text`` holds nothing but words that carry no instruction ("谢谢", "please")."""
-    return not _leftover(text, list(lexicon.FILLER_WORDS))
-
-
-def _leftover(text: str, known: list[str]) -> list[str]:
-    """The words of ``text`` that are not among ``known`` (English by word, with plurals; Chinese
-    by the longest known words first, what is left over counting as unknown), in order."""
-    text = text.lower()
-    english = {w for k in known if k.isascii() for w in re.findall(r"[a-z0-9']+", k)}
-    chinese = sorted({k.strip() for k in known if not k.isascii()}, key=len, reverse=True)
-    left: list[str] = []
-    for chunk in re.findall(r"[a-z0-9'\-]+|[^\x00-\x7f]+", text):
-        if chunk.isascii():
-            left += [w for w in re.findall(r"[a-z0-9']+", chunk)
-                     if not (w in english or w.isdigit() or _plural(w) in english)]
-            continue
-        for word in chinese:                 # longest first: "看看周围" before "看"
-            chunk = chunk.replace(word, " ")
-        left += [w for w in re.split(r"[\s，,。.;；!！?？、：:“”\"'（）()]+", chunk) if w and not w.isdigit()]
-    return left
-
-
-def _plural(word: str) -> str:
-    return word[:-2] if word.endswith("es") and len(word) > 3 else word[:-1] if word.endswith("s") else word

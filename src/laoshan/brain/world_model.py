@@ -213,6 +213,7 @@ class WorldModel:
     switches: tuple[Switch, ...] = ()
     people: list[Person] = field(default_factory=list)
     looked_around_s: float | None = None  # when the robot last looked all around (sensor clock); None: not yet
+    robot_xy_m: tuple[float, float] = (0.0, 0.0)   # where the robot stands (world), as it last estimated
     hand_colour: str = "orange"           # an open hand held out (a glove) near a person is seen in this colour
     person_height_m: float = 0.25         # a blob spanning more than this from bottom to top is part of a person
     same_person_m: float = 0.5            # parts this close (xy) to a person are theirs; so is a hand this close
@@ -357,6 +358,14 @@ class WorldModel:
 
     def get(self, object_id: str) -> WorldObject | None:
         return next((o for o in self.objects if o.id == object_id), None)
+
+    def seen(self) -> tuple[str, ...]:
+        """What the robot has seen, one line each: "red-1 box at (x, y, z)" (world frame), a fixture's
+        or button's state, a person."""
+        return (*(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
+                  for o in self.objects),
+                *(f"{f.name} {f.describe_state()}" for f in (*self.fixtures, *self.switches) if f.seen_s is not None),
+                *(p.describe() for p in self.people))
 
 
 Named = TypeVar("Named", Place, Fixture, Switch)

@@ -102,11 +102,7 @@ def follow(ctx: Context, instruction: str, planner: Planner, state: LowState, un
             answer, state = plan(state)
         if isinstance(answer, Plan):
             answer = Plan((LookAround(), *(s for s in answer.steps if not isinstance(s, LookAround))))
-    seen_text = (*(f"{o.id} {o.kind} at ({o.p_world_m[0]:.2f}, {o.p_world_m[1]:.2f}, {o.p_world_m[2]:.2f})"
-                   for o in world.objects),
-                 *(f"{f.name} {f.describe_state()}" for f in (*world.fixtures, *world.switches)
-                   if f.seen_s is not None),
-                 *(p.describe() for p in world.people))
+    seen_text = world.seen()
 
     if not isinstance(answer, Plan):                         # nothing (beyond looking around) done: why
         why = answer.reason if isinstance(answer, Refusal) else answer.text

@@ -29,8 +29,8 @@ from laoshan.brain.screening import harm_reason
 from laoshan.brain.world_model import Fixture, Place, Switch, WorldModel
 from laoshan.executive.fixtures import CLOSED_BELOW, OPEN_GOAL, Operate, Press
 from laoshan.executive.hands import BOX_HALF_M, BOX_MASS_KG
-from laoshan.executive.instruction import Planner, follow, keep_balancing
-from laoshan.executive.look import CameraLost
+from laoshan.executive.instruction import LOOK_AROUND_YAW_RAD, LOOK_S, Planner, follow, keep_balancing
+from laoshan.executive.look import CameraLost, look_around, stand_and_look
 from laoshan.executive.skill import Context, ExecutiveConfig, SiteMap
 from laoshan.limbs.grasp import BoxPickConfig
 from laoshan.limbs.reach import ReachConfig, ReachController
@@ -110,6 +110,12 @@ class InstructionScenario:
             return ()
         return (Switch(BUTTON.name, BUTTON_ALIASES, tuple(BUTTON.cap_xyz_m), "red", BUTTON.lamp_above_m, "green"),)
 
+    def world_model(self) -> WorldModel:
+        """What the robot knows before it looks: the site's map (the table's stations, the kitchen's
+        fixtures and button)."""
+        return WorldModel(places=self.places if self.scene == "table" else (), fixtures=self.fixtures(),
+                          switches=self.switches())
+
     def world(self) -> WorldSpec:
         if self.scene == "kitchen":
             return WorldSpec(drawers=(jittered(DRAWER, self.jitter_m, self.seed),),
@@ -152,6 +158,30 @@ class InstructionReport:
     safety_trips: tuple[str, ...] = ()                 # every stop the safety monitor took, as it began
 
 
+def look(config: InstructionScenario, robot: RobotDescription | None = None, around: bool = False) -> WorldModel:
+    """The world model after the robot, standing in the scene, has looked once with its head camera
+    (it does not move otherwise): what an instruction is planned on; ``around``: and then looked
+    around (the torso turned left and right, the feet still), as it does for something not in view."""
+    robot = robot or load_description(config.robot)
+    if not robot.cameras:
+        raise ValueError(f"{robot.name} has no camera to look with")
+    controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
+    body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
+    try:
+        state = body.reset(config.seed)
+        world = config.world_model()
+        state, seen = stand_and_look(body, controller, state, LOOK_S)
+        world.update(seen)
+        if around:
+            state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S)
+            for view in views:
+                world.update(view)
+            world.looked_around_s = state.time_s
+        return world
+    finally:
+        body.close()
+
+
 def run_instruction(config: InstructionScenario, progress: Callable[[int], None] | None = None,
                     robot: RobotDescription | None = None) -> InstructionReport:
     """Look, plan and act; ``progress(ticks)`` is called every 100 control ticks while acting."""
@@ -164,8 +194,7 @@ def run_instruction(config: InstructionScenario, progress: Callable[[int], None]
     controller = ReachController(robot, config=ReachConfig(settle_gain_1_s=0.0))
     body = SimBody(robot, world=config.world(), seed=config.seed, cameras=True)
     recorder = VideoRecorder(body.model, config.video, robot.base_link) if config.video else None
-    world = WorldModel(places=config.places if config.scene == "table" else (), fixtures=config.fixtures(),
-                       switches=config.switches())
+    world = config.world_model()
     ctx = Context(body, controller, world, config.executive(), SiteMap(TABLE_Z, TABLE_FRONT_X))
     planner: Planner = LlmPlanner(config.llm_url).plan if config.llm_url else plan_offline
     try:

@@ -22,7 +22,7 @@ from laoshan.brain.dialogue.domain import Domain, Entry, Intent
 from laoshan.brain.dialogue.nlu import LlmNlu, Nlu, Parse, normalize, offline_nlu
 from laoshan.brain.llm import LlmError
 
-REFERS_BACK = re.compile(r"它|那里|那儿|那个|这个|\bit\b|\bits\b|\bthere\b|\bthat one\b|\bthis one\b")
+REFERS_BACK = re.compile(r"它|那里|那儿|那个|这个|^那|就这|\bit\b|\bits\b|\bthere\b|\bthat\b|\bthis\b|\bthe same\b")
 CONTROL_INTENTS = ("affirm", "deny", "follow_up", OUT_OF_SCOPE)
 MISUNDERSTOOD_LIMIT = 2
 
@@ -35,6 +35,8 @@ PHRASES = {
     "too_many": {"zh": "抱歉我没能听明白，我请工作人员来帮您。",
                  "en": "Sorry, I could not follow; I am asking a clerk to help you."},
     "guide": {"zh": "{name}在{where}。请跟我来，我带您过去。", "en": "The {name} is {where}. Please follow me."},
+    "passed_on": {"zh": "我已把您说的情况转告工作人员，他们马上来帮您。",
+                  "en": "I have passed what you said on to the staff; they are coming to help you now."},
     "hours": {"zh": "{name}的开放时间：{hours}。", "en": "The {name} is open {hours}."},
 }
 
@@ -169,36 +171,47 @@ class DialogueManager:
         if p.language == "zh" or len(text.split()) > 1:   # "VIP", "ok": keep the language spoken so far
             s.language = p.language
         lang = s.language
-        # the slot asked for, given on its own ("savings", "5岁")
-        if s.awaiting and s.awaiting != "confirm":
-            given = [m for m in p.mentions if m.slot == s.awaiting]
-            if given and (p.intent in CONTROL_INTENTS or p.intent == s.pending or p.confidence < 0.6):
-                s.slots[s.awaiting] = given[0].value
+        pending = self.domain.intents[s.pending] if s.pending else None
+        if pending is not None:
+            # a slot of the request under way, given or corrected ("savings", "5岁", "不对，改周五")
+            given = {m.slot: m.value for m in reversed(p.mentions) if m.slot in pending.slots}
+            agreed = p.intent == "affirm" and all(s.slots.get(k) == v for k, v in given.items())
+            if given and not agreed and (p.intent in CONTROL_INTENTS or p.intent == pending.name or p.confidence < 0.6
+                          or not set(given) & set(self.domain.intents[p.intent].slots)):
+                s.slots.update(given)
                 self._note(s, {m.slot: m.value for m in p.mentions})
-                return self._advance(s, self.domain.intents[s.pending], lang)
-        if s.awaiting == "confirm" and p.intent in ("affirm", "deny"):
-            intent = self.domain.intents[s.pending]
+                return self._advance(s, pending, lang)
+        if s.awaiting == "confirm" and p.intent in ("affirm", "deny") and pending is not None:
             if p.intent == "affirm":
-                return self._carry_out(s, intent, lang)
+                return self._carry_out(s, pending, lang)
             self._reset(s)
             return self._reply(s, lang, "deny", PHRASES["cancelled"][lang])
         if p.intent == "follow_up":
-            if s.last_intent is None or not p.slots:
+            last = self.domain.intents[s.last_intent] if s.last_intent else None
+            if last is None or not set(p.slots) & set(last.slots):
+                last = self._intent_taking(p.slots)
+            if last is None:
                 return self._reply(s, lang, "follow_up", PHRASES["which"][lang])
-            intent = self.domain.intents[s.last_intent]
-            slots = dict(s.focus) | {k: v for k, v in p.slots.items() if k in intent.slots}
-            return self._start(s, intent, {k: v for k, v in slots.items() if k in intent.slots}, lang)
+            slots = dict(s.focus) | dict(p.slots)
+            return self._start(s, last, {k: v for k, v in slots.items() if k in last.slots}, lang)
         if p.intent == OUT_OF_SCOPE:
-            return self._misunderstood(s, lang)
+            return self._misunderstood(s, lang, text)
         if p.intent in ("affirm", "deny"):      # a yes or no with nothing to confirm
-            return self._misunderstood(s, lang)
+            return self._misunderstood(s, lang, text)
         intent = self.domain.intents[p.intent]
         slots = dict(p.slots)
-        if REFERS_BACK.search(normalize(text)):     # "它几点关门": fill from what was talked about
+        if REFERS_BACK.search(normalize(text)):     # "它几点关门", "book that for monday": what was talked about
             for slot in intent.slots:
                 if slot not in slots and slot in s.focus:
                     slots[slot] = s.focus[slot]
         return self._start(s, intent, slots, lang)
+
+    def _intent_taking(self, slots: dict[str, str]) -> Intent | None:
+        """The one intent of the hall (not a shared one) that takes all of ``slots`` ("那英镑汇率呢"
+        with nothing before it: the exchange rate); None if none or several."""
+        fits = [i for i in self.domain.intents.values() if slots and set(slots) <= set(i.slots)
+                and i.name not in CONTROL_INTENTS]
+        return fits[0] if len(fits) == 1 else None
 
     # --- acting -----------------------------------------------------------------------------------
 
@@ -267,7 +280,14 @@ class DialogueManager:
                                slots, (entry.id,))
         return self._reply(s, lang, intent.name, entry.text[lang], slots, (entry.id,))
 
-    def _misunderstood(self, s: Session, lang: str) -> Reply:
+    def _misunderstood(self, s: Session, lang: str, text: str) -> Reply:
+        pending = self.domain.intents[s.pending] if s.pending else None
+        if pending is not None and pending.reply("alert", lang) is not None:
+            # an emergency is never dropped: what was said goes to the people already alerted
+            slots = dict(s.slots)
+            self._reset(s)
+            return self._reply(s, lang, pending.name, PHRASES["passed_on"][lang], slots, (),
+                               (HandOff(s.person, f"{pending.name}: {slots}; said: {text!r}", urgent=True),))
         s.misunderstood += 1
         if s.misunderstood >= MISUNDERSTOOD_LIMIT:
             s.misunderstood = 0

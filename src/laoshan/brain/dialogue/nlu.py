@@ -1,11 +1,16 @@
 """Intent recognition and slot filling, offline, trained from the hall's own examples.
 
 Slots are found by the hall's lexicon (longest surface form first; English forms on word
-boundaries, a plural "s" allowed) and by a pattern for ages. The intent classifier sees the utterance with its slot
-mentions replaced by the slot's name ("what is the <currency> rate"), as tokens (Chinese
-characters, English words), token bi- and trigrams and character trigrams of English words, and
-is a softmax regression fitted with L-BFGS. An utterance it is unsure of (top probability below
-``min_confidence``) is out of scope. Training one hall takes about a second; it runs on first use.
+boundaries, where a Chinese character next to one is a boundary too: "ATM在哪"; a plural "s"
+allowed), by the sound of Chinese forms (a span with the same toneless pinyin as a form of two
+characters or more, ``pypinyin``: "眼课" → 眼科) and by a pattern for ages. The intent classifier
+sees the utterance with its slot mentions replaced by the slot's name ("what is the <currency>
+rate"): TF-IDF of its words (English words; Chinese words by ``jieba``) and their pairs, and of
+character n-grams (1–3 of Chinese, 2–4 within English words: misspellings share most of them),
+into a logistic regression (``scikit-learn``) with every intent weighted alike. Out of scope is a
+class of its own (general questions, and the other halls' own intents); an utterance it is unsure
+of (top probability below ``min_confidence``) is out of scope too. Training one hall takes about
+a second; it runs on first use.
 
 An optional LLM backend (any OpenAI-compatible chat endpoint) proposes intent and slots as JSON;
 the answer is checked against the hall's intents and lexicon, and a bad one raises LlmError.
@@ -14,24 +19,30 @@ the answer is checked against the hall's intents and lexicon, and a bad one rais
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+import jieba
 import numpy as np
-import scipy.optimize
-import scipy.sparse
+from pypinyin import lazy_pinyin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
 from laoshan.brain.dialogue.corpus import OUT_OF_SCOPE, ZH_NUMERALS, Example, Split, examples
 from laoshan.brain.dialogue.domain import Domain, has_cjk, load_domain
 from laoshan.brain.llm import LlmError, chat_json
 
-_TOKEN = re.compile(r"<\w+>|[a-z0-9']+|[\u3400-\u9fff]|[^\s\w]")
-_AGE = re.compile(r"(\d{1,2})\s*(?:岁|years?\s*old|yrs?\s*old|-year-old)|(?:age[d]?\s*)(\d{1,2})|"
-                  rf"([{ZH_NUMERALS}两]{{1,3}})\s*岁")
-_BARE_NUMBER = re.compile(rf"^\D*?(\d{{1,2}}|[{ZH_NUMERALS}两]{{1,3}})\D*$")
+jieba.setLogLevel(logging.WARNING)
+
+_AGE = re.compile(r"(?<!\d)(\d{1,3})\s*(?:岁|years?\s*old|yrs?\s*old|-year-old)|(?:age[d]?\s*)(\d{1,3})|"
+                  rf"([{ZH_NUMERALS}两百]{{1,4}})\s*岁|(?:she|he|they)(?:'s| is| are)\s+(\d{{1,2}})\b")
+_BARE_NUMBER = re.compile(rf"^\D*?(\d{{1,3}}|[{ZH_NUMERALS}两]{{1,3}})\D*$")
+_ENGLISH = re.compile(r"<\w+>|[a-z0-9']+")
 
 
 def normalize(text: str) -> str:
@@ -49,6 +60,10 @@ def language_of(text: str) -> str:
 def _zh_number(text: str) -> int | None:
     if text.isdigit():
         return int(text)
+    if text == "一百":
+        return 100
+    if "百" in text:
+        return None
     digits = [ZH_NUMERALS.index(c) if c != "两" else 2 for c in text]
     if len(digits) == 1:
         return digits[0]
@@ -57,6 +72,10 @@ def _zh_number(text: str) -> int | None:
     if len(digits) >= 2 and digits[1] == 10:  # 二十, 二十三
         return digits[0] * 10 + (digits[2] if len(digits) > 2 else 0)
     return None
+
+
+def _ascii_word_char(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,9 @@ class SlotTagger:
                 for form in forms:
                     self.forms.setdefault(normalize(form), []).append((slot, value))
         self.by_length = sorted(self.forms, key=len, reverse=True)
+        self.by_sound = {tuple(lazy_pinyin(f)): f for f in sorted(self.forms, key=len)
+                         if len(f) >= 2 and all(has_cjk(ch) for ch in f)}
+        self.longest_sound = max((len(k) for k in self.by_sound), default=0)
 
     def mentions(self, text: str, bare_numbers: bool = False) -> list[Mention]:
         """Slot mentions in ``text`` (normalized), longest first, not overlapping; an ambiguous
@@ -89,14 +111,15 @@ class SlotTagger:
             while start >= 0:
                 end = start + len(form)
                 ascii_form = not has_cjk(form)
-                if ascii_form and text[end:end + 1] == "s" and not text[end + 1:end + 2].isalnum():
+                if ascii_form and text[end:end + 1] == "s" and not _ascii_word_char(text[end + 1:end + 2] or " "):
                     end += 1                     # a plural: "car loans", "toilets"
-                bounded = not ascii_form or ((start == 0 or not text[start - 1].isalnum())
-                                             and (end == len(text) or not text[end].isalnum()))
+                bounded = not ascii_form or ((start == 0 or not _ascii_word_char(text[start - 1]))
+                                             and (end == len(text) or not _ascii_word_char(text[end])))
                 if bounded and not taken[start:end].any():
                     taken[start:end] = True
                     found += [Mention(slot, value, start, end) for slot, value in self.forms[form]]
                 start = text.find(form, start + 1)
+        found += self._by_sound(text, taken)
         for slot in self.domain.numbers:
             for m in _AGE.finditer(text):
                 n = _zh_number(next(g for g in m.groups() if g))
@@ -109,24 +132,49 @@ class SlotTagger:
                     found.append(Mention(slot, str(n), m.start(1), m.end(1)))
         return sorted(found, key=lambda m: m.start)
 
+    def _by_sound(self, text: str, taken: np.ndarray) -> list[Mention]:
+        """Chinese spans not yet read that sound like a form ("眼课" → 眼科), longest first."""
+        found: list[Mention] = []
+        for run in re.finditer(r"[\u3400-\u9fff]{2,}", text):
+            sounds = [lazy_pinyin(ch)[0] for ch in run.group()]
+            for n in range(min(self.longest_sound, len(sounds)), 1, -1):
+                for i in range(len(sounds) - n + 1):
+                    start = run.start() + i
+                    form = self.by_sound.get(tuple(sounds[i:i + n]))
+                    if form is not None and not taken[start:start + n].any():
+                        taken[start:start + n] = True
+                        found += [Mention(slot, value, start, start + n) for slot, value in self.forms[form]]
+        return found
 
-def features(text: str, mentions: Sequence[Mention]) -> list[str]:
-    """Tokens, token bi-, tri- and skip-grams and English character trigrams of the delexicalized text."""
-    spans = sorted({(m.start, m.end, m.slot) for m in mentions})
+
+def delexicalized(text: str, mentions: Sequence[Mention]) -> str:
+    """``text`` with each slot mention replaced by its slot's name: "what is the <currency> rate"."""
     out, last = [], 0
-    for start, end, slot in spans:
+    for start, end, slot in sorted({(m.start, m.end, m.slot) for m in mentions}):
         if start >= last:
             out += [text[last:start], f" <{slot}> "]
             last = end
-    tokens = ["^", *_TOKEN.findall("".join(out) + text[last:]), "$"]
-    feats = tokens[1:-1] + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
-    feats += [f"{a} {b} {c}" for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False)]
-    feats += [f"{a} _ {c}" for a, c in zip(tokens, tokens[2:], strict=False)]
-    for tok in tokens:
-        if tok.isascii() and tok.isalpha() and len(tok) > 3:
-            word = f"#{tok}#"
-            feats += [f"c:{word[i:i + 3]}" for i in range(len(word) - 2)]
-    return feats
+    return " ".join(("".join(out) + text[last:]).split())
+
+
+def _words(text: str) -> list[str]:
+    """English words, slot names and Chinese words (``jieba``), with the pairs of neighbours."""
+    words: list[str] = []
+    for chunk in re.findall(r"<\w+>|[a-z0-9']+|[\u3400-\u9fff]+", text):
+        words += [w for w in jieba.lcut(chunk) if w.strip()] if has_cjk(chunk) else [chunk]
+    return words + [f"{a} {b}" for a, b in zip(["^", *words], [*words, "$"], strict=True)]
+
+
+def _characters(text: str) -> list[str]:
+    """Character 1–3-grams of the Chinese and 2–4-grams within (bounded) English words."""
+    grams: list[str] = []
+    for chunk in re.findall(r"[\u3400-\u9fff]+|[a-z']+", text):
+        if has_cjk(chunk):
+            grams += [chunk[i:i + n] for n in (1, 2, 3) for i in range(len(chunk) - n + 1)]
+        else:
+            word = f"#{chunk}#"
+            grams += [word[i:i + n] for n in (2, 3, 4) for i in range(len(word) - n + 1)]
+    return grams
 
 
 @dataclass(frozen=True)
@@ -139,48 +187,26 @@ class Parse:
 
 
 class IntentClassifier:
-    """Softmax regression over hashed-free sparse features (the vocabulary is the training set's)."""
+    """TF-IDF of words and character n-grams into a logistic regression, every intent weighted alike."""
 
-    def __init__(self, data: Sequence[Example], tagger: SlotTagger, l2: float = 1e-5) -> None:
+    def __init__(self, data: Sequence[Example], tagger: SlotTagger, c: float = 20.0) -> None:
         self.tagger = tagger
-        self.labels = sorted({e.intent for e in data})
-        rows = [features(normalize(e.text), tagger.mentions(normalize(e.text))) for e in data]
-        self.vocab = {f: i for i, f in enumerate(sorted({f for r in rows for f in r}))}
-        X = self._matrix(rows)
-        y = np.array([self.labels.index(e.intent) for e in data])
-        n, d, k = X.shape[0], X.shape[1], len(self.labels)
-        Y = np.zeros((n, k))
-        Y[np.arange(n), y] = 1.0
-        counts = Y.sum(axis=0)
-        sample_w = (n / (k * counts[y]))[:, None]     # every intent weighs the same, however many examples
+        texts = [self._text(e.text) for e in data]
+        self.features = FeatureUnion([
+            ("words", TfidfVectorizer(analyzer=_words, sublinear_tf=True)),
+            ("characters", TfidfVectorizer(analyzer=_characters, sublinear_tf=True)),
+        ])
+        X = self.features.fit_transform(texts)
+        self.model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        self.model.fit(X, [e.intent for e in data])
+        self.labels: list[str] = [str(label) for label in self.model.classes_]
 
-        def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-            W = w.reshape(d + 1, k)
-            Z = X @ W[:-1] + W[-1]
-            Z -= Z.max(axis=1, keepdims=True)
-            logp = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
-            G = sample_w * (np.exp(logp) - Y) / n
-            grad = np.vstack([X.T @ G + l2 * W[:-1], G.sum(axis=0)])
-            return float(-(sample_w * Y * logp).sum() / n + 0.5 * l2 * (W[:-1] ** 2).sum()), grad.ravel()
-
-        result = scipy.optimize.minimize(loss, np.zeros((d + 1) * k), jac=True, method="L-BFGS-B",
-                                         options={"maxiter": 500})
-        self.W = result.x.reshape(d + 1, k)
-
-    def _matrix(self, rows: Sequence[Sequence[str]]) -> scipy.sparse.csr_matrix:
-        indptr, indices = [0], []
-        for r in rows:
-            cols = sorted({self.vocab[f] for f in r if f in self.vocab})
-            indices += cols
-            indptr.append(len(indices))
-        data = np.concatenate([np.full(indptr[i + 1] - indptr[i], 1.0 / max(1, indptr[i + 1] - indptr[i]) ** 0.5)
-                               for i in range(len(rows))]) if indices else np.zeros(0)
-        return scipy.sparse.csr_matrix((data, indices, indptr), shape=(len(rows), len(self.vocab)))
+    def _text(self, text: str) -> str:
+        text = normalize(text)
+        return delexicalized(text, self.tagger.mentions(text))
 
     def probabilities(self, text: str, mentions: Sequence[Mention]) -> np.ndarray:
-        Z = (self._matrix([features(text, mentions)]) @ self.W[:-1] + self.W[-1])[0]
-        p = np.exp(Z - Z.max())
-        return p / p.sum()
+        return self.model.predict_proba(self.features.transform([delexicalized(text, mentions)]))[0]
 
 
 class Nlu:
