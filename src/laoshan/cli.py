@@ -778,6 +778,49 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
     _summary("do", rows, video, not report.success)
 
 
+@main.command("plan")
+@click.argument("instruction", required=False)
+@click.option("--scene", default="table", show_default=True,
+              type=click.Choice(["table", "factory", "kitchen", "hall"]), help="Where the robot stands (as for do).")
+@click.option("--llm", "llm_url", metavar="URL",
+              help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
+@click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and object placement.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per instruction.")
+def plan_command(instruction: str | None, scene: str, llm_url: str | None, robot: str, seed: int,
+                 as_json: bool) -> None:
+    """Plan an instruction without carrying it out: the robot looks once with its head camera and
+    prints the plan, the refusal or the question back (it does not move). With no INSTRUCTION, it
+    reads one per line from stdin and answers each (one JSON line each with --json)."""
+    import json
+    import time
+
+    from laoshan.brain.planner import LlmPlanner, PlanError, Refusal, plan_offline
+    from laoshan.scenarios.instruction import InstructionScenario, look
+
+    desc = _robot(robot)
+    config = InstructionScenario(scene=scene, robot=robot, seed=seed)
+    world = look(config, desc)
+    planner = LlmPlanner(llm_url).plan if llm_url else plan_offline
+    if not as_json:
+        click.echo("seen: " + ("; ".join(world.seen()) or "nothing"))
+    lines = [instruction] if instruction is not None else (line.rstrip("\n") for line in click.get_text_stream("stdin"))
+    for text in lines:
+        if instruction is None and not text.strip():
+            continue
+        start = time.perf_counter()
+        try:
+            answer = planner(text, world, None)
+        except PlanError as exc:
+            answer = Refusal(str(exc))
+        ms = (time.perf_counter() - start) * 1e3
+        if as_json:
+            click.echo(json.dumps({"instruction": text, "scene": config.scene, "seed": seed, **answer.to_dict(),
+                                   "seen": list(world.seen()), "plan_ms": round(ms, 3)}, ensure_ascii=False))
+        else:
+            click.echo(f"{text!r}: " + json.dumps(answer.to_dict(), ensure_ascii=False))
+
+
 def _do_on_dds(config: object, desc: RobotDescription, wait_s: float, domain: int, interface: str) -> None:
     """``do --dds``: the executive follows the instruction on the robot serving the topics (its map:
     the scene's); the outcomes are what the robot saw, the falls its own flag."""
@@ -898,17 +941,23 @@ def _walk(hall: HallRobot, place: str, progress: Callable[[int], None]) -> Guide
               help="Walk guided visitors to their place with the simulated robot (physics).")
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path (for --walk).")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the simulated hall (for --walk).")
-def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object per reply: person, text, language, intent, slots, cites, actions "
+                   "(and walked, for a guided walk).")
+def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int, as_json: bool) -> None:
     """Talk with the service robot of a hall in the terminal. Each line is what someone says; start
     it with @name to say who ("@alice 我想开户"); several @names on one line speak at once, and
     are answered in turn. A line without @ goes on with the last speaker. Ctrl-D ends."""
+    import json
+
     from laoshan.brain.dialogue.manager import DialogueManager, Guide, HandOff, Ticket
 
     manager = DialogueManager.for_hall(domain, llm_url)
     hall = None
     stdin = click.get_binary_stream("stdin")
     interactive = stdin.isatty()
-    click.echo(f"{manager.domain.hall['zh']} / {manager.domain.hall['en']} — @name says who speaks; Ctrl-D ends")
+    click.echo(f"{manager.domain.hall['zh']} / {manager.domain.hall['en']} — @name says who speaks; Ctrl-D ends",
+               err=as_json)
     last = "guest"
     for number in itertools.count(1):
         if interactive:
@@ -926,12 +975,14 @@ def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int) ->
             manager.hear(person, text)
             last = person
         while (reply := manager.respond()) is not None:
-            cites = f"  [{', '.join(reply.cites)}]" if reply.cites else ""
-            click.echo(f"robot → {reply.person}: {reply.text}{cites}")
+            record = reply.to_dict()
+            if not as_json:
+                cites = f"  [{', '.join(reply.cites)}]" if reply.cites else ""
+                click.echo(f"robot → {reply.person}: {reply.text}{cites}")
             for action in reply.actions:
-                if isinstance(action, Ticket):
+                if isinstance(action, Ticket) and not as_json:
                     click.echo(f"  ticket {action.number} ({action.intent})")
-                elif isinstance(action, HandOff):
+                elif isinstance(action, HandOff) and not as_json:
                     urgent = "URGENT: " if action.urgent else ""
                     click.echo(f"  {urgent}clerk called for {action.person}: {action.reason}")
                 elif isinstance(action, Guide) and walk:
@@ -942,10 +993,15 @@ def chat(domain: str, llm_url: str | None, walk: bool, robot: str, seed: int) ->
                     report = _with_progress(desc, f"guiding {reply.person} to {action.place}", 40.0,
                                             partial(_walk, hall, action.place))
                     outcome = "arrived" if report.success else ("fell" if report.fell else "did not arrive")
-                    click.echo(f"  walked with {reply.person} to {action.place}: {outcome}, stopped "
-                               f"{report.error_m:.2f} m from its spot after {report.seconds:.1f} s")
+                    record["walked"] = {"place": action.place, "outcome": outcome, "error_m": report.error_m,
+                                        "seconds": report.seconds}
+                    if not as_json:
+                        click.echo(f"  walked with {reply.person} to {action.place}: {outcome}, stopped "
+                                   f"{report.error_m:.2f} m from its spot after {report.seconds:.1f} s")
                     if report.fell:
                         walk = False
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
     if manager.llm_failures:
         click.echo(f"the LLM backend failed {manager.llm_failures} times; the offline recogniser answered instead")
 

@@ -55,6 +55,7 @@ class Detection:
     pixels: int
     time_s: float                      # when the image was taken
     points_m: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))   # its seen points (world)
+    clipped: bool = False              # the blob touches the image's border: part of it may be out of view
 
     def round_centre(self, kind: str, radius_m: float) -> NDArray[np.float64]:
         """Where the axis of an upright cylinder (xy) or the centre of a ball (xyz) of this radius
@@ -138,8 +139,10 @@ def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
             lo, hi = np.percentile(top[:, :2], 2, axis=0), np.percentile(top[:, :2], 98, axis=0)
             centre = np.array([*(lo + hi) / 2, (top_z + support) / 2])
             extent = np.ptp(points[:, :2], axis=0)
+            clipped = bool(blob[0].any() or blob[-1].any() or blob[:, 0].any() or blob[:, -1].any())
             found.append(Detection(colour, centre, np.array([*extent, top_z - support]), hi - lo, support,
-                                   float(np.percentile(points[:, 2], 5)), int(blob.sum()), frame.time_s, points))
+                                   float(np.percentile(points[:, 2], 5)), int(blob.sum()), frame.time_s, points,
+                                   clipped))
     return sorted(found, key=lambda d: -d.pixels)
 
 

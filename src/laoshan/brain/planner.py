@@ -33,7 +33,7 @@ from laoshan.brain.language import Vocabulary, tag, vocabulary
 from laoshan.brain.llm import LlmError, chat_json
 from laoshan.brain.plans import SKILL_FIELDS, LookAround, Step, step_of
 from laoshan.brain.reading import Part, Ref, read
-from laoshan.brain.screening import harm_reason
+from laoshan.brain.screening import HARM_WORDS, harm_reason
 from laoshan.brain.world_model import Fixture, Switch, WorldModel, WorldObject
 
 SKILLS = SKILL_FIELDS                # skill -> its fields
@@ -155,8 +155,9 @@ def _known(found: Known | None, i: int, what: str, name: str, all_of_them: tuple
 
 
 def vocabulary_of(world: WorldModel) -> Vocabulary:
-    """The lexicon with the names the world model knows: places, fixtures, buttons."""
-    names: list[tuple[str, tuple[str, str]]] = []
+    """The lexicon with the names the world model knows (places, fixtures, buttons) and the words of
+    harm (so that a misspelt one is read as what it is, and refused)."""
+    names: list[tuple[str, tuple[str, str]]] = [(w, ("harm", w)) for w in HARM_WORDS if w.isascii()]
     for place in world.places:
         names += [(n, ("place", place.name)) for n in (place.name, *place.aliases)]
     for thing in (*world.fixtures, *world.switches):

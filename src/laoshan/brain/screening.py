@@ -23,6 +23,7 @@ PERSON_WORDS = ("him", "her", "them", "me", "you", "us", "person", "people", "ma
                 "老人", "头", "脸", "身上", "身体")
 AT_WORDS = ("at", "on", "onto", "toward", "towards", "into", "over", "upon", "向", "朝", "往", "到", "在")
 MOVE_WORDS = ("drop", "push", "put", "place", "set", "pour", "spill", "move", "放", "推", "倒", "泼", "洒", "搬", "移")
+HARM_WORDS = (*THROW_WORDS, *DAMAGE_WORDS, *VIOLENCE_WORDS)
 BENIGN = ("打开", "打扫", "打印", "打电话", "敲门")      # "打" / "敲" in words that hurt nobody
 
 

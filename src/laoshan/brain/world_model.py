@@ -46,6 +46,14 @@ class WorldObject:
     sightings: int = 1
     sigma_m: float = SIGHTING_SIGMA_M     # 1-σ of p_world_m per axis [m] as of its last sighting, and the
                                           # robot's walking since
+    kind_votes: dict[str, float] = field(default_factory=dict)   # the shape each sighting saw, by its pixels
+
+    def vote_kind(self, d: Detection) -> None:
+        """Count ``d``'s shape (a sighting cut by the image's border counts a tenth) and take the
+        shape most seen so far: a can first seen half out of view is not kept as a box."""
+        kind = kind_from_sighting(d)
+        self.kind_votes[kind] = self.kind_votes.get(kind, 0.0) + d.pixels * (0.1 if d.clipped else 1.0)
+        self.kind = max(self.kind_votes, key=lambda k: self.kind_votes[k])
 
     @property
     def top_z_m(self) -> float:
@@ -243,11 +251,13 @@ class WorldModel:
                 o.p_world_m, o.size_m, o.seen_s = d.p_world_m.copy(), d.size_m.copy(), d.time_s
                 o.bottom_z_m, o.sigma_m = d.bottom_z_m, self.sighting_sigma_m
                 o.sightings += 1
+                o.vote_kind(d)
             else:
                 n = sum(o.colour == d.colour for o in self.objects) + 1
-                self.objects.append(WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d),
-                                                d.p_world_m.copy(), d.size_m.copy(), d.time_s, d.bottom_z_m,
-                                                sigma_m=self.sighting_sigma_m))
+                o = WorldObject(f"{d.colour}-{n}", d.colour, kind_from_sighting(d), d.p_world_m.copy(),
+                                d.size_m.copy(), d.time_s, d.bottom_z_m, sigma_m=self.sighting_sigma_m)
+                o.vote_kind(d)
+                self.objects.append(o)
 
     def _switches_seen(self, detections: list[Detection]) -> list[Detection]:
         """Note each switch whose cap is in the frame (where, and whether its lamp is lit); the

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from laoshan.brain.planner import Plan, PlanError, Question, Refusal
-from laoshan.brain.plans import HandOver, Look, LookAround, Pick, PlaceAt, Say
+from laoshan.brain.plans import HandOver, Look, LookAround, Pick, PlaceAt, Say, Step
 from laoshan.brain.world_model import Person, Place, WorldModel, WorldObject
 from laoshan.cerebellum.beside import Beside
 from laoshan.executive.hands import GRASP_FROM
@@ -26,6 +26,7 @@ from laoshan.executive.loop import LoopStats, drive
 from laoshan.executive.registry import Job, skills_for
 from laoshan.executive.skill import Context, Skill, run_skills
 from laoshan.executive.walking import walk_outcome, walk_to
+from laoshan.limbs.ik import UnreachableTarget
 from laoshan.port.messages import LowState
 
 LOOK_S = 0.5
@@ -48,10 +49,12 @@ class Execution:
     plan_ms: float                      # time spent planning (beside the loop)
     state: LowState                     # the last state
     skills: tuple[Skill, ...] = ()      # the skills that ran (none: declined, or nothing for the hands)
-    target: WorldObject | None = None   # what the plan picked, as last seen
+    target: WorldObject | None = None   # what the plan picked (the last, if several), as last seen
     place: Place | None = None          # ... and where it put it
     person: Person | None = None        # ... or whom it handed it to
-    loop: LoopStats | None = None       # the skills' control loop
+    loop: LoopStats | None = None       # the skills' control loop (the last object's)
+    moved: tuple[tuple[WorldObject, Place | None, Person | None], ...] = ()   # every object handled, in order:
+                                                                             # (it, where it went, to whom)
 
 
 def think(ctx: Context, state: LowState, work: Callable[[], object],
@@ -73,6 +76,7 @@ def follow(ctx: Context, instruction: str, planner: Planner, state: LowState, un
     controller.plan_beside = port.realtime          # arm paths too are planned beside a real-time loop
     state, seen = stand_and_look(port, controller, state, LOOK_S, observe)
     world.update(seen)
+    world.robot_xy_m = tuple(float(x) for x in controller.locomotion.state.p_world_base_m[:2])   # type: ignore
     planning_ms = [0.0]
 
     def plan(state: LowState) -> tuple[Plan | Refusal | Question, LowState]:
@@ -115,7 +119,7 @@ def follow(ctx: Context, instruction: str, planner: Planner, state: LowState, un
         world.update(seen)
     if any(s.skill in HAND_JOBS for s in answer.steps):
         return _hand_jobs(ctx, answer, state, until_s, looked, spoken, seen_text, planning_ms[0], observe, progress)
-    return _pick_and_place(ctx, answer, state, until_s, looked, spoken, seen_text, planning_ms[0], observe, progress)
+    return _objects_in_turn(ctx, answer, state, until_s, looked, spoken, seen_text, planning_ms[0], observe, progress)
 
 
 def _hand_jobs(ctx: Context, answer: Plan, state: LowState, until_s: float, looked: list, spoken: list,
@@ -133,6 +137,60 @@ def _hand_jobs(ctx: Context, answer: Plan, state: LowState, until_s: float, look
     gave_up = next((j.gave_up for j in skills if j.gave_up), None)
     return Execution(answer, gave_up, seen_text, (*looked, *(x for j in skills for x in j.outcomes), *spoken),
                      all(j.verified for j in skills), plan_ms, state, tuple(skills), loop=loop)
+
+
+def _objects_in_turn(ctx: Context, answer: Plan, state: LowState, until_s: float, looked: list, spoken: list,
+                     seen_text: tuple[str, ...], plan_ms: float, observe: Observer | None,
+                     progress: Callable[[int], None] | None) -> Execution:
+    """Each object of the plan in turn (its pick and its place or hand-over), stopping at the first
+    that is not seen done."""
+    groups: list[list[Step]] = []
+    for step in answer.steps:
+        if isinstance(step, Pick):
+            groups.append([step])
+        elif groups and not isinstance(step, Look | LookAround | Say):
+            groups[-1].append(step)
+    outcomes: list[tuple[str, str]] = []
+    skills: list[Skill] = []
+    moved: list[tuple[WorldObject, Place | None, Person | None]] = []
+    controller = ctx.controller
+    rest = {side: np.linalg.inv(controller.heading_frame()) @ controller.hand_pose(side) for side in ("left", "right")}
+    for k, group in enumerate(groups):
+        if k:                                    # the hands back to their posture before walking on
+            state = _hands_to_rest(ctx, state, rest, observe)
+        done = _pick_and_place(ctx, Plan(tuple(group)), state, until_s, looked if k == 0 else [],
+                               spoken if k == len(groups) - 1 else [], seen_text, plan_ms, observe, progress)
+        state = done.state
+        outcomes += done.outcomes
+        skills += done.skills
+        if done.target is not None:
+            moved.append((done.target, done.place, done.person))
+        if not done.verified or done.answer is not None or ctx.controller.locomotion.fallen:
+            break
+    verified = done.verified and len(moved) == len(groups)
+    return Execution(answer, done.answer, seen_text, tuple(outcomes), verified, plan_ms, state, tuple(skills),
+                     done.target, done.place, done.person, done.loop, tuple(moved))
+
+
+def _hands_to_rest(ctx: Context, state: LowState, rest: dict[str, np.ndarray], observe: Observer | None,
+                   timeout_s: float = 4.0) -> LowState:
+    """Both hands back to their standing posture (``rest``: 4x4, heading frame), balancing until
+    they are there (or ``timeout_s``), then free."""
+    controller = ctx.controller
+    for side, X_heading_hand in rest.items():
+        try:
+            controller.reach(side, controller.heading_frame() @ X_heading_hand)
+        except UnreachableTarget:                # the arm finds its posture itself
+            controller.release(side)
+    until_s = state.time_s + timeout_s
+    while state.time_s < until_s and any(side in controller.motions and not controller.arrived(side, state.time_s)
+                                         for side in rest):
+        state = ctx.port.step(controller(state))
+        if observe:
+            observe(state)
+    for side in rest:
+        controller.release(side)
+    return state
 
 
 def _pick_and_place(ctx: Context, answer: Plan, state: LowState, until_s: float, looked: list, spoken: list,

@@ -235,21 +235,22 @@ def _run(config: InstructionScenario, body: SimBody, ctx: Context, planner: Plan
         return InstructionReport(config.instruction, done.plan, done.answer, done.seen, done.outcomes,
                                  reached and not fell, fell, None, plan_ms, body.energy_J, body.time_s, wall, opened,
                                  pressed)
-    assert done.target is not None
-    name = TRUTH_NAME[done.target.colour]
-    end = object_xyz(body, name)
-    height_m = float(done.target.size_m[2])
-    if done.person is not None:                 # handed over: it stands on the palm
-        palm = body.world.people[0]
-        off = end - palm.palm_xyz_m
-        error = float(np.linalg.norm(off[:2]))
-        reached = done.verified and bool(np.all(np.abs(off[:2]) < np.array(palm.palm_size_m) / 2)) \
-            and 0.0 < off[2] < height_m
-    elif done.place is not None:
-        error = float(np.linalg.norm(end[:2] - np.array(done.place.xy_m)))
-        reached = done.verified and error <= config.place_tolerance_m
-    else:
-        error = None
-        reached = done.verified and float(end[2]) - start_z[name] >= config.lift_goal_m
+    assert done.moved, "a plan for the hands handles at least one object"
+    errors, reached = [], done.verified
+    for target, place, person in done.moved:     # scoring: where each object ended (ground truth)
+        name = TRUTH_NAME[target.colour]
+        end = object_xyz(body, name)
+        if person is not None:                  # handed over: it stands on the palm
+            palm = body.world.people[0]
+            off = end - palm.palm_xyz_m
+            errors.append(float(np.linalg.norm(off[:2])))
+            reached = reached and bool(np.all(np.abs(off[:2]) < np.array(palm.palm_size_m) / 2)) \
+                and 0.0 < off[2] < float(target.size_m[2])
+        elif place is not None:
+            errors.append(float(np.linalg.norm(end[:2] - np.array(place.xy_m))))
+            reached = reached and errors[-1] <= config.place_tolerance_m
+        else:
+            reached = reached and float(end[2]) - start_z[name] >= config.lift_goal_m
+    error = max(errors) if errors else None
     return InstructionReport(config.instruction, done.plan, done.answer, done.seen, done.outcomes,
                              reached and not fell, fell, error, plan_ms, body.energy_J, body.time_s, wall)
