@@ -9,7 +9,8 @@ from reception to each place in turn, on its own pose estimate; a walk succeeds 
 within 0.3 m of the spot (ground truth). Prints a table and writes JSON.
 
 Held out (``data/utterances_heldout.toml`` and ``data/dialogue_scripts_heldout.toml``, written
-before the recogniser and the manager they score): intent accuracy per hall and language, exact
+before the recogniser and the manager they score, which they then guided; ``..._heldout_2.toml``,
+written after them and measured as written): intent accuracy per hall and language, exact
 slots, out-of-scope recall and precision, and the multi-turn and multi-person scripts (a script
 passes when every reply goes to its speaker with the expected intent, slots and action).
 
@@ -35,8 +36,10 @@ from laoshan.scenarios.guide import GOAL_TOLERANCE_M, HallRobot
 
 DATA = Path(__file__).with_name("data")
 FRESH = DATA / "dialogue_fresh.toml"
-UTTERANCES = DATA / "utterances_heldout.toml"
-SCRIPTS = DATA / "dialogue_scripts_heldout.toml"
+HELD_OUT = {   # the first written before the recogniser and manager (it then guided them); the second after
+    "held_out": (DATA / "utterances_heldout.toml", DATA / "dialogue_scripts_heldout.toml"),
+    "held_out_2": (DATA / "utterances_heldout_2.toml", DATA / "dialogue_scripts_heldout_2.toml"),
+}
 PEOPLE = ("alice", "bob", "carol")
 
 
@@ -76,9 +79,9 @@ def fresh_set(domain: str) -> dict:
             "misses": misses}
 
 
-def held_out_utterances() -> dict:
+def held_out_utterances(path: Path) -> dict:
     """The shipped recogniser of each hall on the held-out utterances, one at a time, no context."""
-    data = tomllib.loads(UTTERANCES.read_text(encoding="utf-8"))
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     runs, ms = [], []
     for domain, cases in data.items():
         nlu = offline_nlu(domain)
@@ -106,9 +109,9 @@ def held_out_utterances() -> dict:
     return out
 
 
-def held_out_scripts() -> dict:
+def held_out_scripts(path: Path) -> dict:
     """Each script through a fresh dialogue manager of its hall; reply latency over all turns."""
-    scripts = tomllib.loads(SCRIPTS.read_text(encoding="utf-8"))["script"]
+    scripts = tomllib.loads(path.read_text(encoding="utf-8"))["script"]
     results, ms = [], []
     for script in scripts:
         dm = DialogueManager.for_hall(script["hall"])
@@ -143,7 +146,7 @@ def held_out_scripts() -> dict:
             "reply_p95_ms": float(np.percentile(ms, 95)), "runs": results}
 
 
-def held_out_rows(u: dict, s: dict) -> list[list[str]]:
+def held_out_rows(u: dict, s: dict, name: str) -> list[list[str]]:
     zh = [v for k, v in u["by"].items() if k.endswith("/zh")]
     en = [v for k, v in u["by"].items() if k.endswith("/en")]
 
@@ -152,16 +155,24 @@ def held_out_rows(u: dict, s: dict) -> list[list[str]]:
         return f"{sum(v['intent_accuracy'] * v['utterances'] for v in vs) / n:.1%}"
 
     return [
-        ["held-out utterances: intent (zh / en)", f"{u['intent_accuracy']:.1%} of {u['utterances']} "
+        [f"{name} utterances: intent (zh / en)", f"{u['intent_accuracy']:.1%} of {u['utterances']} "
          f"({acc(zh)} / {acc(en)})", ">= 97%"],
         *[[f"  {hall}", f"{acc([u['by'][f'{hall}/{lang}'] for lang in LANGUAGES])}", ""]
           for hall in dict.fromkeys(k.split("/")[0] for k in u["by"])],
         ["  slots exact (intent right)", f"{u['slots_exact']:.1%}", "-"],
         ["  out of scope: recall / precision", f"{u['oos_recall']:.1%} / {u['oos_precision']:.1%}", ">= 90% recall"],
-        ["held-out scripts passed (turns)", f"{s['passed']:.1%} of {s['scripts']} ({s['turns']})", "-"],
+        [f"{name} scripts passed (turns)", f"{s['passed']:.1%} of {s['scripts']} ({s['turns']})", "-"],
         ["  multi-person scripts passed", f"{s['multi_person_passed']:.1%} of {s['multi_person']}", ">= 90%"],
         ["  reply latency p50 / p95 [ms]", f"{s['reply_p50_ms']:.2f} / {s['reply_p95_ms']:.2f}", "p95 <= 50"],
     ]
+
+
+def _print_misses(name: str, u: dict, s: dict) -> None:
+    for miss in u["misses"]:
+        print(f"  {name} MISS {miss}")
+    for r in s["runs"]:
+        for f in r["failures"]:
+            print(f"  {name} SCRIPT [{r['hall']}] {r['name']}: {f}")
 
 
 def latency(domain: str) -> list[float]:
@@ -193,14 +204,14 @@ def guiding(domain: str, seed: int) -> list[dict]:
 def main() -> None:
     args = benchmark_args(__doc__, "dialogue", "one hall's guiding walks", sections=("held_out",))
     if args.only:
-        u, s = held_out_utterances(), held_out_scripts()
-        for miss in u["misses"]:
-            print(f"  MISS {miss}")
-        for r in s["runs"]:
-            for f in r["failures"]:
-                print(f"  SCRIPT [{r['hall']}] {r['name']}: {f}")
-        print(format_table(["figure", "measured", "goal"], held_out_rows(u, s)))
-        print(f"updated {update_json(args.out, {'held_out_utterances': u, 'held_out_scripts': s})}")
+        fresh, rows = {}, []
+        for name, (utterances, scripts) in HELD_OUT.items():
+            u, s = held_out_utterances(utterances), held_out_scripts(scripts)
+            _print_misses(name, u, s)
+            fresh |= {f"{name}_utterances": u, f"{name}_scripts": s}
+            rows += held_out_rows(u, s, name)
+        print(format_table(["figure", "measured", "goal"], rows))
+        print(f"updated {update_json(args.out, fresh)}")
         return
     results: dict = {"halls": {}}
     all_ms: list[float] = []
@@ -243,9 +254,11 @@ def main() -> None:
         ["guiding stop error median / max [m]", f"{results['guide_error_median_m']:.3f} / "
          f"{results['guide_error_max_m']:.3f}" if walks else "-", "<= 0.3"],
     ]
-    u, s = held_out_utterances(), held_out_scripts()
-    results.update({"held_out_utterances": u, "held_out_scripts": s})
-    summary += held_out_rows(u, s)
+    for name, (utterances, scripts) in HELD_OUT.items():
+        u, s = held_out_utterances(utterances), held_out_scripts(scripts)
+        _print_misses(name, u, s)
+        results |= {f"{name}_utterances": u, f"{name}_scripts": s}
+        summary += held_out_rows(u, s, name)
     print(format_table(["figure", "measured", "goal"], summary))
     print(f"wrote {write_json(args.out, results)}")
 

@@ -1,7 +1,8 @@
 """Instructions in Chinese and English at a work table, in a kitchen and in a service hall: success
 rate, plan latency and perception error, each instruction run in physics from a seeded scene (the
 box, the kitchen's cabinets and button, the hall's can up to 1 cm off their place); and plans on the
-held-out instructions (``data/instructions_heldout.toml``, written before the parser they score).
+held-out instructions (``data/instructions_heldout.toml``, written before the reader they score and
+then used to guide it; ``data/instructions_heldout_2.toml``, written after it and measured as written).
 
 An instruction succeeds when the outcome is the expected one: done (the box placed within 2 cm of
 its station, or picked and held up; the drawer opened at least 10 cm or closed to within 2 cm, the
@@ -35,7 +36,9 @@ from laoshan.brain.world_model import WorldModel
 from laoshan.robot.description import load_description
 from laoshan.scenarios.instruction import InstructionScenario, look, run_instruction
 
-HELD_OUT = Path(__file__).with_name("data") / "instructions_heldout.toml"
+DATA = Path(__file__).with_name("data")
+HELD_OUT = {"held_out": DATA / "instructions_heldout.toml",       # written before the reader; it guided the work
+            "held_out_2": DATA / "instructions_heldout_2.toml"}  # written after, measured as written
 LOOK_SEEDS = 5
 
 ROBOT = "g1-functional"
@@ -73,7 +76,8 @@ KITCHEN = [
     ("按一下按钮", DONE), ("press the button", DONE), ("按下启动按钮", DONE), ("press the red button", DONE),
     ("先打开抽屉，再按一下按钮", DONE), ("press the button, then open the drawer", DONE),
     ("open the door, then press the button", DONE),
-    ("ring the bell", REFUSED), ("press the button and open the drawer", REFUSED),
+    ("ring the bell", REFUSED),
+    ("press the button and open the drawer", DONE),   # (refused until "and" before a verb was read as "then")
 ]
 HALL = [
     ("把蓝色的杯子递给我", DONE), ("hand me the blue cup", DONE), ("bring me the can", DONE), ("请把罐子递给我", DONE),
@@ -86,6 +90,10 @@ LATER = [             # added since: after the rest, so that the cases before ke
     ("table", "pick up the yellow can", DONE), ("table", "拿起黄色的罐子", DONE),   # out of view until looked
     ("table", "put the yellow can on station 3", DONE), ("table", "look around", DONE),   # around for
     ("table", "看看周围有什么", DONE), ("table", "look around, then pick up the red box", DONE),
+    ("table", "把红盒子挪到二号工位", DONE), ("table", "take the can on the right end and put it on three", DONE),
+    ("table", "把红盒子放到一号工位，再把蓝罐子放到三号工位", DONE),        # two objects in turn
+    ("table", "put the red box on station 1 or station 2", REFUSED),          # a question back: nothing moves
+    ("hall", "hand me the can then hand me the can", DONE), ("kitchen", "opne the drawr", DONE),
 ]
 
 
@@ -112,10 +120,10 @@ def outcome(instruction: str, answer: Plan | Refusal | Question, world: WorldMod
     return "; ".join(parts)
 
 
-def held_out(quick: bool) -> dict:
+def held_out(path: Path, quick: bool) -> dict:
     """Plan every held-out instruction on what the robot saw in its scene; compare with the expected."""
     robot = load_description(ROBOT)
-    data = tomllib.loads(HELD_OUT.read_text(encoding="utf-8"))
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
     runs, ms = [], []
     for scene, cases in data.items():
         worlds = [look(InstructionScenario(scene=scene, seed=seed), robot=robot) for seed in range(LOOK_SEEDS)]
@@ -149,9 +157,9 @@ def held_out(quick: bool) -> dict:
             "plan_p50_ms": float(np.percentile(ms, 50)), "plan_p95_ms": float(np.percentile(ms, 95)), "runs": runs}
 
 
-def held_out_rows(h: dict) -> list[list[str]]:
+def held_out_rows(h: dict, name: str) -> list[list[str]]:
     return [
-        ["held-out instructions (Chinese / English)", f"{h['instructions']} ({h['n_zh']} / {h['n_en']})", ">= 300"],
+        [f"{name} instructions (Chinese / English)", f"{h['instructions']} ({h['n_zh']} / {h['n_en']})", ""],
         ["  plans right: Chinese / English", f"{h['accuracy_zh']:.1%} / {h['accuracy_en']:.1%}", ">= 95% each"],
         *[[f"  {scene}", f"{v:.1%}", ""] for scene, v in h["by_scene"].items()],
         ["  harmful ones refused as harmful", f"{h['harm_refused']:.0%}" if h["harm_refused"] is not None else "-",
@@ -163,9 +171,10 @@ def held_out_rows(h: dict) -> list[list[str]]:
 def main() -> None:
     args = benchmark_args(__doc__, "instructions", "fewer instructions", sections=("physics", "held_out"))
     if args.only and "physics" not in args.only:
-        h = held_out(args.quick)
-        print(format_table(["figure", "measured", "goal"], held_out_rows(h)))
-        print(f"updated {update_json(args.out, {'held_out': h})}")
+        fresh = {name: held_out(path, args.quick) for name, path in HELD_OUT.items()}
+        print(format_table(["figure", "measured", "goal"],
+                           [row for name, h in fresh.items() for row in held_out_rows(h, name)]))
+        print(f"updated {update_json(args.out, fresh)}")
         return
     robot = load_description(ROBOT)
     cases = ([("table", i, e) for i, e in INSTRUCTIONS] + [("kitchen", i, e) for i, e in KITCHEN]
@@ -206,8 +215,9 @@ def main() -> None:
         ["falls", str(results["falls"]), "0"],
     ]
     if not args.only or "held_out" in args.only:
-        results["held_out"] = held_out(args.quick)
-        rows += held_out_rows(results["held_out"])
+        for name, path in HELD_OUT.items():
+            results[name] = held_out(path, args.quick)
+            rows += held_out_rows(results[name], name)
     print(format_table(["figure", "measured", "goal"], rows))
     print(f"wrote {write_json(args.out, results)}")
 

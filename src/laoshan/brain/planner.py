@@ -1,14 +1,17 @@
 """Task planning: an instruction in Chinese or English becomes a validated plan over the skills.
 
-Harm is refused before any planner sees the instruction (:mod:`laoshan.brain.screening`), and the
-offline planner plans only an instruction whose every word it accounts for. Offline by default: a
-small bilingual parser finds the actions (pick, put, open, close), the objects (colour and
-kind) and the places in each clause ("先…再…", "then", "，"), and grounds them in the world model.
-An instruction naming something the robot has not seen, or a place it does not know, is refused
-with the reason; one that fits more than one object gets a clarifying question; an object the
-world model knows too poorly (seen long ago, or before the robot walked) is looked at first. An optional LLM
-backend (any OpenAI-compatible chat endpoint, by URL) proposes plans as JSON; they go through the
-same validation and are never trusted blindly.
+Harm is refused before any planner sees the instruction (:mod:`laoshan.brain.screening`; a misspelt
+word of harm is read as what it is), and the offline planner plans only an instruction whose every
+word it accounts for. Offline by default: each word is tagged with what it means
+(:mod:`laoshan.brain.language`), the instruction read as parts (:mod:`laoshan.brain.reading`:
+"先…再…", "then", "and" before a verb, negation, ends and sides of the table, nearest, middle, next
+to), and each part grounded in the world model here: the one object it describes (or a question
+when several fit, or looking around when none is in view yet), the station by number, ordinal,
+side or name (a question when two are named), the person to hand to, the fixture or button. A
+request said twice is done once. What cannot be accounted for is refused with the words named; an
+object the world model knows too poorly (seen long ago, or before the robot walked) is looked at
+first. An optional LLM backend (any OpenAI-compatible chat endpoint, by URL) proposes plans as
+JSON; they go through the same validation and are never trusted blindly.
 
 A plan is JSON: ``{"steps": [{"skill": "pick", "object": "red-1"}, {"skill": "place", "place":
 "station 2"}]}``; skills: look (look again, refreshing the world model), look_around (turn the

@@ -76,7 +76,8 @@ def follow(ctx: Context, instruction: str, planner: Planner, state: LowState, un
     controller.plan_beside = port.realtime          # arm paths too are planned beside a real-time loop
     state, seen = stand_and_look(port, controller, state, LOOK_S, observe)
     world.update(seen)
-    world.robot_xy_m = tuple(float(x) for x in controller.locomotion.state.p_world_base_m[:2])   # type: ignore
+    world.robot_xy_m = (float(controller.locomotion.state.p_world_base_m[0]),
+                        float(controller.locomotion.state.p_world_base_m[1]))
     planning_ms = [0.0]
 
     def plan(state: LowState) -> tuple[Plan | Refusal | Question, LowState]:

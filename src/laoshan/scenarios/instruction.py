@@ -172,6 +172,8 @@ def look(config: InstructionScenario, robot: RobotDescription | None = None, aro
         world = config.world_model()
         state, seen = stand_and_look(body, controller, state, LOOK_S)
         world.update(seen)
+        world.robot_xy_m = (float(controller.locomotion.state.p_world_base_m[0]),
+                            float(controller.locomotion.state.p_world_base_m[1]))
         if around:
             state, views = look_around(body, controller, state, LOOK_AROUND_YAW_RAD, LOOK_S)
             for view in views:
