@@ -155,3 +155,12 @@ def test_plan_command_prints_json_and_reads_stdin_without_moving() -> None:
                                            {"skill": "place", "place": "station 3"}]
     assert "moon" in answers[1]["refusal"] and "question" in answers[2]
     assert any(s.startswith("red-1 box") for s in answers[0]["seen"])
+
+
+def test_two_objects_in_one_instruction_are_carried_out_in_turn_in_physics() -> None:
+    from laoshan.scenarios.instruction import run_instruction
+
+    report = run_instruction(InstructionScenario(instruction="把红盒子放到一号工位，再把蓝罐子放到三号工位", seed=1003))
+    assert report.plan is not None and [s.skill for s in report.plan.steps] == ["pick", "place", "pick", "place"]
+    assert report.success and not report.fell, report.steps
+    assert report.error_m is not None and report.error_m <= 0.02          # the worse of the two, by ground truth
