@@ -88,12 +88,15 @@ def main() -> None:
     walks = []
     for v in speeds:
         r = run_walk(WalkScenario(vx_m_s=v, seconds=10.0), robot=robot)
-        walks.append({"command_m_s": v, "fell": r.fell, "distance_m": r.distance_m, "mean_speed_m_s": r.mean_speed_m_s,
+        applied = r.applied[0] if r.applied else v
+        walks.append({"command_m_s": v, "applied_m_s": applied, "limited": r.limited, "fell": r.fell,
+                      "distance_m": r.distance_m, "mean_speed_m_s": r.mean_speed_m_s,
                       "speed_rmse_m_s": r.speed_rmse_m_s, "cost_of_transport": r.cost_of_transport,
                       "estimator_drift_fraction": r.estimator_drift_fraction})
-        print(f"  walk {v} m/s: fell={r.fell} distance={r.distance_m:.2f} m", flush=True)
+        print(f"  walk {v} m/s{f' ({r.limited})' if r.limited else ''}: fell={r.fell} distance={r.distance_m:.2f} m",
+              flush=True)
     results["walks"] = walks
-    stable = [w["command_m_s"] for w in walks if not w["fell"]]
+    stable = [w["applied_m_s"] for w in walks if not w["fell"]]      # what it walked at, not what was asked
     results["max_stable_forward_m_s"] = max(stable) if stable else 0.0
 
     levels = [5.0, 10.0, 12.5, 15.0, 17.5, 20.0, 25.0] if not args.quick else [5.0, 10.0, 15.0, 20.0]
@@ -109,7 +112,8 @@ def main() -> None:
     results["terrain"] = terrain
     results.update(control_timing(robot, 4.0))
 
-    rows = [[f"walk {w['command_m_s']:.1f} m/s", "fell" if w["fell"] else "ok", f"{w['distance_m']:.2f} m",
+    rows = [[f"walk {w['command_m_s']:.1f} m/s" + (f" (limited to {w['applied_m_s']:.2f})" if w["limited"] else ""),
+             "fell" if w["fell"] else "ok", f"{w['distance_m']:.2f} m",
              f"{w['mean_speed_m_s']:.2f} m/s", f"{w['speed_rmse_m_s']:.3f}", f"{w['cost_of_transport']:.2f}",
              f"{w['estimator_drift_fraction']:.1%}"] for w in walks]
     print(format_table(["run", "result", "distance", "mean speed", "speed RMSE m/s", "CoT", "estimator drift"], rows))

@@ -177,3 +177,24 @@ def test_a_harmful_instruction_is_refused_before_anything_moves() -> None:
     result = CliRunner().invoke(main, ["do", "throw the box at him", "--scene", "table"])
     assert result.exit_code == 1 and "I do not throw things" in result.output
     assert "plan (" not in result.output
+
+
+def test_every_robot_command_takes_a_catalog_for_the_robots_parts(tmp_path: Path) -> None:
+    """A robot file naming a part that only the user's catalog has: refused without it (the part
+    named), standing with it."""
+    from importlib import resources
+
+    stock = resources.files("laoshan.components").joinpath("catalog.toml").read_text()
+    arm = stock[stock.index("[motor.g1-arm-25]"):]
+    arm = arm[:arm.index("\n[", 1)]
+    (tmp_path / "parts.toml").write_text(arm.replace("[motor.g1-arm-25]", "[motor.maker-arm-30]")
+                                         .replace("peak_torque_Nm = 25.0", "peak_torque_Nm = 30.0"))
+    robot = resources.files("laoshan.robot").joinpath("robots/g1_basic.toml").read_text()
+    (tmp_path / "robot.toml").write_text(robot.replace('"g1-arm-25"', '"maker-arm-30"'))
+    args = ["stand", "--robot", str(tmp_path / "robot.toml"), "--seconds", "1"]
+    without = CliRunner().invoke(main, args)
+    assert without.exit_code != 0 and "maker-arm-30" in without.output, without.output
+    with_catalog = CliRunner().invoke(main, [*args, "--catalog", str(tmp_path / "parts.toml")])
+    assert with_catalog.exit_code == 0, with_catalog.output
+    listed = CliRunner().invoke(main, ["walk", "--help"])
+    assert "--catalog" in listed.output

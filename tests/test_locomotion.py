@@ -143,3 +143,17 @@ def test_walk_up_a_10_degree_slope(g1_basic: RobotDescription) -> None:
     assert not ctl.fallen and not any(has_fallen(g) for g in truth)
     climbed = truth[-1].p_world_base_m[2] - truth[0].p_world_base_m[2]
     assert climbed > 0.3                         # well up the ramp (it rises 0.52 m over 3 m)
+
+
+def test_a_command_beyond_the_gait_is_limited_with_a_message_never_silently() -> None:
+    from laoshan.cerebellum.walk import GaitConfig, VelocityCommand
+
+    gait = GaitConfig()
+    fast, note = gait.limited(VelocityCommand(1.0, -0.5, 2.0))
+    step_s = gait.step_period_s
+    assert fast.vx_m_s == pytest.approx(gait.max_step_forward_m / step_s)
+    assert fast.vy_m_s == pytest.approx(-gait.max_step_lateral_m / step_s)
+    assert fast.yaw_rate_rad_s == pytest.approx(gait.max_step_yaw_rad / step_s)
+    assert note is not None and all(w in note for w in ("vx 1 m/s limited", "vy -0.5 m/s limited", "yaw 2 rad/s"))
+    same, none = gait.limited(VelocityCommand(0.3, 0.1, 0.2))
+    assert same == VelocityCommand(0.3, 0.1, 0.2) and none is None

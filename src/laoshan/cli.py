@@ -66,9 +66,21 @@ def _fail(exc: Exception) -> NoReturn:
     raise click.ClickException(str(exc))
 
 
+def _set_catalog(ctx: click.Context, _param: click.Parameter, path: Path | None) -> None:
+    ctx.meta["laoshan.catalog"] = path
+
+
+catalog_option = click.option(
+    "--catalog", type=click.Path(exists=True, dir_okay=False, path_type=Path), expose_value=False,
+    callback=_set_catalog, help="An extra catalog TOML: the robot's parts may come from it (added to the stock ones).")
+
+
 def _robot(name: str) -> RobotDescription:
+    """The robot ``name`` (or .toml path), its parts from the stock catalog and ``--catalog``."""
+    ctx = click.get_current_context(silent=True)
+    path = ctx.meta.get("laoshan.catalog") if ctx else None
     try:
-        return load_description(name)
+        return load_description(name, load_catalog(path) if path else None)
     except (RobotConfigError, CatalogError) as exc:
         _fail(exc)
 
@@ -114,6 +126,7 @@ def _with_progress(desc: RobotDescription, label: str, seconds: float, run: Call
 
 
 @main.command()
+@catalog_option
 def robots() -> None:
     """List the robots (whole-machine products) with mass, DoF and parts."""
     from laoshan.robot.pinocchio_model import build_pinocchio_model
@@ -121,7 +134,7 @@ def robots() -> None:
     rows = []
     try:
         for name in sorted(robot_files()):
-            desc = load_description(name)
+            desc = _robot(name)
             model = build_pinocchio_model(desc)
             mass = sum(inertia.mass for inertia in model.inertias)
             parts = sorted({m.part for m in desc.motors})
@@ -213,6 +226,7 @@ def _motion_summary(title: str, report: object, port_stats: object | None = None
         ["robot time [s]", report.seconds],
         ["fell (the robot's own flag)", "yes" if report.fell else "no"],
         ["estimated distance [m]", f"{report.estimated_distance_m:.3f}"],
+        *([["command limited", report.limited]] if report.limited else []),
         _trips(report.safety_trips),
         ["controller p50 / p99 / max [ms]",
          f"{loop.tick_p50_ms:.2f} / {loop.tick_p99_ms:.2f} / {loop.tick_max_ms:.2f}"],
@@ -225,6 +239,7 @@ def _motion_summary(title: str, report: object, port_stats: object | None = None
 
 
 @main.command()
+@catalog_option
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
 @click.option("--seconds", default=10.0, show_default=True, type=Finite(min=0.01),
               help="Simulated seconds.")
@@ -273,6 +288,7 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None, dds: bool, 
 
 
 @main.command()
+@catalog_option
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
 @click.option("--vx", default=0.3, show_default=True, type=Finite(-0.5, 1.5), help="Forward speed [m/s].")
 @click.option("--vy", default=0.0, show_default=True, type=Finite(-0.5, 0.5), help="Left speed [m/s].")
@@ -315,6 +331,7 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
     rows = [
         ["robot", report.robot],
         ["command vx, vy [m/s], yaw rate [rad/s]", ", ".join(f"{v:g}" for v in report.command)],
+        *([["command limited", report.limited]] if report.limited else []),
         ["terrain / push [N·s]", f"{terrain} / {push_Ns:g}"],
         ["fell", f"yes, at {report.fall_time_s:.2f} s" if report.fell else "no"],
         ["distance walked / start to end [m]", f"{report.distance_m:.3f} / {report.displacement_m:.3f}"],
@@ -337,6 +354,7 @@ def _object_options(*shapes: str) -> Callable[[Callable[..., None]], Callable[..
         for option in reversed((
             click.option("--robot", default="g1-functional", show_default=True,
                          help="Robot name or .toml path (with hands)."),
+            catalog_option,
             click.option("--object", "shape", default="box", show_default=True, type=click.Choice(shapes),
                          help="What to pick: a box (two-hand squeeze), a can-sized cylinder or a ball (one "
                               "Dex3 hand wraps it), or a 3.5 cm cube (pinched between thumb and fingertips)."),
@@ -489,6 +507,7 @@ def _xy(text: str) -> tuple[float, float]:
 
 
 @main.command()
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True,
               help="Robot name or .toml path (Dex3 hand, camera).")
 @click.option("--clearance", default=1.0, show_default=True, type=Finite(0.1, 20.0),
@@ -527,6 +546,7 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
 
 
 @main.command()
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True,
               help="Robot name or .toml path (two Dex3 hands).")
 @click.option("--jitter", default=0.005, show_default=True, type=Finite(0.0, 0.02),
@@ -558,6 +578,7 @@ def fold(robot: str, jitter: float, seed: int, video: Path | None) -> None:
 
 
 @main.command()
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True,
               help="Robot name or .toml path (with a collision model).")
 @click.option("--to", "to_xyz", default="0.32,-0.20,0.82", show_default=True,
@@ -593,6 +614,7 @@ def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video:
 
 
 @main.command("open")
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (with hands).")
 @click.option("--object", "thing", default="drawer", show_default=True, type=click.Choice(["drawer", "door"]),
               help="What to open: a drawer (pulled 15 cm along its rail) or a cabinet door (swung 45° on its hinge).")
@@ -636,6 +658,7 @@ def open_(robot: str, thing: str, hand: str, jitter: float, grasp: bool, seed: i
 
 
 @main.command()
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
 @click.option("--mass", default=2.0, show_default=True, type=Finite(0.1, 3.0), help="Box mass [kg].")
 @click.option("--distance", default=5.0, show_default=True, type=Finite(0.5, 20.0),
@@ -670,6 +693,7 @@ def carry(robot: str, mass: float, distance: float, turn_deg: float, seed: int, 
 
 @main.command()
 @click.option("--dds", is_flag=True, help="Serve the robot on the G1's DDS topics (required: the one mode).")
+@catalog_option
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or robot .toml path.")
 @click.option("--scene", default="flat", show_default=True,
               type=click.Choice(["flat", "table", "factory", "kitchen", "hall"]),
@@ -737,6 +761,7 @@ def sim(dds: bool, robot: str, scene: str, seconds: float, seed: int, domain: in
                    "a customer holding out a hand.")
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and object placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
@@ -784,6 +809,7 @@ def do(instruction: str, scene: str, llm_url: str | None, robot: str, seed: int,
               type=click.Choice(["table", "factory", "kitchen", "hall"]), help="Where the robot stands (as for do).")
 @click.option("--llm", "llm_url", metavar="URL",
               help="Plan with an OpenAI-compatible chat endpoint (…/chat/completions); plans are validated.")
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and object placement.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per instruction.")
@@ -882,6 +908,7 @@ def demo() -> None:
 
 
 @demo.command()
+@catalog_option
 @click.option("--robot", default="g1-functional", show_default=True, help="Robot name or .toml path (two hands).")
 @click.option("--to", "to_xy", default="0.42,0.1", show_default=True,
               help="Where the box goes on the table: x,y [m] (world; it starts at 0.42,0).")
@@ -939,6 +966,7 @@ def _walk(hall: HallRobot, place: str, progress: Callable[[int], None]) -> Guide
               help="Recognise intents with an OpenAI-compatible chat endpoint (checked; offline when it fails).")
 @click.option("--walk/--no-walk", default=True, show_default=True,
               help="Walk guided visitors to their place with the simulated robot (physics).")
+@catalog_option
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path (for --walk).")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the simulated hall (for --walk).")
 @click.option("--json", "as_json", is_flag=True,
@@ -1034,6 +1062,7 @@ def serve(domain: str, host: str, port: int, llm_url: str | None) -> None:
 @main.command()
 @click.option("--domain", default="hospital", show_default=True, type=DOMAIN_CHOICE, help="Which service hall.")
 @click.option("--to", "place", required=True, help="A place id of the hall, e.g. pharmacy.")
+@catalog_option
 @click.option("--robot", default="g1-basic", show_default=True, help="Robot name or .toml path.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")

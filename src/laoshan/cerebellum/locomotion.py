@@ -68,9 +68,11 @@ class LocomotionController:
 
     # --- commands -------------------------------------------------------------------------------
 
-    def set_velocity(self, vx_m_s: float = 0.0, vy_m_s: float = 0.0, yaw_rate_rad_s: float = 0.0) -> None:
-        """Walk at this velocity (base heading frame); zeros stop after the steps in flight."""
-        self.planner.set_velocity(VelocityCommand(vx_m_s, vy_m_s, yaw_rate_rad_s))
+    def set_velocity(self, vx_m_s: float = 0.0, vy_m_s: float = 0.0, yaw_rate_rad_s: float = 0.0) -> str | None:
+        """Walk at this velocity (base heading frame); zeros stop after the steps in flight. A
+        command beyond what the gait can step is limited to it: returned is what was limited and
+        why (None: nothing), which a caller shows (it is never silent)."""
+        return self.planner.set_velocity(VelocityCommand(vx_m_s, vy_m_s, yaw_rate_rad_s))
 
     def set_hand_target(self, side: str, T_world_hand: np.ndarray | None,
                         v_world_m_s: np.ndarray | None = None, f_world_N: np.ndarray | None = None,

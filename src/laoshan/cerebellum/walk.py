@@ -56,6 +56,23 @@ class GaitConfig:
     def step_period_s(self) -> float:
         return self.single_support_s * (1.0 + self.double_support_ratio)
 
+    def limited(self, command: VelocityCommand) -> tuple[VelocityCommand, str | None]:
+        """``command`` within what the gait can step (its step limits over its step period), and
+        what was limited and why (None: nothing)."""
+        T = self.step_period_s
+        bounds = {"vx_m_s": (-self.max_step_backward_m / T, self.max_step_forward_m / T, "m/s"),
+                  "vy_m_s": (-self.max_step_lateral_m / T, self.max_step_lateral_m / T, "m/s"),
+                  "yaw_rate_rad_s": (-self.max_step_yaw_rad / T, self.max_step_yaw_rad / T, "rad/s")}
+        applied, notes = {}, []
+        for name, (lo, hi, unit) in bounds.items():
+            asked = getattr(command, name)
+            applied[name] = min(max(asked, lo), hi)
+            if applied[name] != asked:
+                notes.append(f"{name.split('_')[0]} {asked:g} {unit} limited to {applied[name]:.2f} "
+                             f"(the gait steps at most {(hi if asked > 0 else -lo) * T:.2f} {unit.split('/')[0]} "
+                             f"every {T:.2f} s)")
+        return VelocityCommand(**applied), "; ".join(notes) or None
+
 
 @dataclass(frozen=True)
 class VelocityCommand:
@@ -121,14 +138,17 @@ class WalkPlanner:
         T = self.config.step_period_s
         self.footsteps.configure(command.vx_m_s * T, command.vy_m_s * T, command.yaw_rate_rad_s * T, steps)
 
-    def set_velocity(self, command: VelocityCommand) -> None:
-        """New target velocity. The planned velocity moves toward it within the acceleration
+    def set_velocity(self, command: VelocityCommand) -> str | None:
+        """New target velocity, limited to what the gait can step (returned: what was limited and
+        why; None: nothing). The planned velocity moves toward it within the acceleration
         limits at each replan; once it is zero the robot steps in place for two steps (with foot
         placement feedback) and stops at the next double support; sending the same command again
         changes nothing."""
+        command, note = self.config.limited(command)
         if command != self.target:       # the same command again keeps a stop under way
             self.target = command
             self._stop_at_s = None
+        return note
 
     def _slew(self, dt_s: float) -> None:
         c, cur, tgt = self.config, self.command, self.target

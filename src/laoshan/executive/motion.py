@@ -30,6 +30,7 @@ class MotionReport:
     estimated_distance_m: float      # base start to end, estimated, ground plane
     safety_trips: tuple[str, ...]
     loop: LoopStats
+    limited: str | None = None       # what of the commanded velocity the gait limited, and why
 
 
 def stand_on(port: RobotPort, state: LowState, seconds: float,
@@ -50,6 +51,7 @@ def walk_on(port: RobotPort, state: LowState, velocity: tuple[float, float, floa
     dt = port.control_dt_s
     start: list[np.ndarray] = []
     phase = {"walking": False, "stopped_s": None}
+    limited: list[str | None] = [None]
 
     def covered() -> float:
         rs = controller.state
@@ -60,7 +62,7 @@ def walk_on(port: RobotPort, state: LowState, velocity: tuple[float, float, floa
         if not start:
             start.append(controller.state.p_world_base_m[:2].copy())
         if k * dt >= SETTLE_S and not phase["walking"] and phase["stopped_s"] is None:
-            controller.set_velocity(*velocity)
+            limited[0] = controller.set_velocity(*velocity)
             phase["walking"] = True
         if phase["walking"] and covered() >= distance_m:
             controller.set_velocity(0.0, 0.0, 0.0)
@@ -73,4 +75,4 @@ def walk_on(port: RobotPort, state: LowState, velocity: tuple[float, float, floa
     ticks = int(round((SETTLE_S + timeout_s + STOP_S) / dt))
     state, loop = drive(port, state, ticks, act, stop=done, progress=progress)
     return MotionReport(port.robot.name, loop.ticks * dt, controller.fallen, covered(), controller.safety.trip_log(),
-                        loop)
+                        loop, limited[0])

@@ -53,6 +53,8 @@ class WalkReport:
     estimator_drift_m: float         # |estimated - true| base position (xy) at the end
     wall_s: float
     safety_trips: tuple[str, ...] = ()   # every stop the safety monitor took, as it began
+    applied: tuple[float, float, float] | None = None   # the command walked at, if the gait limited it ...
+    limited: str | None = None                          # ... and what was limited and why
 
     @property
     def estimator_drift_fraction(self) -> float:
@@ -84,9 +86,14 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
         positions.append(truth.p_world_base_m[:2].copy())
         yaws.append(truth.yaw_rad)
 
+    limited: list[str | None] = [None]
+    applied = [command]
+
     def act(k: int, state: LowState) -> LowCmd:
         if k == go_tick:
-            controller.set_velocity(*command)
+            limited[0] = controller.set_velocity(*command)
+            target = controller.planner.target
+            applied[0] = (target.vx_m_s, target.vy_m_s, target.yaw_rate_rad_s)
         if config.push_Ns and k == push_tick:
             heading = body.ground_truth().yaw_rad   # a shove from behind
             body.push([config.push_Ns * math.cos(heading), config.push_Ns * math.sin(heading), 0.0])
@@ -99,7 +106,7 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
     xy = np.array(positions)
     chords = xy[:: int(round(1.0 / dt))]
     distance = float(np.linalg.norm(np.diff(np.vstack([chords, xy[-1:]]), axis=0), axis=1).sum())
-    speed, rmse = _speed_figures(xy, dt, command, SETTLE_S, controller.planner.config.max_accel_m_s2)
+    speed, rmse = _speed_figures(xy, dt, applied[0], SETTLE_S, controller.planner.config.max_accel_m_s2)
     energy = body.energy_J
     weight_N = controller.model.mass_kg * 9.81
     return WalkReport(
@@ -110,6 +117,7 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
         energy_J=energy, cost_of_transport=energy / (weight_N * distance) if distance > 0.05 else math.inf,
         estimator_drift_m=float(np.linalg.norm(controller.state.p_world_base_m[:2] - end_truth.p_world_base_m[:2])),
         wall_s=wall, safety_trips=controller.safety.trip_log(),
+        applied=applied[0] if limited[0] else None, limited=limited[0],
     )
 
 
