@@ -148,12 +148,14 @@ def _known_word(word: str, vocab: Vocabulary, before: str, after: str) -> str | 
             best, best_d = [known], d
         elif d == best_d:
             best.append(known)
+    def meaning(known: str) -> Concept:
+        return vocab.forms.get(known, (("filler", ""),))[0]
+
     best = [k for k in best if len(k) >= 3]
-    if len({vocab.forms.get(k, (("filler", ""),))[0] for k in best}) > 1:      # several meanings: the swapped
-        best = [k for k in best if sorted(k) == sorted(word)] or [       # letters ("teh"), or the one that
-            k for k in best if f"{before} {k}" in vocab.forms or f"{k} {after}" in vocab.forms]   # makes a phrase
-    return best[0] if len(best) == 1 or (best and len({vocab.forms.get(k, (("filler", ""),))[0] for k in best}) == 1) \
-        else None
+    if len({meaning(k) for k in best}) > 1:      # several meanings: the swapped letters ("teh"), or the one
+        best = [k for k in best if sorted(k) == sorted(word)] or [        # that makes a known phrase
+            k for k in best if f"{before} {k}" in vocab.forms or f"{k} {after}" in vocab.forms]
+    return best[0] if best and len({meaning(k) for k in best}) == 1 else None
 
 
 def _base_forms(word: str) -> list[str]:

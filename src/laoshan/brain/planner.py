@@ -429,7 +429,7 @@ class _Grounding:
                                 tuple(t.name for t in things))
             names.append(things[0].name)
         names = list(dict.fromkeys(names))
-        if not names and (p.it or not p.tokens or p.borrowed or self.fixture) and self.fixture is not None:
+        if not names and self.fixture is not None:      # "…, then close it", "再关上": the one named before
             names = [self.fixture]
         if not names:
             known = ", ".join(f.name for f in (*world.fixtures, *world.switches)) or "nothing"

@@ -72,11 +72,11 @@ class Part:
         """Only says what is not meant ("not the red one", "别放一号")."""
         has_not = bool(self.not_colours or self.not_kinds or self.not_stations or self.negated_act)
         return has_not and not (self.refs or self.stations or self.places or self.fixtures or self.person
-                                or any(a for a in self.acts if not self.negated_act))
+                                or (self.acts and not self.negated_act))
 
     def place_sides(self) -> list[str]:
         """The sides said as places: after a putting verb, without an end word."""
-        putting = self.act_at >= 0 and any(a in ("put",) for a in self.acts)
+        putting = self.act_at >= 0 and "put" in self.acts
         return [s for s, at, end in self.sides if putting and at > self.act_at and not end]
 
 
