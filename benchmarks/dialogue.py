@@ -170,6 +170,18 @@ def held_out_rows(u: dict, s: dict | None, name: str) -> list[list[str]]:
     ]
 
 
+def held_out_sets() -> tuple[dict, list[list[str]]]:
+    """Every held-out set: its results by name, and its table rows (the misses printed)."""
+    results: dict = {}
+    rows: list[list[str]] = []
+    for name, (utterances, scripts) in HELD_OUT.items():
+        u, s = held_out_utterances(utterances), held_out_scripts(scripts) if scripts else None
+        _print_misses(name, u, s)
+        results |= {f"{name}_utterances": u, **({f"{name}_scripts": s} if s else {})}
+        rows += held_out_rows(u, s, name)
+    return results, rows
+
+
 def _print_misses(name: str, u: dict, s: dict | None) -> None:
     for miss in u["misses"]:
         print(f"  {name} MISS {miss}")
@@ -207,12 +219,7 @@ def guiding(domain: str, seed: int) -> list[dict]:
 def main() -> None:
     args = benchmark_args(__doc__, "dialogue", "one hall's guiding walks", sections=("held_out",))
     if args.only:
-        fresh, rows = {}, []
-        for name, (utterances, scripts) in HELD_OUT.items():
-            u, s = held_out_utterances(utterances), held_out_scripts(scripts) if scripts else None
-            _print_misses(name, u, s)
-            fresh |= {f"{name}_utterances": u, **({f"{name}_scripts": s} if s else {})}
-            rows += held_out_rows(u, s, name)
+        fresh, rows = held_out_sets()
         print(format_table(["figure", "measured", "goal"], rows))
         print(f"updated {update_json(args.out, fresh)}")
         return
@@ -257,12 +264,9 @@ def main() -> None:
         ["guiding stop error median / max [m]", f"{results['guide_error_median_m']:.3f} / "
          f"{results['guide_error_max_m']:.3f}" if walks else "-", "<= 0.3"],
     ]
-    for name, (utterances, scripts) in HELD_OUT.items():
-        u, s = held_out_utterances(utterances), held_out_scripts(scripts) if scripts else None
-        _print_misses(name, u, s)
-        results |= {f"{name}_utterances": u, **({f"{name}_scripts": s} if s else {})}
-        summary += held_out_rows(u, s, name)
-    print(format_table(["figure", "measured", "goal"], summary))
+    fresh, rows = held_out_sets()
+    results |= fresh
+    print(format_table(["figure", "measured", "goal"], summary + rows))
     print(f"wrote {write_json(args.out, results)}")
 
 
