@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from laoshan.cerebellum.locomotion import LocomotionController
-from laoshan.robot.description import RobotDescription
+from laoshan.robot.description import RobotDescription, load_description
 from laoshan.sim.scoring import has_fallen
 from laoshan.sim.body import SimBody
 
@@ -148,7 +148,7 @@ def test_walk_up_a_10_degree_slope(g1_basic: RobotDescription) -> None:
 def test_a_command_beyond_the_gait_is_limited_with_a_message_never_silently() -> None:
     from laoshan.cerebellum.walk import GaitConfig, VelocityCommand
 
-    gait = GaitConfig()
+    gait = GaitConfig.for_robot(load_description("g1-basic"))
     fast, note = gait.limited(VelocityCommand(1.0, -0.5, 2.0))
     step_s = gait.step_period_s
     assert fast.vx_m_s == pytest.approx(gait.max_step_forward_m / step_s)

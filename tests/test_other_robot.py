@@ -7,8 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.stand import StandController
-from laoshan.robot.description import load_description
+from laoshan.components.catalog import load_catalog
+from laoshan.robot.description import RobotConfigError, RobotDescription, load_description
+from laoshan.scenarios.stand import StandScenario, run_stand
+from laoshan.scenarios.walk import WalkScenario, run_walk
 from laoshan.sim.body import SimBody
 
 LEG = """
@@ -85,3 +89,39 @@ def test_a_new_humanoid_builds_and_stands(stilt_file: Path) -> None:
     assert truth.p_world_base_m[2] > 0.4            # still upright on its sole contacts
     assert state.foot_force_N.sum() == pytest.approx(13.0 * 9.81, rel=0.1)
     assert np.isfinite(state.imu_state.quaternion).all()
+
+
+# --- a second real humanoid: PAL Robotics TALOS from example-robot-data, by description and catalog alone ---
+
+TALOS = Path(__file__).resolve().parents[1] / "examples" / "talos"
+
+
+@pytest.fixture(scope="module")
+def talos() -> RobotDescription:
+    return load_description(TALOS / "talos.toml", load_catalog(TALOS / "catalog.toml"))
+
+
+def test_talos_stands_on_joint_pd_from_its_description(talos: RobotDescription) -> None:
+    report = run_stand(StandScenario(seconds=3.0, seed=3), robot=talos)
+    assert not report.fell and not report.safety_trips
+    assert report.pelvis_height_min_m > 0.95                  # pelvis at its half-sitting height (1.02 m), not sagging
+
+
+def test_talos_walks_2_m_and_turns_with_the_g1s_controller(talos: RobotDescription) -> None:
+    walk = run_walk(WalkScenario(vx_m_s=0.3, seconds=9.0, seed=3), robot=talos)
+    assert not walk.fell and not walk.safety_trips and walk.limited is None
+    assert walk.displacement_m > 2.0 and abs(walk.yaw_change_rad) < 0.1
+    turn = run_walk(WalkScenario(vx_m_s=0.0, yaw_rate_rad_s=0.3, seconds=8.0, seed=4), robot=talos)
+    assert not turn.fell and turn.yaw_change_rad > np.pi / 2 and turn.displacement_m < 0.3   # 90 degrees in place
+
+
+def test_a_description_without_a_gait_says_what_walking_needs(talos: RobotDescription, tmp_path: Path) -> None:
+    text = (TALOS / "talos.toml").read_text()
+    cut = tmp_path / "talos.toml"
+    cut.write_text(text[:text.index("[gait]")])
+    robot = load_description(cut, load_catalog(TALOS / "catalog.toml"))
+    with pytest.raises(RobotConfigError, match="no \\[gait\\] table.*com_height_m.*max_step_forward_m"):
+        LocomotionController(robot)
+    cut.write_text(text.replace("com_height_m = 0.86\n", ""))
+    with pytest.raises(RobotConfigError, match="gait: missing field 'com_height_m'"):
+        load_description(cut, load_catalog(TALOS / "catalog.toml"))

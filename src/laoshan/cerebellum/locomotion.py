@@ -31,14 +31,14 @@ from laoshan.port.messages import LowCmd, LowState
 @dataclass(frozen=True)
 class LocomotionConfig:
     wbc: WbcConfig = field(default_factory=WbcConfig)
-    gait: GaitConfig = field(default_factory=GaitConfig)
+    gait: GaitConfig | None = None       # None: the robot's own (its description's [gait] table)
     estimator: EstimatorConfig = field(default_factory=EstimatorConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     sensors: SensorCheckConfig = field(default_factory=SensorCheckConfig)
     # the joint-PD hold of a lasting sensor fault: quick to set a swinging foot down, well damped to stop the
     # body's momentum (tuned on seeds 1000-1019: faults while walking at 0.3 m/s)
     hold: StandControllerConfig = field(default_factory=lambda: StandControllerConfig(ramp_s=0.3, damping_scale=2.0))
-    capture: CaptureStepConfig = field(default_factory=CaptureStepConfig)
+    capture: CaptureStepConfig | None = None   # None: the robot's own reach and spacing
     early_touchdown_phase: float = 0.6  # a swing foot sensing the ground after this much of its swing has landed
 
 
@@ -47,7 +47,9 @@ class LocomotionController:
 
     def __init__(self, robot: RobotDescription, config: LocomotionConfig | None = None) -> None:
         self.robot = robot
-        self.config = c = config or LocomotionConfig()
+        c = config or LocomotionConfig()
+        self.config = c = replace(c, gait=c.gait or GaitConfig.for_robot(robot),
+                                  capture=c.capture or CaptureStepConfig.for_robot(robot))
         self.model = ControlModel(robot)
         self.estimator = StateEstimator(self.model, c.estimator)
         self.wbc = WholeBodyController(self.model, c.wbc)

@@ -18,17 +18,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from laoshan.cerebellum.estimator import SIDES
 from laoshan.cerebellum.wbc import WbcReferences
+from laoshan.robot.description import RobotDescription
 
 GRAVITY_M_S2 = 9.81
 
 
 @dataclass(frozen=True)
 class CaptureStepConfig:
+    """A catching step: the body's reach and spacing (``for_robot``: from its description's [gait]
+    table) and the step's own settings."""
+
+    max_forward_m: float                # reach of the step, in the stance foot's heading frame
+    max_backward_m: float
+    min_spacing_m: float                # lateral distance between the feet centres: never closer ...
+    max_spacing_m: float                # ... nor wider than this
     trigger_m: float = 0.005            # step when the DCM is this far outside the support polygon
     cop_margin_m: float = 0.01          # support polygon and centre of pressure kept this far inside the soles
     refractory_s: float = 0.1           # no new step this soon after a landing
@@ -40,15 +49,19 @@ class CaptureStepConfig:
     crouch_m: float = 0.03              # the CoM drops this much over the swing (longer reach)
     aim_until_phase: float = 0.75       # the landing spot follows the measured DCM up to this swing phase
     lateral_overshoot_m: float = 0.03   # the swing foot lands this far beyond the touchdown DCM sideways
-    max_forward_m: float = 0.35         # reach of the step, in the stance foot's heading frame
-    max_backward_m: float = 0.30
-    min_spacing_m: float = 0.22         # lateral distance between the feet centres: never closer ...
-    max_spacing_m: float = 0.26         # ... nor wider than this
     shift_max_s: float = 0.12           # weight shift before the first lift-off: at most this long, ...
     shift_inset_m: float = 0.05         # ... enough for the touchdown DCM to stay this far inside min_spacing_m
     com_weight: float = 10.0            # whole-body CoM task weight from the trigger until settled
     settled_speed_m_s: float = 0.03     # recovered: CoM slower than this ...
     settled_dcm_m: float = 0.01         # ... and DCM this close to the standing reference
+
+    @classmethod
+    def for_robot(cls, robot: RobotDescription, **step: Any) -> CaptureStepConfig:
+        """The catching step of ``robot``'s description (RobotConfigError if it has no [gait]), with
+        the step's settings ``step`` (defaults otherwise)."""
+        g = robot.walking()
+        return cls(max_forward_m=g.capture_reach_m[0], max_backward_m=g.capture_reach_m[1],
+                   min_spacing_m=g.capture_spacing_m[0], max_spacing_m=g.capture_spacing_m[1], **step)
 
     def __post_init__(self) -> None:
         if not 0.15 <= self.swing_s <= 1.0:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import placo
@@ -17,6 +18,7 @@ import placo
 from laoshan.cerebellum.control_model import ControlModel, load_placo_robot
 from laoshan.cerebellum.estimator import SIDES
 from laoshan.cerebellum.wbc import WbcReferences
+from laoshan.robot.description import RobotDescription
 
 class WalkPlanError(RuntimeError):
     """No CoM trajectory keeps the ZMP inside the planned supports (e.g. after a hard push)."""
@@ -27,17 +29,20 @@ _SIDE = {"left": placo.HumanoidRobot_Side.left, "right": placo.HumanoidRobot_Sid
 
 @dataclass(frozen=True)
 class GaitConfig:
-    single_support_s: float = 0.4        # one step's swing time
+    """The walk's numbers: the body's (``for_robot``: from its description's [gait] table) and the
+    planner's own."""
+
+    com_height_m: float                  # CoM height while walking
+    foot_height_m: float                 # swing apex
+    single_support_s: float              # one step's swing time
+    max_step_forward_m: float
+    max_step_backward_m: float
+    max_step_lateral_m: float
+    max_step_yaw_rad: float
     double_support_ratio: float = 0.25   # double support time / single support time
     start_end_ratio: float = 0.75        # start/stop double support / single support time
-    com_height_m: float = 0.66           # CoM height while walking
-    foot_height_m: float = 0.07          # swing apex
     trunk_pitch_rad: float = 0.0
     zmp_margin_m: float = 0.02           # ZMP kept this far inside the sole
-    max_step_forward_m: float = 0.30
-    max_step_backward_m: float = 0.15
-    max_step_lateral_m: float = 0.15
-    max_step_yaw_rad: float = 0.45
     planned_steps: int = 6               # horizon of the CoM plan, in steps
     replan_every_steps: float = 0.5      # replan this often (in steps)
     timesteps_per_step: int = 10         # planning resolution
@@ -45,6 +50,15 @@ class GaitConfig:
     max_yaw_accel_rad_s2: float = 1.0    # ... (start, stop and changes stay feasible for the LIPM)
     step_feedback_gain: float = 1.0      # future footsteps move by gain x (measured - planned DCM)
     max_step_correction_m: float = 0.15  # ... at most this far per replan
+
+    @classmethod
+    def for_robot(cls, robot: RobotDescription, **planner: Any) -> GaitConfig:
+        """The gait of ``robot``'s description (RobotConfigError if it has none), with the
+        planner's settings ``planner`` (defaults otherwise)."""
+        g = robot.walking()
+        return cls(com_height_m=g.com_height_m, foot_height_m=g.foot_height_m, single_support_s=g.single_support_s,
+                   max_step_forward_m=g.max_step_forward_m, max_step_backward_m=g.max_step_backward_m,
+                   max_step_lateral_m=g.max_step_lateral_m, max_step_yaw_rad=g.max_step_yaw_rad, **planner)
 
     def __post_init__(self) -> None:
         if not 0.2 <= self.single_support_s <= 1.5:
@@ -94,7 +108,7 @@ class WalkPlanner:
     """Velocity command in, whole-body references out, in the estimator's world frame."""
 
     def __init__(self, model: ControlModel, config: GaitConfig | None = None) -> None:
-        self.config = c = config or GaitConfig()
+        self.config = c = config or GaitConfig.for_robot(model.desc)
         self.model = model
         self.robot = load_placo_robot(model.urdf_path)   # the planner's own kinematic copy
         p = self.params = placo.HumanoidParameters()
@@ -117,6 +131,13 @@ class WalkPlanner:
         p.walk_max_dy = c.max_step_lateral_m
         p.walk_max_dtheta = c.max_step_yaw_rad
         self.pattern = placo.WalkPatternGenerator(self.robot, p)
+        # When no CoM trajectory keeps the ZMP strictly inside the supports (a fast walk whose
+        # horizon ends in a stop, footsteps moved after a push), the same plan is made with the
+        # ZMP and stop constraints as heavy costs instead: the nearest plan, not the old one
+        # run out (PlaCo keeps the old trajectory on a failed replan, silently).
+        self.soft_pattern = placo.WalkPatternGenerator(self.robot, p)
+        self.soft_pattern.soft = True
+        self.soft_replans = 0      # replans that needed the soft constraints
         self.footsteps = placo.FootstepsPlannerRepetitive(p)
         self.target = VelocityCommand()    # what was asked for
         self.command = VelocityCommand()   # what the steps are planned for now (slewed to target)
@@ -210,7 +231,11 @@ class WalkPlanner:
             if p_dcm is not None:
                 self._move_future_steps(supports, self.dcm_error(t_s, p_dcm))
             try:
-                self.trajectory = self.pattern.replan(supports, traj, t_s)
+                replanned = self.pattern.replan(supports, traj, t_s)
+                if not replanned.replan_success:
+                    replanned = self.soft_pattern.replan(supports, traj, t_s)
+                    self.soft_replans += 1
+                self.trajectory = replanned
             except RuntimeError:
                 pass                     # keep following the previous plan; retry at the next replan
             self._last_replan_s = t_s

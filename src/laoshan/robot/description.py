@@ -80,6 +80,24 @@ class SensorMount:
 
 
 @dataclass(frozen=True)
+class GaitSpec:
+    """How this body walks: the numbers of its size (the controllers' gains are generic)."""
+
+    com_height_m: float                      # CoM height above the soles while walking
+    foot_height_m: float                     # swing foot apex
+    single_support_s: float                  # one step's swing time
+    max_step_forward_m: float                # step limits, stance-foot frame ...
+    max_step_backward_m: float
+    max_step_lateral_m: float
+    max_step_yaw_rad: float
+    capture_reach_m: tuple[float, float]     # a step that catches a push: reach forward, backward ...
+    capture_spacing_m: tuple[float, float]   # ... and the feet centres' lateral distance, least and most
+
+
+GAIT_FIELDS = tuple(GaitSpec.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
 class RobotDescription:
     """A whole-machine product: URDF + motors + sensors + power, ready to build."""
 
@@ -98,6 +116,7 @@ class RobotDescription:
     cameras: tuple[SensorMount, ...] = ()
     touch: tuple[SensorMount, ...] = ()
     collision: tuple[CapsuleSpec, ...] = ()   # the planner's model of the body (none: no planning)
+    gait: GaitSpec | None = None       # how it walks (none: it cannot walk)
     source: str = ""                   # file it was read from
     catalog: Catalog = field(default_factory=Catalog, repr=False)
 
@@ -107,6 +126,13 @@ class RobotDescription:
 
     def motor_specs(self) -> list[Any]:
         return [self.catalog.get("motor", m.part) for m in self.motors]
+
+    def walking(self) -> GaitSpec:
+        """The gait table; a description without one cannot walk, and the error says what it needs."""
+        if self.gait is None:
+            raise RobotConfigError(f"{Path(self.source).name or self.name}: no [gait] table, so {self.name} cannot "
+                                   f"walk; it needs {', '.join(GAIT_FIELDS)}")
+        return self.gait
 
 
 # --- finding the URDF ---------------------------------------------------------------------------
@@ -243,8 +269,8 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
             joint=joint,
             part=t.part(catalog, "motor"),
             home_rad=t.num("home_rad", lo, hi, "rad (within the joint limits)"),
-            kp_Nm_rad=t.num("kp_Nm_rad", 0.0, 1000.0, "N·m/rad"),
-            kd_Nms_rad=t.num("kd_Nms_rad", 0.0, 100.0, "N·m·s/rad"),
+            kp_Nm_rad=t.num("kp_Nm_rad", 0.0, 10000.0, "N·m/rad"),
+            kd_Nms_rad=t.num("kd_Nms_rad", 0.0, 500.0, "N·m·s/rad"),
         ))
         t.done()
     missing = sorted(set(joints) - seen)
@@ -316,13 +342,34 @@ def parse_description(data: dict[str, Any], source: Path, catalog: Catalog) -> R
             b_offset_m=t.vec3("b_offset_m", 1.0, "m", default=[0, 0, 0]), self_collision=self_collision))
         t.done()
 
+    gait = None
+    if "gait" in data:
+        t = _Table(top.sub("gait"), f"{source.name}.gait")
+        pair = {"capture_reach_m": (0.02, 2.0), "capture_spacing_m": (0.05, 1.0)}
+        values: dict[str, Any] = {}
+        for key, (lo, hi) in pair.items():
+            raw = t.items(key)
+            if len(raw) != 2:
+                raise RobotConfigError(f"{t.where}.{key}: expected [a, b] in m, got {raw!r}")
+            values[key] = tuple(_Table({"v": v}, f"{t.where}.{key}").num("v", lo, hi, "m") for v in raw)
+        if not values["capture_spacing_m"][0] < values["capture_spacing_m"][1]:
+            raise RobotConfigError(f"{t.where}.capture_spacing_m: the least must be below the most")
+        gait = GaitSpec(
+            com_height_m=t.num("com_height_m", 0.2, 2.0, "m"), foot_height_m=t.num("foot_height_m", 0.01, 0.3, "m"),
+            single_support_s=t.num("single_support_s", 0.2, 1.5, "s"),
+            max_step_forward_m=t.num("max_step_forward_m", 0.01, 1.0, "m"),
+            max_step_backward_m=t.num("max_step_backward_m", 0.01, 1.0, "m"),
+            max_step_lateral_m=t.num("max_step_lateral_m", 0.01, 1.0, "m"),
+            max_step_yaw_rad=t.num("max_step_yaw_rad", 0.01, 1.5, "rad"), **values)
+        t.done()
+
     desc = RobotDescription(
         name=name, product=product, summary=top.text("summary"), urdf_path=urdf_path,
         base_link=link(top, "base_link"),
         controller=top.part(catalog, "controller", "controller"),
         battery=top.part(catalog, "battery", "battery"), encoder=top.part(catalog, "encoder", "encoder"),
         motors=tuple(motors), feet=feet, hands=hands, imu=imu, cameras=mounts("cameras", "camera"),
-        touch=touch, collision=tuple(capsules), source=str(source), catalog=catalog,
+        touch=touch, collision=tuple(capsules), gait=gait, source=str(source), catalog=catalog,
     )
     top.done()
     return desc
