@@ -29,7 +29,7 @@ def test_every_terrain_builds_and_the_robot_stands_on_flat_start(g1_basic: Robot
 def test_terrain_features_have_their_height(g1_basic: RobotDescription) -> None:
     import mujoco
 
-    for terrain, x, z in [(Terrain(kind="steps", step_height_m=0.1, n_steps=3), 1.9, 0.3),
+    for terrain, x, z in [(Terrain(kind="stairs", step_height_m=0.1, n_steps=3), 1.9, 0.3),
                           (Terrain(kind="slope", slope_deg=10.0, length_m=3.0), 5.0, 3.0 * np.sin(np.radians(10)))]:
         body = SimBody(g1_basic, world=WorldSpec(terrain=terrain))
         m, d = body.model, body.data

@@ -294,7 +294,13 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None, dds: bool, 
 @click.option("--vy", default=0.0, show_default=True, type=Finite(-0.5, 0.5), help="Left speed [m/s].")
 @click.option("--yaw-rate", default=0.0, show_default=True, type=Finite(-1.5, 1.5), help="Turn rate [rad/s].")
 @click.option("--seconds", default=10.0, show_default=True, type=Finite(min=0.5), help="Walking time.")
-@click.option("--terrain", default="flat", show_default=True, type=click.Choice(["flat", "slope", "steps", "rough"]))
+@click.option("--terrain", default="flat", show_default=True,
+              type=click.Choice(["flat", "slope", "steps", "stairs", "rough"]),
+              help="Ground ahead from 1 m: a 10-degree ramp, one step up onto a platform and one down, a flight of "
+                   "4 stairs up and down (0.30 m treads), or 3 cm bumps. Off the flat floor a robot with a camera "
+                   "maps the ground with it and steps by the map.")
+@click.option("--step-height", "step_height_m", default=0.10, show_default=True, type=Finite(0.0, 0.3),
+              help="Rise of each step of --terrain steps or stairs [m].")
 @click.option("--push", "push_Ns", default=0.0, show_default=True, type=Finite(0, 100),
               help="Shove the base forward with this impulse [N·s] at mid-walk.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and terrain.")
@@ -302,9 +308,9 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None, dds: bool, 
 @click.option("--distance", "distance_m", type=Finite(0.05, 100.0),
               help="With --dds: walk until the robot estimates it has covered this far [m] (else for --seconds).")
 @dds_options
-def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terrain: str, push_Ns: float,
-         seed: int, video: Path | None, distance_m: float | None, dds: bool, wait_s: float, domain: int,
-         interface: str) -> None:
+def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terrain: str, step_height_m: float,
+         push_Ns: float, seed: int, video: Path | None, distance_m: float | None, dds: bool, wait_s: float,
+         domain: int, interface: str) -> None:
     """Walk on a velocity command (sensor-only estimation, whole-body QP); print a summary."""
     from laoshan.scenarios.walk import SETTLE_S, WalkScenario, run_walk
 
@@ -326,13 +332,14 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
         _motion_summary("walk (DDS)", report, stats[0])
         return
     config = WalkScenario(robot=robot, vx_m_s=vx, vy_m_s=vy, yaw_rate_rad_s=yaw_rate, seconds=seconds,
-                          terrain=terrain, push_Ns=push_Ns, seed=seed, video=video)
+                          terrain=terrain, step_height_m=step_height_m, push_Ns=push_Ns, seed=seed, video=video)
     report = _with_progress(desc, "walking", seconds + SETTLE_S, lambda progress: run_walk(config, progress, desc))
     rows = [
         ["robot", report.robot],
         ["command vx, vy [m/s], yaw rate [rad/s]", ", ".join(f"{v:g}" for v in report.command)],
         *([["command limited", report.limited]] if report.limited else []),
-        ["terrain / push [N·s]", f"{terrain} / {push_Ns:g}"],
+        ["terrain / push [N·s]", f"{terrain}{f' ({step_height_m:g} m)' if terrain in ('steps', 'stairs') else ''}"
+                                 f" / {push_Ns:g}"],
         ["fell", f"yes, at {report.fall_time_s:.2f} s" if report.fell else "no"],
         ["distance walked / start to end [m]", f"{report.distance_m:.3f} / {report.displacement_m:.3f}"],
         ["mean speed [m/s]", report.mean_speed_m_s],

@@ -18,10 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from laoshan.port.messages import RgbdFrame
-
-# Optical frame (x right, y down, z forward) in the camera mount link's frame (x forward, z up).
-R_LINK_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
+from laoshan.port.messages import R_LINK_OPTICAL, RgbdFrame
 
 # Colour classes by hue band [deg]; a pixel must also be saturated and bright enough.
 COLOURS: dict[str, tuple[tuple[float, float], ...]] = {
@@ -99,13 +96,6 @@ def hue_saturation_value(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.float64], .
     return np.where(span > 0, h, 0.0), s, v
 
 
-def optical_points(frame: RgbdFrame, mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """(n, 3) points of the masked pixels with valid depth, in the optical frame."""
-    v, u = np.nonzero(mask & (frame.depth_m > 0))
-    d = frame.depth_m[v, u].astype(np.float64)
-    return np.column_stack([(u - frame.cx_px) * d / frame.fx_px, (v - frame.cy_px) * d / frame.fy_px, d])
-
-
 def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
                    config: PerceptionConfig | None = None) -> list[Detection]:
     """Coloured objects in ``frame``; ``X_world_link`` (4x4) is the camera mount link's pose as the
@@ -126,9 +116,9 @@ def detect_objects(frame: RgbdFrame, X_world_link: NDArray[np.float64],
             blob = labels == k
             if blob.sum() < c.min_pixels:
                 continue
-            points = optical_points(frame, blob) @ R.T + p
+            points = frame.optical_points(blob) @ R.T + p
             ring = ndimage.binary_dilation(blob, iterations=c.ring_px) & ~ndimage.binary_dilation(blob, iterations=1)
-            around = optical_points(frame, ring & ~vivid & ~shade) @ R.T + p
+            around = frame.optical_points(ring & ~vivid & ~shade) @ R.T + p
             if len(points) < c.min_pixels or len(around) == 0:
                 continue
             top_z = float(np.percentile(points[:, 2], 95))
@@ -168,7 +158,7 @@ def near_edge_x(frame: RgbdFrame, X_world_link: NDArray[np.float64], surface_z_m
     is seen between ``y_window_m``; None if too little of it is in view. A fixture whose edge is on
     the map tells the robot how far its odometry has drifted along x."""
     R = X_world_link[:3, :3] @ R_LINK_OPTICAL
-    points = optical_points(frame, np.ones(frame.depth_m.shape, dtype=bool)) @ R.T + X_world_link[:3, 3]
+    points = frame.optical_points(np.ones(frame.depth_m.shape, dtype=bool)) @ R.T + X_world_link[:3, 3]
     on = points[(np.abs(points[:, 2] - surface_z_m) < band_m) & (points[:, 1] > y_window_m[0])
                 & (points[:, 1] < y_window_m[1])]
     return float(np.percentile(on[:, 0], 1)) if len(on) >= 100 else None

@@ -26,6 +26,16 @@ FloatArray = np.ndarray
 
 
 @dataclass(frozen=True)
+class LegGeometry:
+    """One leg's reach, from the kinematics: hip (the leg's joint nearest the base) to ankle (the
+    foot link's joint) with the leg straight, and where both sit at the home posture."""
+
+    length_m: float                  # hip to ankle, every joint at zero (straight)
+    p_com_hip_m: FloatArray          # hip relative to the CoM at home, base frame (3,)
+    p_foot_ankle_m: FloatArray       # ankle in the foot (sole) frame (3,)
+
+
+@dataclass(frozen=True)
 class FootGeometry:
     """Sole rectangle in the foot frame (centred under the sole contact points, on the ground)."""
 
@@ -122,6 +132,7 @@ class ControlModel:
         # sole contact points in the foot frame (the foot frame is on the ground, mid-sole)
         self.sole_points_m = {side: self._sole_points(side) for side in desc.feet}
         self.leg_joints = self._leg_joints()
+        self.legs = {side: self._leg_geometry(side) for side in desc.feet}
         self.arm_joints = self._arm_joints()
         body = set().union(*(self._chain(f"{side}_foot") for side in desc.feet),
                            *(self._chain(f"{side}_hand") for side in desc.hands))
@@ -157,6 +168,21 @@ class ControlModel:
         """Motor indices of the joints between the base and the ``side`` foot, in motor order."""
         chain = self._chain(f"{side}_foot")
         return [i for i, m in enumerate(self.desc.motors) if m.joint in chain]
+
+    def _leg_geometry(self, side: str) -> LegGeometry:
+        model = self.robot.model
+        data = model.createData()
+        foot = model.getFrameId(f"{side}_foot")
+        ankle = model.frames[foot].parentJoint
+        hip = min(model.getJointId(j) for j in self._chain(f"{side}_foot"))
+        pin.forwardKinematics(model, data, pin.neutral(model))
+        length = float(np.linalg.norm(data.oMi[ankle].translation - data.oMi[hip].translation))
+        q = pin.neutral(model)
+        q[self.iq] = self.home_rad
+        com = pin.centerOfMass(model, data, q)       # also places the joints at home
+        pin.updateFramePlacements(model, data)
+        return LegGeometry(length_m=length, p_com_hip_m=data.oMi[hip].translation - com,
+                           p_foot_ankle_m=data.oMf[foot].actInv(data.oMi[ankle].translation))
 
     def _leg_joints(self) -> list[str]:
         """Joints between the base and either foot (the legs)."""

@@ -17,6 +17,7 @@ import placo
 
 from laoshan.cerebellum.control_model import ControlModel, load_placo_robot
 from laoshan.cerebellum.estimator import SIDES
+from laoshan.cerebellum.terrain import HeightMap
 from laoshan.cerebellum.wbc import WbcReferences
 from laoshan.robot.description import RobotDescription
 
@@ -50,6 +51,9 @@ class GaitConfig:
     max_yaw_accel_rad_s2: float = 1.0    # ... (start, stop and changes stay feasible for the LIPM)
     step_feedback_gain: float = 1.0      # future footsteps move by gain x (measured - planned DCM)
     max_step_correction_m: float = 0.15  # ... at most this far per replan
+    edge_rise_m: float = 0.03            # a sole over seen heights further apart than this straddles an edge ...
+    edge_margin_m: float = 0.045         # ... (the sole with this margin at heel and toe) ...
+    max_tread_shift_m: float = 0.20      # ... and its footstep moves along its heading at most this far
 
     @classmethod
     def for_robot(cls, robot: RobotDescription, **planner: Any) -> GaitConfig:
@@ -138,6 +142,7 @@ class WalkPlanner:
         self.soft_pattern = placo.WalkPatternGenerator(self.robot, p)
         self.soft_pattern.soft = True
         self.soft_replans = 0      # replans that needed the soft constraints
+        self.terrain: HeightMap | None = None   # the ground as seen: footholds are kept off its edges
         self.footsteps = placo.FootstepsPlannerRepetitive(p)
         self.target = VelocityCommand()    # what was asked for
         self.command = VelocityCommand()   # what the steps are planned for now (slewed to target)
@@ -230,6 +235,8 @@ class WalkPlanner:
             supports = self.pattern.replan_supports(self.footsteps, traj, t_s, self._last_replan_s)
             if p_dcm is not None:
                 self._move_future_steps(supports, self.dcm_error(t_s, p_dcm))
+            if self.terrain is not None:
+                self._onto_treads(supports)
             try:
                 replanned = self.pattern.replan(supports, traj, t_s)
                 if not replanned.replan_success:
@@ -257,13 +264,73 @@ class WalkPlanner:
                     step.set_frame_xy(float(xy[0] + shift[0]), float(xy[1] + shift[1]))
             support.footsteps = steps
 
-    def swing_phase(self, t_s: float) -> float | None:
-        """Fraction of the current single support elapsed (0 at lift-off, 1 at planned touchdown);
-        None in double support or when not walking."""
+    def _onto_treads(self, supports: list) -> None:
+        """Move each footstep not yet taken that would straddle an edge of the seen ground (its
+        sole over heights more than ``edge_rise_m`` apart, 5th to 95th percentile) along its
+        heading until the whole sole is on one level: forward onto the next tread if neither the
+        step (from the other foot) nor the swing (from this foot's last footstep) exceeds the
+        forward step limit, else back (the next step then goes up from alongside); at most
+        ``max_tread_shift_m``. Unknown ground is left as planned."""
+        c, terrain = self.config, self.terrain
+        assert terrain is not None
+        half_l, half_w = self.model.foot.length_m / 2 + c.edge_margin_m, self.model.foot.width_m / 2
+
+        def straddles(xy: np.ndarray, yaw: float) -> bool:
+            heights = terrain.patch(xy, yaw, half_l, half_w)
+            if len(heights) < 4:
+                return False
+            low, high = np.percentile(heights, [5, 95])      # a few noisy cells are not an edge
+            return float(high - low) > c.edge_rise_m
+
+        shifts = np.arange(0.02, c.max_tread_shift_m + 1e-9, 0.02)
+        previous = {np.asarray(f.frame)[:2, 3].tobytes(): True for f in supports[0].footsteps}
+        last = {str(f.side): np.asarray(f.frame)[:2, 3].copy() for f in supports[0].footsteps}
+        for i in range(1, len(supports)):
+            support = supports[i]
+            steps = support.footsteps          # the binding hands out copies: edit, then store
+            for step in steps:
+                frame = np.asarray(step.frame)
+                xy, yaw, side = frame[:2, 3].copy(), math.atan2(frame[1, 0], frame[0, 0]), str(step.side)
+                if xy.tobytes() not in previous and straddles(xy, yaw):
+                    heading = np.array([math.cos(yaw), math.sin(yaw)])
+                    other = next((p for s_, p in last.items() if s_ != side), xy)
+                    before = last.get(side, other)      # this foot's previous footstep
+                    ahead = [xy + d * heading for d in shifts
+                             if max(float((xy + d * heading - p) @ heading) for p in (other, before))
+                             <= c.max_step_forward_m]
+                    for new in ahead + [xy - d * heading for d in shifts]:
+                        if not straddles(new, yaw):
+                            step.set_frame_xy(float(new[0]), float(new[1]))
+                            xy = new
+                            break
+                previous[np.asarray(step.frame)[:2, 3].tobytes()] = True
+                last[side] = xy
+            support.footsteps = steps
+
+    def swing(self, t_s: float) -> tuple[float, float, np.ndarray] | None:
+        """The current swing: lift-off and planned touchdown times [s] and the touchdown pose of
+        the swing foot (4x4, plan frame: the floor at z = 0); None in double support or when not
+        walking. (The support keeps its start across replans; a replanned part starts at the replan.)"""
         traj = self.trajectory
         if traj is None or traj.support_is_both(t_s):
             return None
-        t0, t1 = traj.get_part_t_start(t_s), traj.get_part_t_end(t_s)
+        t0, t1 = traj.get_support(t_s).t_start, traj.get_part_t_end(t_s)
+        swing = next(s for s in SIDES if s != str(traj.support_side(t_s)))
+        return t0, t1, self.foot(swing, t1)
+
+    def foot(self, side: str, t_s: float) -> np.ndarray:
+        """The plan's pose (4x4) of the ``side`` foot at ``t_s`` (world frame, the floor at z = 0)."""
+        traj = self.trajectory
+        assert traj is not None
+        return traj.get_T_world_left(t_s) if side == "left" else traj.get_T_world_right(t_s)
+
+    def swing_phase(self, t_s: float) -> float | None:
+        """Fraction of the current swing elapsed (0 at lift-off, 1 at planned touchdown); None in
+        double support or when not walking."""
+        swing = self.swing(t_s)
+        if swing is None:
+            return None
+        t0, t1, _ = swing
         return float(np.clip((t_s - t0) / (t1 - t0), 0.0, 1.0)) if t1 > t0 else None
 
     def references(self, t_s: float) -> WbcReferences:

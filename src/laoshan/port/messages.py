@@ -17,6 +17,9 @@ FloatArray = NDArray[np.float64]
 
 MODE_DISABLE, MODE_ENABLE = 0, 1   # MotorCmd_.mode
 
+# A camera's optical frame (x right, y down, z forward) in its mount link's frame (x forward, z up).
+R_LINK_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
+
 
 @dataclass(frozen=True)
 class RgbdFrame:
@@ -29,6 +32,12 @@ class RgbdFrame:
     fy_px: float
     cx_px: float
     cy_px: float
+
+    def optical_points(self, mask: NDArray[np.bool_]) -> FloatArray:
+        """(n, 3) points of the masked pixels with valid depth, in the optical frame [m]."""
+        v, u = np.nonzero(mask & (self.depth_m > 0))
+        d = self.depth_m[v, u].astype(np.float64)
+        return np.column_stack([(u - self.cx_px) * d / self.fx_px, (v - self.cy_px) * d / self.fy_px, d])
 
 
 @dataclass

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.cerebellum.locomotion import LocomotionConfig, LocomotionController
 from laoshan.robot.description import RobotDescription, load_description
 from laoshan.scenarios.episode import run_episode
 from laoshan.sim.body import GroundTruth, SimBody
+from laoshan.sim.scoring import has_fallen
 from laoshan.port.messages import LowCmd, LowState
 from laoshan.sim.world import Terrain, WorldSpec
 
@@ -30,7 +31,8 @@ class WalkScenario:
     vy_m_s: float = 0.0
     yaw_rate_rad_s: float = 0.0
     seconds: float = 10.0            # time with the command on (after a short settle)
-    terrain: str = "flat"            # flat, slope, steps, rough
+    terrain: str = "flat"            # flat, slope, steps (one up, one down), stairs (a flight up and down), rough
+    step_height_m: float = 0.10      # steps, stairs: the rise
     push_Ns: float = 0.0             # a forward shove on the base at mid-walk (0: none)
     seed: int = 0
     video: Path | None = None
@@ -71,9 +73,12 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
     if not config.seconds > 0:
         raise ValueError(f"seconds must be > 0, got {config.seconds}")
     robot = robot or load_description(config.robot)
-    world = WorldSpec(terrain=Terrain(kind=config.terrain), seed=config.seed)  # type: ignore[arg-type]
-    body = SimBody(robot, world=world, seed=config.seed)
-    controller = LocomotionController(robot)
+    terrain = Terrain(kind=config.terrain, step_height_m=config.step_height_m)  # type: ignore[arg-type]
+    body = SimBody(robot, world=WorldSpec(terrain=terrain, seed=config.seed), seed=config.seed,
+                   cameras=config.terrain != "flat" and bool(robot.cameras))
+    # off the flat floor the robot looks where it steps (a robot without a camera walks blind)
+    seeing = config.terrain != "flat" and bool(robot.cameras)
+    controller = LocomotionController(robot, LocomotionConfig(see_terrain=seeing))
     dt = body.loop.control_dt_s
     ticks = int(round((SETTLE_S + config.seconds) / dt))
     command = (config.vx_m_s, config.vy_m_s, config.yaw_rate_rad_s)
@@ -82,9 +87,13 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
     positions: list[np.ndarray] = []
     yaws: list[float] = []
 
+    fallen_at: list[float] = []
+
     def observe(truth: GroundTruth) -> None:
         positions.append(truth.p_world_base_m[:2].copy())
         yaws.append(truth.yaw_rad)
+        if not fallen_at and has_fallen(truth):
+            fallen_at.append(truth.time_s)
 
     limited: list[str | None] = [None]
     applied = [command]
@@ -100,7 +109,9 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
         return controller(state)
 
     observe(body.ground_truth())
-    episode = run_episode(body, state, ticks, act, observe, config.video, progress)
+    # a fallen robot lies still: the run ends a second after the fall
+    episode = run_episode(body, state, ticks, act, observe, config.video, progress,
+                          stop=lambda: bool(fallen_at) and body.ground_truth().time_s > fallen_at[0] + 1.0)
     fall_time, wall = episode.fall_time_s, episode.wall_s
     end_truth = body.ground_truth()
     xy = np.array(positions)

@@ -19,8 +19,8 @@ import numpy as np
 
 from laoshan.robot.mujoco_model import ENV_CONAFFINITY, ENV_CONTYPE
 
-TerrainKind = Literal["flat", "slope", "steps", "rough"]
-TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "rough")
+TerrainKind = Literal["flat", "slope", "steps", "stairs", "rough"]
+TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "stairs", "rough")
 SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere")
 DOOR_THICKNESS_M = 0.02
 HANDLE_RGBA = (0.3, 0.3, 0.35, 1.0)   # a handle bar's colour unless told (dark: the camera sees no object)
@@ -39,9 +39,10 @@ class Terrain:
     start_x_m: float = 1.0          # the feature begins this far along +x from the origin
     slope_deg: float = 10.0         # slope: ramp incline
     length_m: float = 3.0           # slope: ramp length along x; rough: patch length
-    step_height_m: float = 0.10     # steps: rise per step
-    step_depth_m: float = 0.35      # steps: tread depth
-    n_steps: int = 3                # steps: number of steps up (then a landing)
+    step_height_m: float = 0.10     # steps, stairs: rise per step
+    step_depth_m: float = 0.30      # stairs: tread depth
+    n_steps: int = 4                # stairs: steps up to the landing (and as many down after it)
+    platform_m: float = 1.2         # steps: the platform one step up and one down; stairs: the landing
     rough_amplitude_m: float = 0.03  # rough: peak-to-peak height of the heightfield
     friction: float = 1.0           # sliding friction coefficient of floor and terrain
 
@@ -50,8 +51,10 @@ class Terrain:
             raise WorldError(f"terrain kind '{self.kind}' is unknown; choose one of {TERRAINS}")
         if not 0.0 <= self.slope_deg < 45.0:
             raise WorldError(f"slope_deg={self.slope_deg} must be in [0, 45) degrees")
-        if not 0.0 <= self.step_height_m <= 0.5 or self.step_depth_m <= 0.05:
-            raise WorldError("step_height_m must be in [0, 0.5] m and step_depth_m > 0.05 m")
+        if not 0.0 <= self.step_height_m <= 0.5 or self.step_depth_m <= 0.05 or self.platform_m <= 0.05:
+            raise WorldError("step_height_m must be in [0, 0.5] m, step_depth_m and platform_m > 0.05 m")
+        if not 1 <= self.n_steps <= 20:
+            raise WorldError(f"n_steps={self.n_steps} must be in [1, 20]")
         if not 0.0 <= self.rough_amplitude_m <= 0.3:
             raise WorldError(f"rough_amplitude_m={self.rough_amplitude_m} must be in [0, 0.3] m")
         if not 0.0 < self.friction <= 5.0:
@@ -449,7 +452,7 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
             material="grid", friction=t.friction)
     if t.kind == "slope":
         _add_slope(wb, t)
-    elif t.kind == "steps":
+    elif t.kind in ("steps", "stairs"):
         _add_steps(wb, t)
     elif t.kind == "rough":
         _add_rough(spec, t, rng)
@@ -502,14 +505,17 @@ def _add_slope(wb: mujoco.MjsBody, t: Terrain) -> None:
 
 
 def _add_steps(wb: mujoco.MjsBody, t: Terrain) -> None:
-    """``n_steps`` steps up along +x, the last one a landing of three treads."""
-    for k in range(t.n_steps):
-        depth = t.step_depth_m * (3 if k == t.n_steps - 1 else 1)
-        height = t.step_height_m * (k + 1)
-        x0 = t.start_x_m + k * t.step_depth_m
+    """Along +x: ``steps`` one step up onto a platform and one down off it; ``stairs`` a flight of
+    ``n_steps`` up to a landing and as many down. Each riser is a box from the floor."""
+    n = 1 if t.kind == "steps" else t.n_steps
+    x = t.start_x_m
+    treads = [t.step_depth_m] * (n - 1) + [t.platform_m] + [t.step_depth_m] * (n - 1)
+    heights = [t.step_height_m * (k + 1) for k in range(n)] + [t.step_height_m * (n - 1 - k) for k in range(n - 1)]
+    for k, (depth, height) in enumerate(zip(treads, heights, strict=True)):
         _static(wb, name=f"step_{k}", type=mujoco.mjtGeom.mjGEOM_BOX,
-                size=[depth / 2, 2.0, height / 2], pos=[x0 + depth / 2, 0, height / 2],
+                size=[depth / 2, 2.0, height / 2], pos=[x + depth / 2, 0, height / 2],
                 rgba=[0.5, 0.45, 0.4, 1], friction=t.friction)
+        x += depth
 
 
 def _add_rough(spec: mujoco.MjSpec, t: Terrain, rng: np.random.Generator) -> None:
