@@ -103,20 +103,39 @@ def _share(runs: list[dict]) -> float:
     return sum(r["ok"] for r in runs) / len(runs)
 
 
+def _terrain_rows(terrain: dict[str, list[dict]]) -> list[list[str]]:
+    """Per terrain: the share of seeds that crossed it without a fall or a stop, the median
+    distance, the first stop."""
+    return [[name, f"{_share([dict(r, ok=r['ok'] and r['displacement_m'] > cross) for r in terrain[name]]):.0%}",
+             f"{np.median([r['displacement_m'] for r in terrain[name]]):.2f}",
+             next((r["trip"] for r in terrain[name] if r["trip"]), "")[:60]]
+            for name, *_, cross in TERRAIN]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 seeds, fewer speeds")
     parser.add_argument("--seeds", type=int, default=20, help="report seeds 0..N-1 (never used while tuning)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--out", default="benchmarks/results/locomotion.json", help="JSON output path")
-    parser.add_argument("--only", nargs="+", choices=("timing",), help="run only these (timing: on an idle machine)")
+    parser.add_argument("--only", nargs="+", choices=("timing", "terrain"),
+                        help="run only these and update them in the JSON file (timing: on an idle machine)")
     args = parser.parse_args()
-    if args.only:
-        timing = control_timing(4.0)
-        print(format_table(["figure", "measured"], [[k, v] for k, v in timing.items()]))
-        print(f"updated {update_json(args.out, timing)}")
-        return
     seeds = list(range(5 if args.quick else args.seeds))
+    if args.only:
+        fresh: dict = {}
+        if "terrain" in args.only:
+            with ProcessPoolExecutor(max_workers=args.workers) as pool:
+                futures = {name: [pool.submit(walk_task, SEEING_ROBOT, (v, 0.0, 0.0), s, secs, kind, h) for s in seeds]
+                           for name, kind, h, v, secs, _ in TERRAIN}
+                fresh["terrain"] = {k: [f.result() for f in fs] for k, fs in futures.items()}
+            print(format_table(["terrain (g1-functional, camera)", "crossed", "median distance m", "first stop"],
+                               _terrain_rows(fresh["terrain"])))
+        if "timing" in args.only:
+            fresh.update(control_timing(4.0))
+            print(format_table(["figure", "measured"], [[k, v] for k, v in fresh.items() if k != "terrain"]))
+        print(f"updated {update_json(args.out, fresh)}")
+        return
     walk_s = 8.0
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -148,10 +167,7 @@ def main() -> None:
                            f"{np.median([r['cot'] for r in ok]):.2f}" if ok and direction != "turning" else "-",
                            f"{np.median([r['drift'] for r in ok]):.1%}" if ok and direction != "turning" else "-",
                            next((r["trip"] for r in runs if r["trip"]), "")[:60]])
-    terrain_rows = [[name, f"{_share([dict(r, ok=r['ok'] and r['displacement_m'] > cross) for r in runs]):.0%}",
-                     f"{np.median([r['displacement_m'] for r in runs]):.2f}",
-                     next((r["trip"] for r in runs if r["trip"]), "")[:60]]
-                    for (name, *_, cross), runs in zip(TERRAIN, terrain.values(), strict=True)]
+    terrain_rows = _terrain_rows(terrain)
     push_rows = [[mode, f"{level:g}"] + [f"{sum(pushes[(mode, level, d)]) / len(seeds):.0%}" for d in DIRECTIONS]
                  for mode, levels in PUSHES.items() for level in levels]
     talos_rows = [[name, f"{_share(runs):.0%}", f"{np.median([r['displacement_m'] for r in runs]):.2f}",

@@ -66,3 +66,14 @@ def test_footsteps_are_moved_off_a_seen_edge_onto_the_treads(planner_before_a_st
     assert len(up) >= 3                      # and the walk goes on up the step
     last_below = max(x for x in stances if x + half < 0.5)
     assert min(up) - last_below <= planner.config.max_step_forward_m
+
+
+def test_a_seen_ramp_is_one_plane_and_a_step_is_an_edge() -> None:
+    ground = HeightMap()
+    x = ground.origin_xy[0] + (np.arange(ground.n) + 0.5) * ground.config.cell_m
+    ground.z[:, :] = np.tan(np.radians(10.0)) * np.clip(x[:, None], 0.0, None)       # a 10° ramp from x = 0
+    assert not ground.uneven(np.array([1.0, 0.0]), 0.0, 0.13, 0.04, 0.03)
+    ground.z[:, :] = np.where(x[:, None] >= 1.0, 0.10, 0.0)                          # a 10 cm step at x = 1
+    assert ground.uneven(np.array([1.0, 0.0]), 0.0, 0.13, 0.04, 0.03)
+    assert ground.uneven(np.array([0.89, 0.0]), 0.0, 0.13, 0.04, 0.03)              # the toe just over it
+    assert not ground.uneven(np.array([0.85, 0.0]), 0.0, 0.13, 0.04, 0.03)

@@ -85,9 +85,10 @@ class HeightMap:
         self.z[fresh] = seen[fresh]
         self.last_frame_s = frame.time_s
 
-    def patch(self, xy: FloatArray, yaw_rad: float, half_length_m: float, half_width_m: float) -> FloatArray:
-        """Known heights of the cells under a rectangle (a sole) centred at ``xy``, turned by
-        ``yaw_rad`` (empty if none is known)."""
+    def patch_points(self, xy: FloatArray, yaw_rad: float, half_length_m: float,
+                     half_width_m: float) -> FloatArray:
+        """(n, 3) known cells (x, y, height) under a rectangle (a sole) centred at ``xy``, turned
+        by ``yaw_rad`` (empty if none is known)."""
         c = self.config
         u = np.arange(-half_length_m, half_length_m + 1e-9, c.cell_m)
         v = np.arange(-half_width_m, half_width_m + 1e-9, c.cell_m)
@@ -95,9 +96,29 @@ class HeightMap:
         cos, sin, uu, vv = np.cos(yaw_rad), np.sin(yaw_rad), uu.ravel(), vv.ravel()
         pts = np.column_stack([xy[0] + cos * uu - sin * vv, xy[1] + sin * uu + cos * vv])
         ij = np.floor((pts - self.origin_xy) / c.cell_m).astype(int)
-        ij = ij[np.all((ij >= 0) & (ij < self.n), axis=1)]
+        inside = np.all((ij >= 0) & (ij < self.n), axis=1)
+        pts, ij = pts[inside], ij[inside]
         heights = self.z[ij[:, 0], ij[:, 1]]
-        return heights[np.isfinite(heights)]
+        known = np.isfinite(heights)
+        return np.column_stack([pts[known], heights[known]])
+
+    def patch(self, xy: FloatArray, yaw_rad: float, half_length_m: float, half_width_m: float) -> FloatArray:
+        """Known heights of the cells under a rectangle (a sole) centred at ``xy``, turned by
+        ``yaw_rad`` (empty if none is known)."""
+        return self.patch_points(xy, yaw_rad, half_length_m, half_width_m)[:, 2]
+
+    def uneven(self, xy: FloatArray, yaw_rad: float, half_length_m: float, half_width_m: float,
+               rise_m: float) -> bool:
+        """Whether the ground under the rectangle is not one plane: the heights depart from the
+        plane that fits them best by more than ``rise_m`` (2nd to 98th percentile, so a few
+        noisy cells are not an edge; a ramp is one plane). Unknown ground is not uneven."""
+        points = self.patch_points(xy, yaw_rad, half_length_m, half_width_m)
+        if len(points) < 6:
+            return False
+        A = np.column_stack([np.ones(len(points)), points[:, 0] - xy[0], points[:, 1] - xy[1]])
+        fit, *_ = np.linalg.lstsq(A, points[:, 2], rcond=None)
+        low, high = np.percentile(points[:, 2] - A @ fit, [2, 98])
+        return float(high - low) > rise_m
 
     def height(self, xy: FloatArray, radius_m: float = 0.03) -> float | None:
         """Ground height near ``xy`` (the highest known cell within ``radius_m``); None if unknown."""

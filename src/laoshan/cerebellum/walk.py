@@ -51,7 +51,7 @@ class GaitConfig:
     max_yaw_accel_rad_s2: float = 1.0    # ... (start, stop and changes stay feasible for the LIPM)
     step_feedback_gain: float = 1.0      # future footsteps move by gain x (measured - planned DCM)
     max_step_correction_m: float = 0.15  # ... at most this far per replan
-    edge_rise_m: float = 0.03            # a sole over seen heights further apart than this straddles an edge ...
+    edge_rise_m: float = 0.03            # a sole over seen ground this far off one plane straddles an edge ...
     edge_margin_m: float = 0.045         # ... (the sole with this margin at heel and toe) ...
     max_tread_shift_m: float = 0.20      # ... and its footstep moves along its heading at most this far
 
@@ -265,8 +265,8 @@ class WalkPlanner:
             support.footsteps = steps
 
     def _onto_treads(self, supports: list) -> None:
-        """Move each footstep not yet taken that would straddle an edge of the seen ground (its
-        sole over heights more than ``edge_rise_m`` apart, 5th to 95th percentile) along its
+        """Move each footstep not yet taken that would straddle an edge of the seen ground (the
+        ground under its sole not one plane to within ``edge_rise_m``: a ramp is fine) along its
         heading until the whole sole is on one level: forward onto the next tread if neither the
         step (from the other foot) nor the swing (from this foot's last footstep) exceeds the
         forward step limit, else back (the next step then goes up from alongside); at most
@@ -276,11 +276,7 @@ class WalkPlanner:
         half_l, half_w = self.model.foot.length_m / 2 + c.edge_margin_m, self.model.foot.width_m / 2
 
         def straddles(xy: np.ndarray, yaw: float) -> bool:
-            heights = terrain.patch(xy, yaw, half_l, half_w)
-            if len(heights) < 4:
-                return False
-            low, high = np.percentile(heights, [5, 95])      # a few noisy cells are not an edge
-            return float(high - low) > c.edge_rise_m
+            return terrain.uneven(xy, yaw, half_l, half_w, c.edge_rise_m)
 
         shifts = np.arange(0.02, c.max_tread_shift_m + 1e-9, 0.02)
         previous = {np.asarray(f.frame)[:2, 3].tobytes(): True for f in supports[0].footsteps}
