@@ -6,8 +6,8 @@ have to stretch straight: a foot a step below or far behind keeps it down), and 
 carried from the height it left to the seen height where it lands, early in a step up and late in
 a step down, its sole kept above what the height map shows on its way (a foot whose toe is at a
 riser lifts a little before it moves over). Where the ground is not seen (no camera, or not yet
-looked at), or where it is seen to go on as the plane of the stance sole (flat ground, a ramp), a
-swing foot lands on that plane.
+looked at), a swing foot lands on the plane of the stance sole: a slope under the stance foot is
+assumed to go on.
 """
 
 from __future__ import annotations
@@ -118,22 +118,13 @@ class Stepping:
         """Where a swing foot goes now (pose, velocity; world frame): the plan's swing (made on
         the z = 0 floor) carried from the height it left to the seen height where it lands (early
         in a step up, late in a step down), its sole above what is seen under it on its way.
-        Over unseen ground, and where the seen ground goes on as the stance sole's plane (flat
-        ground, a ramp): on that plane."""
+        Over unseen ground: the stance sole's plane (a slope under the stance foot goes on)."""
         c = self.config
         swing = self.planner.swing(t_s)
         z_land = self._ground_under(swing[2]) if swing is not None else None
-        blind = on_stance_plane(T_plan, stance_z, feet, contact)
         if swing is None or z_land is None:
-            return blind, v_plan
-        t0, t1, T_land = swing
-        expected = on_stance_plane(T_land, stance_z, feet, contact)[2, 3] - T_land[2, 3]
-        rise_m = self.planner.config.edge_rise_m
-        yaw = float(np.arctan2(T_land[1, 0], T_land[0, 0]))
-        near = self.terrain is not None and self.terrain.uneven(
-            T_land[:2, 3], yaw, self.model.foot.length_m / 2 + c.swing_clearance_m, self.model.foot.width_m / 2, rise_m)
-        if abs(z_land - expected) <= rise_m and not near:
-            return blind, v_plan      # the seen ground goes on as the stance sole's plane (flat, a ramp), no edge near
+            return on_stance_plane(T_plan, stance_z, feet, contact), v_plan
+        t0, t1, _ = swing
         duration = max(t1 - t0, 1e-3)
         s = float(np.clip((t_s - t0) / duration, 0.0, 1.0))
         z0 = self._lift_z.get(side, stance_z)
