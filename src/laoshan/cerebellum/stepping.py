@@ -120,7 +120,7 @@ class Stepping:
         in a step up, late in a step down), its sole above what is seen under it on its way.
         Over unseen ground: the stance sole's plane (a slope under the stance foot goes on)."""
         c = self.config
-        swing = self.planner.swing(t_s)
+        swing = self.planner.swing(t_s) if self.terrain is not None else None
         z_land = self._ground_under(swing[2]) if swing is not None else None
         if swing is None or z_land is None:
             return on_stance_plane(T_plan, stance_z, feet, contact), v_plan

@@ -303,16 +303,25 @@ class WalkPlanner:
                 last[side] = xy
             support.footsteps = steps
 
-    def swing(self, t_s: float) -> tuple[float, float, np.ndarray] | None:
-        """The current swing: lift-off and planned touchdown times [s] and the touchdown pose of
-        the swing foot (4x4, plan frame: the floor at z = 0); None in double support or when not
-        walking. (The support keeps its start across replans; a replanned part starts at the replan.)"""
+    def _swing_times(self, t_s: float) -> tuple[float, float, str] | None:
+        """Lift-off and planned touchdown times [s] of the current swing and its foot; None in
+        double support or when not walking. (The support keeps its start across replans; a
+        replanned part starts at the replan.)"""
         traj = self.trajectory
         if traj is None or traj.support_is_both(t_s):
             return None
-        t0, t1 = traj.get_support(t_s).t_start, traj.get_part_t_end(t_s)
-        swing = next(s for s in SIDES if s != str(traj.support_side(t_s)))
-        return t0, t1, self.foot(swing, t1)
+        return (traj.get_support(t_s).t_start, traj.get_part_t_end(t_s),
+                next(s for s in SIDES if s != str(traj.support_side(t_s))))
+
+    def swing(self, t_s: float) -> tuple[float, float, np.ndarray] | None:
+        """The current swing: lift-off and planned touchdown times [s] and the touchdown pose of
+        the swing foot (4x4, plan frame: the floor at z = 0); None in double support or when not
+        walking."""
+        times = self._swing_times(t_s)
+        if times is None:
+            return None
+        t0, t1, side = times
+        return t0, t1, self.foot(side, t1)
 
     def foot(self, side: str, t_s: float) -> np.ndarray:
         """The plan's pose (4x4) of the ``side`` foot at ``t_s`` (world frame, the floor at z = 0)."""
@@ -323,10 +332,10 @@ class WalkPlanner:
     def swing_phase(self, t_s: float) -> float | None:
         """Fraction of the current swing elapsed (0 at lift-off, 1 at planned touchdown); None in
         double support or when not walking."""
-        swing = self.swing(t_s)
-        if swing is None:
+        times = self._swing_times(t_s)
+        if times is None:
             return None
-        t0, t1, _ = swing
+        t0, t1, _ = times
         return float(np.clip((t_s - t0) / (t1 - t0), 0.0, 1.0)) if t1 > t0 else None
 
     def references(self, t_s: float) -> WbcReferences:
