@@ -38,6 +38,7 @@ WALKS = {
     "turning": [(w, (0.0, 0.0, w)) for w in (0.5, 1.0)],
 }
 TERRAIN = [("slope 10°", "slope", 0.0, 0.3, 14.0, 3.0), ("rough 3 cm", "rough", 0.0, 0.3, 14.0, 3.0),
+           ("cross-slope 10°", "cross-slope", 0.0, 0.3, 24.0, 6.0),
            ("steps 10 cm", "steps", 0.10, 0.2, 16.0, 2.6), ("steps 15 cm", "steps", 0.15, 0.2, 16.0, 2.6),
            ("stairs 4 x 15 cm", "stairs", 0.15, 0.2, 25.0, 4.3)]
 PUSHES = {"standing": (20.0, 30.0), "walking": (10.0, 20.0)}

@@ -125,3 +125,24 @@ def test_head_camera_sees_the_table(g1_functional: RobotDescription) -> None:
         assert ((r > 150) & (g < 80) & (b < 80)).sum() > 20
     finally:
         body.close()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_cross_slope_inclines_across_the_way_by_its_angle(g1_basic: RobotDescription, seed: int) -> None:
+    """Where the robot walks on it (y within 0.2 m of the way), the cross-slope is one plane
+    inclined by its angle about the walking direction; it rises from the level floor."""
+    import mujoco
+
+    terrain = Terrain(kind="cross-slope", slope_deg=10.0, length_m=3.0)
+    body = SimBody(g1_basic, world=WorldSpec(terrain=terrain, seed=seed))
+    geom_id = np.array([-1], dtype=np.int32)
+
+    def ground_z(x: float, y: float) -> float:
+        return 5.0 - mujoco.mj_ray(body.model, body.data, np.array([x, y, 5.0]), np.array([0.0, 0.0, -1.0]), None, 1,
+                                   body.model.body(g1_basic.base_link).id, geom_id)
+
+    assert ground_z(0.9, 0.0) == pytest.approx(0.0, abs=1e-6)           # level floor before it
+    for x in (3.0, 3.8, 4.6):                                             # the inclined stretch
+        rise = ground_z(x, 0.2) - ground_z(x, -0.2)
+        assert abs(rise) == pytest.approx(0.4 * np.tan(np.radians(10.0)), abs=2e-3)
+        assert ground_z(x, 0.0) == pytest.approx((ground_z(x, 0.2) + ground_z(x, -0.2)) / 2, abs=2e-3)

@@ -31,7 +31,8 @@ class WalkScenario:
     vy_m_s: float = 0.0
     yaw_rate_rad_s: float = 0.0
     seconds: float = 10.0            # time with the command on (after a short settle)
-    terrain: str = "flat"            # flat, slope, steps (one up, one down), stairs (a flight up and down), rough
+    terrain: str = "flat"            # flat, slope, cross-slope, steps (one up, one down), stairs (a flight up
+                                     # and down), rough
     step_height_m: float = 0.10      # steps, stairs: the rise
     push_Ns: float = 0.0             # a forward shove on the base at mid-walk (0: none)
     seed: int = 0

@@ -19,9 +19,11 @@ import numpy as np
 
 from laoshan.robot.mujoco_model import ENV_CONAFFINITY, ENV_CONTYPE
 
-TerrainKind = Literal["flat", "slope", "steps", "stairs", "rough"]
-TERRAINS: tuple[str, ...] = ("flat", "slope", "steps", "stairs", "rough")
+TerrainKind = Literal["flat", "slope", "cross-slope", "steps", "stairs", "rough"]
+TERRAINS: tuple[str, ...] = ("flat", "slope", "cross-slope", "steps", "stairs", "rough")
 SHAPES: tuple[str, ...] = ("box", "cylinder", "sphere")
+CROSS_FOOT_M = -0.25  # cross-slope: where across the way (y) the hillside rises from the floor
+CROSS_BLEND_M = 1.2   # cross-slope: length over which it twists in from the level floor (and back out)
 DOOR_THICKNESS_M = 0.02
 HANDLE_RGBA = (0.3, 0.3, 0.35, 1.0)   # a handle bar's colour unless told (dark: the camera sees no object)
 LAMP_OFF_RGBA = (0.25, 0.27, 0.25, 1.0)  # an unlit lamp (dark, as a handle)
@@ -37,8 +39,8 @@ class Terrain:
 
     kind: TerrainKind = "flat"
     start_x_m: float = 1.0          # the feature begins this far along +x from the origin
-    slope_deg: float = 10.0         # slope: ramp incline
-    length_m: float = 3.0           # slope: ramp length along x; rough: patch length
+    slope_deg: float = 10.0         # slope: ramp incline; cross-slope: the ground's incline across the way (y)
+    length_m: float = 3.0           # slope: ramp length along x; rough, cross-slope: patch length
     step_height_m: float = 0.10     # steps, stairs: rise per step
     step_depth_m: float = 0.30      # stairs: tread depth
     n_steps: int = 4                # stairs: steps up to the landing (and as many down after it)
@@ -456,6 +458,8 @@ def build_world(spec: mujoco.MjSpec, world: WorldSpec) -> None:
         _add_steps(wb, t)
     elif t.kind == "rough":
         _add_rough(spec, t, rng)
+    elif t.kind == "cross-slope":
+        _add_cross_slope(spec, t, rng)
     for table in world.tables:
         _add_table(wb, table)
     for drawer in world.drawers:
@@ -533,6 +537,27 @@ def _add_rough(spec: mujoco.MjSpec, t: Terrain, rng: np.random.Generator) -> Non
                     nrow=n, ncol=n, userdata=heights.ravel().tolist())
     _static(spec.worldbody, name="rough", type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname="rough",
             pos=[t.start_x_m + half, 0, 0], rgba=[0.45, 0.4, 0.35, 1], friction=t.friction)
+
+
+def _add_cross_slope(spec: mujoco.MjSpec, t: Terrain, rng: np.random.Generator) -> None:
+    """A hillside along the way: for ``length_m`` the ground inclines ``slope_deg`` across it,
+    rising from the floor at ``CROSS_FOOT_M`` to the right of the way toward the left (or mirrored:
+    seeded), so that the feet stand at different heights on one tilted plane; it twists in from
+    the level floor over ``CROSS_BLEND_M`` before and back out over as much after. A heightfield
+    1.2 m wide."""
+    width, cell = 1.2, 0.02
+    total = t.length_m + 2 * CROSS_BLEND_M
+    cols, rows = int(round(total / cell)) + 1, int(round(width / cell)) + 1
+    x = np.linspace(0.0, total, cols)
+    y = np.linspace(-width / 2, width / 2, rows) * (1.0 if rng.random() < 0.5 else -1.0)
+    blend = np.clip(np.minimum(x, total - x) / CROSS_BLEND_M, 0.0, 1.0)
+    top = (width / 2 - CROSS_FOOT_M) * math.tan(math.radians(t.slope_deg))
+    across = np.clip((y - CROSS_FOOT_M) / (width / 2 - CROSS_FOOT_M), 0.0, 1.0)
+    heights = np.outer(across, blend)                     # rows along y, columns along x; in [0, 1]
+    spec.add_hfield(name="cross_slope", size=[total / 2, width / 2, max(top, 1e-4), 0.01],
+                    nrow=rows, ncol=cols, userdata=heights.ravel().tolist())
+    _static(spec.worldbody, name="cross_slope", type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname="cross_slope",
+            pos=[t.start_x_m + total / 2, 0, 0], rgba=[0.45, 0.5, 0.4, 1], friction=t.friction)
 
 
 def _add_table(wb: mujoco.MjsBody, table: Table) -> None:
