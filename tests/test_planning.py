@@ -106,3 +106,15 @@ def test_reach_into_a_shelf_and_out_without_touching_it() -> None:
     assert planned.hand_error_m < 0.02
     blind = run_shelf(ShelfScenario(seed=1, jitter_m=0.005, planned=False))   # straight lines: the board
     assert blind.touch_s > 0.1 and blind.hand_error_m > 0.05 and not blind.success
+
+
+def test_a_shelf_goal_is_planned_within_20_ms(planner: ArmPlanner, model: ControlModel) -> None:
+    """OMPL's RRT-Connect over the compiled capsule model: a path into the shelf in milliseconds
+    (it took 120-350 ms with the numpy model and the Python RRT), every edge of it clear."""
+    times = []
+    for _ in range(5):
+        path = planner.plan(_goal(SHELF.goal_m), *BASE, model.home_rad, t0_s=0.0)
+        times.append(path.plan_s)
+        assert all(planner.edge_free(a, b) for a, b in zip(path.waypoints[:-1], path.waypoints[1:], strict=True))
+    assert float(np.median(times)) < 0.020
+

@@ -104,6 +104,9 @@ def _task_rows(report: TaskReport) -> list[list[object]]:
     return [
         ["reached phase", report.phase or "-"],
         ["stopped because", report.failure or "-"],
+        *([["the hands' touch pads feel at the end [N]", ", ".join(f"{side} {force:.1f}"
+                                                                  for side, force in report.felt_N.items())]]
+          if report.felt_N else []),
         ["fell", "yes" if report.fell else "no"],
         _trips(report.safety_trips),
         ["energy used [J]", report.energy_J],
@@ -295,9 +298,10 @@ def stand(robot: str, seconds: float, seed: int, video: Path | None, dds: bool, 
 @click.option("--yaw-rate", default=0.0, show_default=True, type=Finite(-1.5, 1.5), help="Turn rate [rad/s].")
 @click.option("--seconds", default=10.0, show_default=True, type=Finite(min=0.5), help="Walking time.")
 @click.option("--terrain", default="flat", show_default=True,
-              type=click.Choice(["flat", "slope", "steps", "stairs", "rough"]),
-              help="Ground ahead from 1 m: a 10-degree ramp, one step up onto a platform and one down, a flight of "
-                   "4 stairs up and down (0.30 m treads), or 3 cm bumps. Off the flat floor a robot with a camera "
+              type=click.Choice(["flat", "slope", "cross-slope", "steps", "stairs", "rough"]),
+              help="Ground ahead from 1 m: a 10-degree ramp, 3 m of ground inclined 10 degrees across the way, one "
+                   "step up onto a platform and one down, a flight of 4 stairs up and down (0.30 m treads), or 3 cm "
+                   "bumps. Off the flat floor a robot with a camera "
                    "maps the ground with it and steps by the map.")
 @click.option("--step-height", "step_height_m", default=0.10, show_default=True, type=Finite(0.0, 0.3),
               help="Rise of each step of --terrain steps or stairs [m].")
@@ -593,17 +597,21 @@ def fold(robot: str, jitter: float, seed: int, video: Path | None) -> None:
 @click.option("--jitter", default=0.0, show_default=True, type=Finite(0.0, 0.02),
               help="The shelf stands up to this far off where the map has it [m] (seeded).")
 @click.option("--blind", is_flag=True, help="Straight hand paths that ignore the shelf (for comparison).")
+@click.option("--beside", is_flag=True,
+              help="Plan in a worker process beside the control loop, as on a real-time port (the arm starts when "
+                   "its path comes, so a run is not exactly repeatable).")
 @click.option("--seed", default=0, show_default=True, type=SEED,
               help="Seed of sensor noise, shelf placement and planner.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video: Path | None) -> None:
+def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, beside: bool, seed: int, video: Path | None) -> None:
     """Reach into a shelf between its boards and back out along arm paths planned around the shelf
     and the robot's own body; prints whether anything touched."""
     from laoshan.scenarios.shelf import ShelfScenario, run_shelf
 
     goal = _numbers(to_xyz, "xyz")
     desc = _robot(robot)
-    config = ShelfScenario(robot=robot, goal_m=goal, jitter_m=jitter, planned=not blind, seed=seed, video=video)
+    config = ShelfScenario(robot=robot, goal_m=goal, jitter_m=jitter, planned=not blind, plan_beside=beside, seed=seed,
+                           video=video)
     report = _with_progress(desc, "reaching into a shelf", config.seconds,
                             lambda progress: run_shelf(config, progress, desc))
     rows = [
@@ -615,6 +623,8 @@ def shelf(robot: str, to_xyz: str, jitter: float, blind: bool, seed: int, video:
         ["touched the shelf for [s] / peak force [N]", f"{report.touch_s:.2f} / {report.peak_touch_N:.1f}"],
         ["plan time [ms]", " + ".join(f"{t * 1000:.0f}" for t in report.plan_s) or "-"],
         ["planned clearance [mm]", f"{report.clearance_m * 1000:.1f}" if math.isfinite(report.clearance_m) else "-"],
+        ["deadline misses: all / while planning " + ("(beside the loop)" if beside else "(in the loop)"),
+         f"{report.deadline_misses} / {report.planning_deadline_misses}"],
         *_task_rows(report),
     ]
     _summary("shelf", rows, video, not report.success)

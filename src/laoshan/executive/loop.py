@@ -26,12 +26,17 @@ class LoopStats:
     tick_p99_ms: float
     tick_max_ms: float
     wall_s: float
+    missed_at_s: tuple[float, ...] = ()   # the robot's clock at each tick that missed (when the ticks' times are known)
 
     @classmethod
-    def of(cls, tick_s: list[float], period_s: float, wall_s: float) -> "LoopStats":
+    def of(cls, tick_s: list[float], period_s: float, wall_s: float,
+           times_s: list[float] | None = None) -> "LoopStats":
+        """From each tick's compute time [s] (and, given, the robot's clock at each tick [s])."""
         t = np.asarray(tick_s) * 1e3 if tick_s else np.zeros(1)
-        return cls(len(tick_s), int(np.count_nonzero(t > period_s * 1e3)), float(np.percentile(t, 50)),
-                   float(np.percentile(t, 99)), float(t.max()), wall_s)
+        slow = np.flatnonzero(t > period_s * 1e3) if tick_s else np.zeros(0, dtype=int)
+        missed = tuple(float(times_s[i]) for i in slow) if times_s is not None else ()
+        return cls(len(tick_s), len(slow), float(np.percentile(t, 50)), float(np.percentile(t, 99)), float(t.max()),
+                   wall_s, missed)
 
 
 def drive(port: RobotPort, state: LowState, ticks: int, act: Callable[[int, LowState], LowCmd],
@@ -40,11 +45,13 @@ def drive(port: RobotPort, state: LowState, ticks: int, act: Callable[[int, LowS
     """Run ``ticks`` ticks (fewer if ``stop(state)`` turns true): ``act(k, state)`` gives each
     command, ``observe(state)`` sees each new state, ``progress(100)`` every 100 ticks."""
     tick_s: list[float] = []
+    times_s: list[float] = []
     start = time.perf_counter()
     for k in range(ticks):
         t0 = time.perf_counter()
         cmd = act(k, state)
         tick_s.append(time.perf_counter() - t0)
+        times_s.append(state.time_s)
         state = port.step(cmd)
         if observe is not None:
             observe(state)
@@ -52,4 +59,4 @@ def drive(port: RobotPort, state: LowState, ticks: int, act: Callable[[int, LowS
             progress(100)
         if stop is not None and stop(state):
             break
-    return state, LoopStats.of(tick_s, port.control_dt_s, time.perf_counter() - start)
+    return state, LoopStats.of(tick_s, port.control_dt_s, time.perf_counter() - start, times_s)

@@ -16,13 +16,15 @@ def run_sequence(port: RobotPort, state: LowState, controller: ReachController, 
                  progress: Callable[[int], None] | None = None) -> tuple[LowState, LoopStats]:
     """Stand until ``start_s`` (the robot's clock), then run ``sequence`` on ``controller`` until
     the clock reads ``until_s`` or ``stop()`` turns true; once the sequence is done (or has
-    failed), ``then(state)`` runs before every tick (what comes next)."""
+    failed), ``then(state)`` runs before every tick (what comes next: it has the hands from then
+    on; with nothing next, the done sequence goes on watching what its hands hold)."""
     if not until_s > start_s:
         raise ValueError(f"seconds must be > {start_s}, got {until_s}")
 
     def act(k: int, state: LowState) -> LowCmd:
         if state.time_s >= start_s:
-            sequence.update(state.time_s)
+            if then is None or not (sequence.done or sequence.failed):
+                sequence.update(state.time_s)
             if then is not None and (sequence.done or sequence.failed):
                 then(state)
         return controller(state)

@@ -86,9 +86,11 @@ class BoxPick(HandSequence):
                      ("set down", T_place, grip, 0.0, "grip"),        # the table takes the weight
                      ("release", T_place, open_, 0.0, None),
                      ("retreat", T_place, open_, c.above_m, None)]
+        # the palms hold the box from the squeeze until it is set down (the touch pads watch them)
         steps = [HandStep(phase, self._targets(T_at, lateral, dz),
                           {side: self._load(load, sign) for side, sign in HANDS},
-                          correct=phase == "align", like="squeeze")
+                          correct=phase == "align", like="squeeze",
+                          holds=tuple(side for side, _ in HANDS) if load is not None else ())
                  for phase, T_at, lateral, dz, load in plan]
         super().__init__(reach, steps, "placed" if T_world_place is not None else "hold", c.settle_s)
 
@@ -164,9 +166,10 @@ class _PowerHand:
         return np.asarray(p_world_object, dtype=float) - self.R[:, 0] * c.ahead_m - self.palm_side * (self.radius_m
                                                                                                         + c.palm_m)
 
-    def steps(self, plan: list[tuple[str, np.ndarray, np.ndarray | None, dict, float | None]]) -> list[HandStep]:
+    def steps(self, plan: list[tuple[str, np.ndarray, np.ndarray | None, dict, float | None]],
+              holding: tuple[str, ...] = ()) -> list[HandStep]:
         return one_hand_steps(self.config.side, [(phase, self.R, p, load, grips, dwell)
-                                                 for phase, p, load, grips, dwell in plan])
+                                                 for phase, p, load, grips, dwell in plan], holding=holding)
 
 
 class PowerGrasp(HandSequence):
@@ -190,7 +193,7 @@ class PowerGrasp(HandSequence):
                 ("in", grasp, None, {}, None),
                 ("close", grasp, None, {c.side: c.finger_torque_Nm}, c.close_s),
                 ("lift", grasp + hand.up * c.lift_m, hand.weight, {}, None)]
-        super().__init__(reach, hand.steps(plan), "hold", c.settle_s)
+        super().__init__(reach, hand.steps(plan, holding=("close", "lift")), "hold", c.settle_s)
 
 
 def thumb_down(yaw_rad: float, side: str) -> np.ndarray:
@@ -253,7 +256,7 @@ class PinchGrasp(HandSequence):
                 ("close", at, None, {c.side: c.finger_torque_Nm}, c.close_s),
                 ("lift", at + up * c.lift_m, weight, {}, None)]
         steps = one_hand_steps(c.side, [(phase, R, p, load, grips, dwell) for phase, p, load, grips, dwell in plan],
-                               servo="xyz")
+                               servo="xyz", holding=("close", "lift"))
         super().__init__(reach, steps, "hold", c.settle_s)
 
 
@@ -287,6 +290,6 @@ class PowerPlace(HandSequence):
                 ("set down", down, None, {}, None),                              # the table takes the weight
                 *let_go,
                 ("up", out + hand.up * c.above_m, None, {}, None)]
-        steps = hand.steps(plan)
+        steps = hand.steps(plan, holding=("over", "put", "align", "set down"))
         steps[2] = replace(steps[2], correct=True)
         super().__init__(reach, steps, "placed", c.settle_s)

@@ -82,7 +82,7 @@ class PegInsert(HandSequence):
                 ("enter", inserted + up * (depth_m + c.enter_m), hand.weight, {}, None),
                 ("insert", inserted - up * c.press_m, press, {}, c.insert_s)][:UNTIL[until]]
         steps = [replace(step, servo="xyz" if k < 3 else "xy", correct=step.phase == "align")
-                 for k, step in enumerate(hand.steps(plan))]
+                 for k, step in enumerate(hand.steps(plan, holding=("over", "align", "enter", "insert")))]
         if peg_axis_world is not None:        # the hand turns about the peg so that the peg stands upright
             C = pin.Quaternion.FromTwoVectors(np.asarray(peg_axis_world, dtype=float), up).toRotationMatrix()
             d = np.asarray(p_world_held, dtype=float) - reach.hand_pose(g.side)[:3, 3]   # hand to peg

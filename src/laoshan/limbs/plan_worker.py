@@ -1,10 +1,11 @@
 """Arm paths planned in a process of its own, beside a real-time control loop.
 
-The planner is Python (RRT-Connect over the robot's capsule model): in a thread it would share
-the interpreter with the loop, and every tick would wait its turn (measured: the loop's longest
-tick 40 ms, plans 4x slower). A worker process plans on a core of its own, at a lower scheduling
-priority than the loop and the robot, and sends back only the path's numbers; the loop's own
-planner rebuilds the path around them.
+A plan takes a few milliseconds (OMPL's RRT-Connect over the compiled capsule model), longer than
+a 2 ms control period: made in the loop, it makes that tick miss its deadline. In a thread it
+would share the interpreter with the loop (the planner's edge checks are Python callbacks), so
+every tick would wait its turn. A worker process plans on a core of its own, at a lower
+scheduling priority than the loop and the robot, and sends back only the path's numbers; the
+loop's own planner rebuilds the path around them.
 """
 
 import multiprocessing
@@ -26,7 +27,10 @@ _setup: dict[str, object] = {}
 
 def _start(robot: RobotDescription, config: PlannerConfig) -> None:
     os.nice(WORKER_NICE)
-    _setup["model"], _setup["config"] = ControlModel(robot), config
+    model = ControlModel(robot)
+    _setup["model"], _setup["config"] = model, config
+    for side in model.arm_joints:     # loads the compiled checks now, not in the first plan
+        _planners[side, ()] = ArmPlanner(model, side, (), config)
 
 
 def _plan(side: str, obstacles: tuple[ObstacleBox, ...], T_goal: np.ndarray, p_world_base_m: np.ndarray,

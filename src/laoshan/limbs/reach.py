@@ -22,6 +22,7 @@ from laoshan.limbs.collision import ObstacleBox
 from laoshan.limbs.ik import IkConfig, IkSolution, UnreachableTarget, WholeBodyIk
 from laoshan.limbs.plan_worker import PlanWorker, path_of
 from laoshan.limbs.planning import ArmPath, ArmPlanner, PlannerConfig
+from laoshan.limbs.touch import HandTouch, TouchConfig
 from laoshan.limbs.trajectory import JointMove, MotionLimits, PoseTrajectory
 from laoshan.robot.description import RobotDescription
 from laoshan.port.messages import LowCmd, LowState
@@ -38,6 +39,7 @@ class ReachConfig:
     servo_gain_1_s: float = 3.0         # the same on the axes a reach servoes throughout (reach(servo=...))
     torso_speed_rad_s: float = 0.8      # turning the torso (waist yaw) to look: peak speed ...
     torso_accel_rad_s2: float = 2.0     # ... and acceleration
+    touch: TouchConfig = field(default_factory=TouchConfig)
 
 
 class ReachController:
@@ -53,7 +55,10 @@ class ReachController:
         self._planners: dict[str, ArmPlanner] = {}
         self.plans: list[ArmPath] = []                  # every path planned, in order
         self._worker: PlanWorker | None = None          # plans arm paths beside a real-time loop (plan_beside)
-        self._pending: dict[str, Future] = {}           # side -> its path being planned beside the loop
+        self._pending: dict[str, tuple[Future, float]] = {}   # side -> its path being planned beside the loop,
+                                                               # and when it was asked for [s]
+        self.plan_windows: list[tuple[float, float]] = []     # (from, to) on the robot's clock [s] of each plan:
+                                                               # its tick (in the loop), or asked to come (beside)
         self.plan_errors: dict[str, Exception] = {}     # side -> why its path planned beside the loop failed
         self.loads: dict[str, np.ndarray] = {}    # side -> force the world puts on the hand [N, world]
         self._offset: dict[str, np.ndarray] = {}  # side -> integral correction of the target [m, world]
@@ -61,6 +66,7 @@ class ReachController:
         self.carried: dict[str, np.ndarray] = {}  # side -> X_heading_hand (4x4): the hand rides with the body
         self.carried_loads: dict[str, np.ndarray] = {}   # side -> its load in the heading frame [N]: it turns too
         self.grips: dict[str, float] = {}         # side -> finger closing torque [N·m]
+        self.touch = HandTouch(robot, c.touch)     # what each hand's touch pads feel
         names = robot.joint_names
         self._closing = {side: [(names.index(j), sign) for j, sign in hand.closing.items()]
                          for side, hand in robot.hands.items()}
@@ -144,10 +150,11 @@ class ReachController:
             self._planners[side] = ArmPlanner(self.locomotion.model, side, self.obstacles, self.config.planner)
         if self._worker is not None:
             self.plan_errors.pop(side, None)
-            self._pending[side] = self._worker.submit(side, self.obstacles, np.array(T_goal, dtype=float),
-                                                      rs.p_world_base_m.copy(), rs.quat_xyzw.copy(), rs.q_rad.copy(),
-                                                      orientation)
+            job = self._worker.submit(side, self.obstacles, np.array(T_goal, dtype=float), rs.p_world_base_m.copy(),
+                                      rs.quat_xyzw.copy(), rs.q_rad.copy(), orientation)
+            self._pending[side] = (job, rs.time_s)
             return None
+        self.plan_windows.append((rs.time_s, rs.time_s + self.locomotion.config.wbc.dt_s))   # this tick
         path = self._planners[side].plan(T_goal, rs.p_world_base_m, rs.quat_xyzw, rs.q_rad, rs.time_s, orientation)
         self._follow(side, path, None)
         self.plans.append(path)
@@ -171,10 +178,11 @@ class ReachController:
 
     def _take_plans(self, t_s: float) -> None:
         """Paths planned beside the loop that have come: followed from now on."""
-        for side, job in list(self._pending.items()):
+        for side, (job, asked_s) in list(self._pending.items()):
             if not job.done():
                 continue
             del self._pending[side]
+            self.plan_windows.append((asked_s, t_s))
             try:
                 path = path_of(self._planners[side], job.result(), t_s)
             except (UnreachableTarget, ValueError, BrokenExecutor) as exc:    # (the worker died: no path)
@@ -244,6 +252,7 @@ class ReachController:
 
     def __call__(self, low_state: LowState) -> LowCmd:
         t, c = low_state.time_s, self.config
+        self.touch.update(low_state.touch_N, t)
         if self._pending:
             self._take_plans(t)
         dt = 0.0 if self._t_s is None else t - self._t_s

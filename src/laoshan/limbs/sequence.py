@@ -1,8 +1,11 @@
 """A sequence of hand moves, each checked by whole-body IK and run to its end before the next.
 
 Each step names its phase, a goal pose for every hand it moves, the force the world is expected
-to put on each of them (a grip's reaction, a held load, a pulled handle) and, for hands with
-fingers, whether they close.
+to put on each of them (a grip's reaction, a held load, a pulled handle), for hands with
+fingers, whether they close, and which hands hold something: a hand that holds is watched by its
+touch pads (``limbs/touch.py``) through the step; one that does not yet feel anything at the start
+of the step (it is closing on the object) must feel it by the step's end, else the grasp missed;
+one that stops feeling what it held has lost it. Either ends the sequence as failed, saying so.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class HandStep:
     like: str | None = None                        # them (xy) as at the end of phase ``like`` (None: not at all)
     servo: str | None = None                       # axes servoed throughout (ReachController.reach)
     planned: bool = False                          # go around the obstacles (ReachController.plan_reach)
+    holds: tuple[str, ...] = ()                    # hands holding the object (by the step's end, if closing)
 
 
 Pose = tuple[str, np.ndarray, np.ndarray, np.ndarray | None, dict, float | None]
@@ -34,22 +38,25 @@ Pose = tuple[str, np.ndarray, np.ndarray, np.ndarray | None, dict, float | None]
 [N, world] or None, grips (as in HandStep) and dwell [s] or None."""
 
 
-def one_hand_steps(side: str, poses: list[Pose], servo: str | None = None) -> list[HandStep]:
+def one_hand_steps(side: str, poses: list[Pose], servo: str | None = None,
+                   holding: tuple[str, ...] = ()) -> list[HandStep]:
     """The steps of a sequence that moves the ``side`` hand alone through ``poses``, each servoed
-    on ``servo``'s axes (ReachController.reach)."""
+    on ``servo``'s axes (ReachController.reach); the hand holds the object in the phases named
+    in ``holding``."""
     steps = []
     for phase, R, p, load, grips, dwell in poses:
         T = np.eye(4)
         T[:3, :3], T[:3, 3] = R, p
-        steps.append(HandStep(phase, {side: T}, {side: load}, grips, dwell, servo=servo))
+        steps.append(HandStep(phase, {side: T}, {side: load}, grips, dwell, servo=servo,
+                              holds=(side,) if phase in holding else ()))
     return steps
 
 
 class HandSequence:
     """Call :meth:`update` before each control tick; ``phase`` names the step under way, then
-    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then)
-    or did not do its job (:meth:`check`); ``timeline`` lists (start time [s], phase) of every
-    phase begun."""
+    ``final_phase``; ``failed`` holds the reason if a step cannot be reached (nothing moves then),
+    did not do its job (:meth:`check`), or a grasp missed or was lost (also after the last step:
+    what it holds is watched on); ``timeline`` lists (start time [s], phase) of every phase begun."""
 
     def __init__(self, reach: ReachController, steps: list[HandStep], final_phase: str, settle_s: float) -> None:
         if not steps:
@@ -62,10 +69,12 @@ class HandSequence:
         self._since_s = 0.0
         self._shift: dict[str, np.ndarray] = {}       # side -> xy correction of every goal from now on [m]
         self._short: dict[str, dict[str, np.ndarray]] = {}   # phase -> side -> goal minus hand (xy) as it ended
+        self.held: dict[str, float] = {}          # side -> since when its touch pads feel what it holds [s]
 
     @property
     def done(self) -> bool:
-        return self.phase == self.final_phase
+        """Whether it has run its course and still holds what it held at its end."""
+        return self.phase == self.final_phase and self.failed is None
 
     def _go(self, index: int, t_s: float) -> None:
         step = self.steps[index]
@@ -95,6 +104,28 @@ class HandSequence:
             self.reach.close_hand(side, torque)
         self.phase, self._index, self._since_s = step.phase, index, t_s
         self.timeline.append((t_s, step.phase))
+        touch = self.reach.touch
+        self.held = {side: since for side, since in self.held.items() if side in step.holds}
+        for side in step.holds:       # a hand that feels the object now is watched from now on
+            if side not in self.held and touch.feels(side) and touch.holds(side):
+                self.held[side] = t_s
+
+    def _grasp_problem(self, step: HandStep, t_s: float, at_end: bool) -> str | None:
+        """A grasp that the touch pads say has been lost (watched every tick) or, at the step's
+        end, has missed (a hand holding from here on that feels nothing); None if neither."""
+        touch = self.reach.touch
+        for side in step.holds:
+            if not touch.feels(side):
+                continue
+            if side in self.held:
+                if touch.lost(side, self.held[side]):
+                    return (f"lost grasp: the {side} hand's touch pads have felt nothing for "
+                            f"{touch.config.lost_s:g} s (it held since {self.held[side]:.2f} s)")
+            elif at_end:
+                if not touch.holds(side):
+                    return f"missed grasp: the {side} hand's touch pads feel nothing ({touch.force_N(side):.1f} N)"
+                self.held[side] = t_s
+        return None
 
     def check(self, step: HandStep) -> str | None:
         """Whether a step that has run its course did what it was for: None if so, else what went
@@ -102,7 +133,12 @@ class HandSequence:
         return None
 
     def update(self, t_s: float) -> None:
-        if self.failed or self.done:
+        if self.failed:
+            return
+        if self.done:                 # what the last step held is still watched
+            lost = self._grasp_problem(self.steps[-1], t_s, at_end=False)
+            if lost is not None:
+                self.failed = f"{self.final_phase}: {lost}"
             return
         if self.phase is None:
             self._go(0, t_s)
@@ -113,9 +149,13 @@ class HandSequence:
         if planning_failed is not None:
             self.failed = f"{step.phase}: {planning_failed}"
             return
+        lost = self._grasp_problem(step, t_s, at_end=False)
+        if lost is not None:
+            self.failed = f"{step.phase}: {lost}"
+            return
         arrived = all(self.reach.arrived(side, t_s) for side in step.targets)
         if arrived and t_s - self._since_s >= (self.settle_s if step.dwell_s is None else step.dwell_s):
-            problem = self.check(step)
+            problem = self._grasp_problem(step, t_s, at_end=True) or self.check(step)
             if problem is not None:
                 self.failed = f"{step.phase}: {problem}"
                 return

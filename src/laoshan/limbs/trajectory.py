@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pinocchio as pin
 
+FloatOrArray = float | np.ndarray
+
 PEAK_SPEED = 1.875   # minimum jerk: peak speed = PEAK_SPEED * distance / duration
 PEAK_ACCEL = 5.7735  # minimum jerk: peak acceleration = PEAK_ACCEL * distance / duration^2
 
@@ -31,9 +33,10 @@ class MotionLimits:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
 
-def min_jerk(s: float) -> tuple[float, float, float]:
-    """Profile 0→1 over s in [0, 1] (clipped to it) and its derivatives d/ds and d²/ds²."""
-    s = min(max(s, 0.0), 1.0)
+def min_jerk(s: FloatOrArray) -> tuple[FloatOrArray, FloatOrArray, FloatOrArray]:
+    """Profile 0→1 over s in [0, 1] (clipped to it) and its derivatives d/ds and d²/ds² (for one s
+    or an array of them)."""
+    s = np.clip(s, 0.0, 1.0) if isinstance(s, np.ndarray) else min(max(s, 0.0), 1.0)
     return s**3 * (10 - 15 * s + 6 * s * s), 30 * s * s * (1 - s) ** 2, 60 * s * (1 - 3 * s + 2 * s * s)
 
 

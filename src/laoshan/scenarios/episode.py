@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from laoshan.executive.loop import drive
+from laoshan.executive.loop import LoopStats, drive
 from laoshan.executive.sequence import run_sequence
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence
@@ -32,6 +32,7 @@ class TaskReport:
     wall_s: float
     seconds: float
     safety_trips: tuple[str, ...]     # every stop the safety monitor took, as it began
+    felt_N: dict[str, float]          # what each hand's touch pads feel together at the end [N] (hands with pads)
 
     @property
     def real_time_factor(self) -> float:
@@ -42,10 +43,12 @@ class TaskReport:
                **scores: Any) -> R:
         """The fields every task fills the same way, from the body, its hand sequence and the
         episode; ``scores`` are the task's own."""
+        touch = sequence.reach.touch
         return cls(robot=body.robot.name, success=success, fell=episode.fell,
                    failure=sequence.failed, phase=sequence.phase, timeline=tuple(sequence.timeline),
                    energy_J=body.energy_J, wall_s=episode.wall_s, seconds=seconds,
-                   safety_trips=sequence.reach.locomotion.safety.trip_log(), **scores)
+                   safety_trips=sequence.reach.locomotion.safety.trip_log(),
+                   felt_N={side: touch.force_N(side) for side in touch.pads if touch.feels(side)}, **scores)
 
 
 R = TypeVar("R", bound=TaskReport)
@@ -56,6 +59,7 @@ class Episode:
     state: LowState               # the last LowState
     fall_time_s: float | None     # first time the robot counted as fallen (ground truth)
     wall_s: float
+    loop: LoopStats               # how the control loop kept time
 
     @property
     def fell(self) -> bool:
@@ -77,7 +81,7 @@ def run_episode(body: SimBody, state: LowState, ticks: int, act: Callable[[int, 
     finally:
         if own and recorder is not None:
             recorder.close()
-    return Episode(state=state, fall_time_s=watch.fall_time_s, wall_s=loop.wall_s)
+    return Episode(state=state, fall_time_s=watch.fall_time_s, wall_s=loop.wall_s, loop=loop)
 
 
 def run_hand_sequence(body: SimBody, state: LowState, controller: ReachController, sequence: HandSequence,
@@ -94,4 +98,4 @@ def run_hand_sequence(body: SimBody, state: LowState, controller: ReachControlle
     finally:
         if own and recorder is not None:
             recorder.close()
-    return Episode(state=state, fall_time_s=watch.fall_time_s, wall_s=loop.wall_s)
+    return Episode(state=state, fall_time_s=watch.fall_time_s, wall_s=loop.wall_s, loop=loop)

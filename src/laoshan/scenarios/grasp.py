@@ -71,6 +71,7 @@ class GraspScenario:
 class GraspReport(TaskReport):
     lift_m: float                    # object height gained at the end
     held_s: float                    # time it has been at least lift_goal_m up, at the end
+    touching_N: float                # the robot's contact force on it at the end (ground truth; 0: not held)
 
 
 def run_grasp(config: GraspScenario, progress: Callable[[int], None] | None = None,
@@ -103,4 +104,4 @@ def run_grasp(config: GraspScenario, progress: Callable[[int], None] | None = No
     held = watch.held_s()
     fell = episode.fell
     return GraspReport.of_run(body, task, episode, config.seconds, not fell and held >= config.hold_goal_s,
-                              lift_m=watch.lift_m, held_s=held)
+                              lift_m=watch.lift_m, held_s=held, touching_N=body.ground_truth_contact_N("object"))

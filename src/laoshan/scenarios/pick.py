@@ -21,7 +21,7 @@ from laoshan.robot.description import RobotDescription, load_description
 from laoshan.executive.look import stand_and_look
 from laoshan.scenarios.episode import TaskReport, run_hand_sequence
 from laoshan.sim.scoring import HeldUp, object_xyz
-from laoshan.sim.body import SimBody
+from laoshan.sim.body import GroundTruth, SimBody
 from laoshan.port.base import RobotPort
 from laoshan.port.messages import LowState
 from laoshan.sim.world import Table, Thing, WorldSpec
@@ -43,6 +43,9 @@ class PickScenario:
     place_tolerance_m: float = 0.01   # place success: the box ends this close to its place
     perceive: bool = False            # find the box with the head camera instead of taking the nominal place
     box_colour: str = "red"
+    tug_Ns: tuple[float, float, float] | None = None   # a deliberate disturbance (lost-grasp tests and benchmarks):
+                                                       # the box pulled with this impulse (world, over 0.2 s)
+                                                       # half a second after the hands hold it up
     seconds: float = 9.0
     seed: int = 0
     video: Path | None = None
@@ -62,6 +65,7 @@ class PickReport(TaskReport):
     held_s: float                     # time the box has been at least lift_goal_m up, at the end
     place_error_m: float | None       # box centre to its place (xy) at the end, when placing
     perception_error_m: float | None  # where the robot saw the box against where it was (when perceiving)
+    touching_box_N: float             # the robot's contact force on the box at the end (ground truth; 0: not held)
 
 
 def pick_task(config: PickScenario, port: RobotPort, controller: ReachController, state: LowState,
@@ -113,7 +117,16 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     seen_error = (float(np.linalg.norm(pick.T_box[:3, 3] - object_xyz(body, "box")))  # scoring only
                   if config.perceive else None)
     watch = HeldUp(body, "box", config.lift_goal_m)
-    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, watch, config.video,
+    tugged: list[float] = []
+
+    def observe(truth: GroundTruth) -> None:
+        watch(truth)
+        if config.tug_Ns is not None and pick.phase == "hold" and not tugged \
+                and truth.time_s >= pick.timeline[-1][0] + 0.5:
+            body.push(config.tug_Ns, duration_s=0.2, body="box")
+            tugged.append(truth.time_s)
+
+    episode = run_hand_sequence(body, state, controller, pick, config.seconds, START_S, observe, config.video,
                                 progress)
     held = watch.held_s()
     fell = episode.fell
@@ -124,4 +137,5 @@ def run_pick(config: PickScenario, progress: Callable[[int], None] | None = None
     else:
         success = not fell and pick.done and place_error <= config.place_tolerance_m
     return PickReport.of_run(body, pick, episode, config.seconds, success, lift_m=watch.lift_m, held_s=held,
-                             place_error_m=place_error, perception_error_m=seen_error)
+                             place_error_m=place_error, perception_error_m=seen_error,
+                             touching_box_N=body.ground_truth_contact_N("box"))

@@ -37,6 +37,8 @@ class ShelfScenario:
     error_goal_m: float = 0.02        # success: the hand gets this close to the goal, touching nothing
     dwell_s: float = 0.5              # the hand stays at the goal this long
     planned: bool = True              # False: straight hand paths, blind to the shelf (for comparison)
+    plan_beside: bool = False         # plan in a worker process beside the control loop, as on a real-time port
+                                      # (the arm then starts when its path comes: when depends on the machine)
     seconds: float = 12.0
     seed: int = 0
     video: Path | None = None
@@ -54,6 +56,8 @@ class ShelfReport(TaskReport):
     peak_touch_N: float               # the largest robot-shelf contact force
     plan_s: tuple[float, ...]         # wall time of each plan [s]
     clearance_m: float                # smallest clearance along the planned paths (planner's model)
+    deadline_misses: int              # control ticks computed slower than the control period, ...
+    planning_deadline_misses: int     # ... and those of them while a path was being planned
 
 
 def run_shelf(config: ShelfScenario, progress: Callable[[int], None] | None = None,
@@ -66,17 +70,24 @@ def run_shelf(config: ShelfScenario, progress: Callable[[int], None] | None = No
     body = SimBody(robot, world=world, seed=config.seed)
     controller = ReachController(robot)
     controller.set_obstacles(config.obstacles())
+    controller.plan_beside = config.plan_beside
     task = ShelfReach(controller, config.side, np.array(config.goal_m), config.dwell_s, config.planned)
     hand = robot.hands[config.side]
     score = HandAndContact(body, config.shelf.name, hand.link, hand.offset_m, np.array(config.goal_m),
                            lambda: task.phase == "in")
     state = body.reset(config.seed)
-    episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, score, config.video,
-                                progress, stop=lambda: task.done or task.failed is not None)
+    try:
+        episode = run_hand_sequence(body, state, controller, task, config.seconds, START_S, score, config.video,
+                                    progress, stop=lambda: task.done or task.failed is not None)
+    finally:
+        controller.plan_beside = False           # the worker process goes
+    planning = [t for t in episode.loop.missed_at_s        # the slow ticks while a path was being planned
+                if any(a - 1e-6 <= t <= b + 1e-6 for a, b in controller.plan_windows)]
     paths = controller.plans
     success = (task.done and not episode.fell and score.touch_s == 0.0
                and score.hand_error_m <= config.error_goal_m)
     return ShelfReport.of_run(body, task, episode, body.time_s, success, hand_error_m=score.hand_error_m,
                               touch_s=score.touch_s, peak_touch_N=score.peak_N,
                               plan_s=tuple(p.plan_s for p in paths),
-                              clearance_m=min((p.clearance_m for p in paths), default=float("inf")))
+                              clearance_m=min((p.clearance_m for p in paths), default=float("inf")),
+                              deadline_misses=episode.loop.deadline_misses, planning_deadline_misses=len(planning))

@@ -166,8 +166,7 @@ class SimBody:
         self._foot_adr = np.array([adr(SensorNames.foot(side)) for side in robot.feet])
         self._touch_adr = np.array([adr(SensorNames.touch(p.name)) for p in robot.touch], dtype=int)
         self._sole_geoms = np.array([g for g in range(m.ngeom) if m.geom(g).name.startswith("sole_")])
-        self._push_until_s = -1.0
-        self._push_force_N = np.zeros(3)
+        self._pushes: dict[int, tuple[np.ndarray, float]] = {}   # body -> (force [N, world], until [s])
         self._geoms_of: dict[str, np.ndarray] = {}   # world body -> which geoms are on it (scoring contacts)
         self._robot_geoms = m.body_rootid[m.geom_bodyid] == m.body_rootid[self._base_body]   # ... and the robot's
         self._is_sole = np.zeros(m.ngeom, dtype=bool)
@@ -186,7 +185,9 @@ class SimBody:
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
         self.lamps.reset()
-        self._push_until_s = -1.0
+        for body in self._pushes:
+            d.xfrc_applied[body] = 0.0
+        self._pushes = {}
         self.gantry: Gantry | None = None
         self._place_on_ground()
         rng = np.random.default_rng(seed)
@@ -230,15 +231,16 @@ class SimBody:
         d.qpos[b + 2] = -lowest + 1e-3
         mujoco.mj_forward(m, d)
 
-    def push(self, impulse_Ns: np.ndarray | list[float], duration_s: float = 0.1) -> None:
-        """A deliberate disturbance: a horizontal shove of ``impulse_Ns`` (world frame) on the base,
-        spread evenly over ``duration_s`` from now. The only external force the simulator applies,
-        for push-recovery tests and benchmarks."""
+    def push(self, impulse_Ns: np.ndarray | list[float], duration_s: float = 0.1, body: str | None = None) -> None:
+        """A deliberate disturbance: a shove of ``impulse_Ns`` (world frame) on the base, or on the
+        world body named ``body`` (an object pulled out of the hands), spread evenly over
+        ``duration_s`` from now. The only external force the simulator applies, for
+        push-recovery and lost-grasp tests and benchmarks."""
         impulse = np.asarray(impulse_Ns, dtype=float)
         if impulse.shape != (3,) or not np.isfinite(impulse).all() or not duration_s > 0:
             raise ValueError("push needs a finite (3,) impulse [N·s] and a positive duration [s]")
-        self._push_force_N = impulse / duration_s
-        self._push_until_s = self.time_s + duration_s
+        target = self._base_body if body is None else self._world_body(body)
+        self._pushes[target] = (impulse / duration_s, self.time_s + duration_s)
 
     def hang_on_gantry(self) -> None:
         """Hold the robot standing where it is now on a :class:`Gantry` until :meth:`release_gantry`."""
@@ -294,8 +296,10 @@ class SimBody:
             stop = self.limb_joints
             self._act_range[:, 0] = np.where(stop & (q < self.limits.q_min_rad), np.maximum(lo, 0.0), lo)
             self._act_range[:, 1] = np.where(stop & (q > self.limits.q_max_rad), np.minimum(hi, 0.0), hi)
-        d.xfrc_applied[self._base_body, :3] = self._push_force_N if t < self._push_until_s - 1e-9 else 0.0
-        d.xfrc_applied[self._base_body, 3:] = 0.0
+        d.xfrc_applied[self._base_body] = 0.0
+        for body, (force_N, until_s) in self._pushes.items():
+            d.xfrc_applied[body, :3] = force_N if t < until_s - 1e-9 else 0.0
+            d.xfrc_applied[body, 3:] = 0.0
         if self.gantry is not None:
             d.xfrc_applied[self._base_body] += self.gantry.wrench(d.xpos[self._base_body], d.xquat[self._base_body],
                                                                   d.qvel[self._base_v:self._base_v + 6])
@@ -368,15 +372,18 @@ class SimBody:
             dq_rad_s=d.qvel[self.dadr].copy(),
         )
 
+    def _world_body(self, name: str) -> int:
+        try:
+            return int(self.model.body(name).id)
+        except KeyError:
+            raise ValueError(f"the world has no body {name!r}") from None
+
     def ground_truth_contact_N(self, body: str) -> float:
         """Simulator truth (scoring only): the summed normal force [N] of the contacts between the
         robot and the world body named ``body`` (with its children) now."""
         m, d = self.model, self.data
         if body not in self._geoms_of:
-            try:
-                root = m.body(body).id
-            except KeyError:
-                raise ValueError(f"the world has no body {body!r}") from None
+            root = self._world_body(body)
             inside = np.zeros(m.nbody, dtype=bool)
             for b in range(m.nbody):     # bodies come after their parents
                 inside[b] = b == root or (b > 0 and inside[m.body_parentid[b]])
