@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pinocchio as pin
 import pytest
@@ -333,3 +335,20 @@ def test_a_peg_wider_than_its_hole_sticks_and_stays_in_the_hand() -> None:
     assert not report.success and not report.fell
     assert report.failure is not None and "stuck" in report.failure
     assert report.depth_m < 0.01                                          # ground truth: not in
+
+
+def test_insert_a_peg_into_a_hole_found_by_the_head_camera() -> None:
+    """The hole's block stands up to 2 cm off where the map has it: the robot finds the hole with
+    its head camera (the edges of the hole in its top face) and inserts the peg with 0.5 mm
+    clearance; told the map's place instead, it misses."""
+    from laoshan.scenarios.insert import InsertScenario, run_insert
+
+    config = InsertScenario(seed=0, clearance_m=0.0005, jitter_m=0.01, hole_jitter_m=0.02, see_hole=True)
+    offset = np.subtract(config.real_hole_xy_m(), config.hole_xy_m)
+    assert np.abs(offset).max() > 0.01                       # this seed's block really stands off the map
+    report = run_insert(config)
+    assert report.hole_seen_error_m is not None and report.hole_seen_error_m < 0.004
+    assert report.success and report.depth_m >= 0.045 and report.axis_error_m <= 0.001
+    assert report.peak_force_N > 0.0
+    told = run_insert(replace(config, see_hole=False))
+    assert not told.success

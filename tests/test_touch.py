@@ -30,7 +30,7 @@ def test_a_hand_has_lost_what_it_held_only_after_feeling_nothing_for_a_while(g1_
 def test_hands_without_pads_feel_nothing(g1_basic: RobotDescription) -> None:
     touch = HandTouch(g1_basic)
     touch.update(np.zeros(0), 1.0)
-    assert all(not touch.feels(side) and touch.force_N(side) == 0.0 for side in g1_basic.hands)
+    assert all(not touch.has_pads(side) and touch.force_N(side) == 0.0 for side in g1_basic.hands)
 
 
 def test_a_box_pulled_out_of_the_hands_is_noticed_by_touch() -> None:

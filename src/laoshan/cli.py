@@ -527,17 +527,23 @@ def _xy(text: str) -> tuple[float, float]:
               help="Chamfer at the hole's mouth [mm].")
 @click.option("--jitter", default=0.01, show_default=True, type=Finite(0.0, 0.03),
               help="The peg stands up to this far off its nominal place [m] (seeded).")
+@click.option("--hole-jitter", default=0.0, show_default=True, type=Finite(0.0, 0.03),
+              help="The hole's block stands up to this far off where the map has it [m] (seeded).")
+@click.option("--see-hole", is_flag=True,
+              help="Find the hole with the head camera (else: the map's place is a calibrated fixture).")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of sensor noise and peg placement.")
 @click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
-def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: int, video: Path | None) -> None:
+def insert(robot: str, clearance: float, chamfer: float, jitter: float, hole_jitter: float, see_hole: bool,
+           seed: int, video: Path | None) -> None:
     """Peg in hole: grasp a peg with the right Dex3 hand, find how it sits in the hand with the head
-    camera, and push it into a chamfered hole (contact only)."""
+    camera, and push it into a chamfered hole (contact only); with --see-hole the hole, too, is
+    found with the camera."""
     from laoshan.scenarios.insert import InsertScenario, run_insert
 
     desc = _robot(robot)
     try:
         config = InsertScenario(robot=robot, clearance_m=clearance / 1000, chamfer_m=chamfer / 1000,
-                                jitter_m=jitter, seed=seed, video=video)
+                                jitter_m=jitter, hole_jitter_m=hole_jitter, see_hole=see_hole, seed=seed, video=video)
     except ValueError as exc:
         _fail(exc)
     report = _with_progress(desc, "inserting a peg", config.seconds,
@@ -549,8 +555,12 @@ def insert(robot: str, clearance: float, chamfer: float, jitter: float, seed: in
         [f"success (>= {config.depth_goal_fraction * config.hole_depth_m * 1000:.0f} mm in, hand away)",
          "yes" if report.success else "no"],
         ["depth [mm] / off the hole's axis [mm]", f"{report.depth_m * 1000:.1f} / {report.axis_error_m * 1000:.2f}"],
+        ["peak contact force, peg on the block [N]", f"{report.peak_force_N:.1f}"],
         ["seen peg in hand, error [mm]",
          f"{report.seen_error_m * 1000:.1f}" if report.seen_error_m is not None else "-"],
+        ["hole", "told (a calibrated fixture)" if not see_hole else
+         f"seen by the head camera, {report.hole_seen_error_m * 1000:.1f} mm off" if report.hole_seen_error_m
+         is not None else "not seen"],
         *_task_rows(report),
     ]
     _summary("insert", rows, video, not report.success)

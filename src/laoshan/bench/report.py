@@ -59,12 +59,16 @@ def write_json(path: str | Path, results: Any) -> Path:
     return path
 
 
-def benchmark_args(doc: str, name: str, quick_help: str, sections: Sequence[str] = ()) -> argparse.Namespace:
+def benchmark_args(doc: str, name: str, quick_help: str, sections: Sequence[str] = (),
+                   seeds: bool = False) -> argparse.Namespace:
     """The command line every campaign benchmark takes: ``--quick`` and ``--out``; with
-    ``sections``, also ``--only NAME ...`` (run those alone: :func:`update_json`)."""
+    ``sections``, also ``--only NAME ...`` (run those alone: :func:`update_json`); with ``seeds``,
+    ``--seeds N`` (report seeds 0..N-1 per figure)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--out", default=f"benchmarks/results/{name}.json", help="JSON output path")
+    if seeds:
+        parser.add_argument("--seeds", type=int, help="report seeds 0..N-1 per figure (default: the benchmark's own)")
     if sections:
         parser.add_argument("--only", nargs="+", choices=sections, metavar="NAME",
                             help=f"run only these and update them in the JSON file ({', '.join(sections)})")

@@ -157,8 +157,83 @@ def near_edge_x(frame: RgbdFrame, X_world_link: NDArray[np.float64], surface_z_m
     """Where the near edge (smallest x, world) of a level surface at ``surface_z_m`` (a table top)
     is seen between ``y_window_m``; None if too little of it is in view. A fixture whose edge is on
     the map tells the robot how far its odometry has drifted along x."""
-    R = X_world_link[:3, :3] @ R_LINK_OPTICAL
-    points = frame.optical_points(np.ones(frame.depth_m.shape, dtype=bool)) @ R.T + X_world_link[:3, 3]
+    points = world_points(frame, X_world_link)
     on = points[(np.abs(points[:, 2] - surface_z_m) < band_m) & (points[:, 1] > y_window_m[0])
                 & (points[:, 1] < y_window_m[1])]
     return float(np.percentile(on[:, 0], 1)) if len(on) >= 100 else None
+
+
+def world_points(frame: RgbdFrame, X_world_link: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Every valid depth pixel of the frame as a point in the world [m], placed with the camera
+    mount's pose ``X_world_link`` (as the robot estimates it)."""
+    R = X_world_link[:3, :3] @ R_LINK_OPTICAL
+    return frame.optical_points(np.ones(frame.depth_m.shape, dtype=bool)) @ R.T + X_world_link[:3, 3]
+
+
+def square_hole(frame: RgbdFrame, X_world_link: NDArray[np.float64], near_xy_m: tuple[float, float],
+                top_z_m: float, half_width_m: float, search_m: float = 0.03, band_m: float = 0.0015,
+                min_edges: int = 5) -> NDArray[np.float64] | None:
+    """The axis (x, y) [m, world] of a square hole, its sides along the world axes and about
+    ``half_width_m`` from its axis (a chamfer widens it alike on every side), cut into a level top
+    face at ``top_z_m``, seen within ``search_m`` of ``near_xy_m`` (where the map has it); None if
+    too little of the top face around it is seen. ``X_world_link``: the camera mount's pose as the
+    robot estimates it.
+
+    The top's height is taken as seen (the median of the points within 6 mm of ``top_z_m``). Where
+    a pixel on the top face (within ``band_m`` of that height) neighbours one that sees down into
+    the hole (lower), the hole's edge lies between the two: midway between the first pixel's point
+    and where the second pixel's ray crosses the top face's height, to within half a pixel's
+    footprint.
+    The hole's axis lies midway between the edge points of opposite sides (each side's median: over
+    tens of pixels, the half pixel averages out), a point being on the side it is farthest out
+    along from the axis found so far (first: the middle of the ring of edge points), and counted
+    only between half and 1.6 times the half width out (not a stray edge farther out)."""
+    R = X_world_link[:3, :3] @ R_LINK_OPTICAL
+    origin = X_world_link[:3, 3]
+    h, w = frame.depth_m.shape
+    v, u = np.mgrid[0:h, 0:w]
+    d = frame.depth_m.astype(np.float64)
+    rays = np.stack([(u - frame.cx_px) / frame.fx_px, (v - frame.cy_px) / frame.fy_px, np.ones_like(d)], axis=-1) @ R.T
+    points = origin + rays * d[..., None]                                  # (h, w, 3) world; depth 0: no return
+    near = np.asarray(near_xy_m, dtype=float)
+    around = (d > 0) & (np.abs(points[..., :2] - near).max(axis=-1) < half_width_m + search_m + 0.04)
+    level = points[..., 2][around & (np.abs(points[..., 2] - top_z_m) < 0.006)]
+    if len(level) < 20:
+        return None
+    top_z_m = float(np.median(level))            # the top's height as seen (the pose estimate is off by a mm or so)
+    on_top = (d > 0) & (np.abs(points[..., 2] - top_z_m) < band_m)
+    below = (d > 0) & (points[..., 2] < top_z_m - band_m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = origin + rays * ((top_z_m - origin[2]) / rays[..., 2])[..., None]   # each ray at the top's height
+    edges = []
+    for dv, du in ((0, 1), (1, 0)):                  # neighbours along image rows and columns, both ways round
+        a, b = (slice(0, h - dv), slice(0, w - du)), (slice(dv, h), slice(du, w))
+        for top_side, hole_side in ((a, b), (b, a)):
+            pair = on_top[top_side] & below[hole_side]
+            on, into = points[top_side][pair][:, :2], crossing[hole_side][pair][:, :2]
+            # an edge of the hole, not the face's outer edge: the side seen lower lies toward the hole
+            inward = np.abs(into - near).max(axis=1) < np.abs(on - near).max(axis=1)
+            edges.append(((on + into) / 2)[inward])
+    edge = np.concatenate(edges)
+    edge = edge[np.abs(edge - near).max(axis=1) < half_width_m + search_m + 0.01]
+    if len(edge) < 4 * min_edges:
+        return None
+    centre = (np.percentile(edge, 5, axis=0) + np.percentile(edge, 95, axis=0)) / 2   # the ring's middle, roughly
+    for _ in range(4):
+        offset = edge - centre
+        along = np.abs(offset).argmax(axis=1)                          # which pair of sides each point is on
+        out = np.abs(offset).max(axis=1)                                # ... and how far out
+        moved = centre.copy()
+        for axis in (0, 1):
+            side = edge[(along == axis) & (out > 0.5 * half_width_m) & (out < 1.6 * half_width_m)]
+            low, high = side[side[:, axis] < centre[axis], axis], side[side[:, axis] > centre[axis], axis]
+            if len(low) < min_edges or len(high) < min_edges:
+                return None
+            inner_low, inner_high = np.median(low), np.median(high)
+            if not 1.5 * half_width_m < inner_high - inner_low < 3.0 * half_width_m:
+                return None                  # not a hole of this size: something else is there
+            moved[axis] = (inner_low + inner_high) / 2
+        if np.linalg.norm(moved - near) > search_m + half_width_m / 2:
+            return None
+        centre = moved
+    return centre

@@ -1,11 +1,13 @@
-"""Peg in hole: after the grasp, look at the peg in the hand, bring it over the hole, look again
-from close by and push it in, look whether it went in, and only then let go."""
+"""Peg in hole: (find the hole with the head camera,) after the grasp, look at the peg in the hand,
+bring it over the hole, look again from close by and push it in, look whether it went in, and only
+then let go."""
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from laoshan.executive.look import CameraLost, Glance
+from laoshan.brain.perception import square_hole
+from laoshan.executive.look import CameraLost, Glance, Observer
 from laoshan.executive.skill import SkillBase
 from laoshan.limbs.grasp import PowerGrasp
 from laoshan.limbs.insert import LetGo, PegInsert
@@ -16,15 +18,34 @@ from laoshan.port.messages import LowState
 
 @dataclass(frozen=True)
 class HoleJob:
-    """What the robot is told of the insertion: the hole (a calibrated fixture) and the peg."""
+    """What the robot knows of the insertion: the hole (a calibrated fixture, or found with the
+    camera: :func:`look_for_hole`) and the peg."""
 
     hole_xy_m: tuple[float, float]     # the hole's axis (world)
-    mouth_z_m: float                   # the hole's mouth (the block's top)
+    bottom_z_m: float                  # the hole's bottom (the block's base)
     depth_m: float
     peg_half_length_m: float
     peg_mass_kg: float
     peg_colour: str
     engaged_m: float                   # the hand lets go once the peg's tip is seen this far down the hole
+
+
+def look_for_hole(port: RobotPort, controller: ReachController, state: LowState, until_s: float,
+                  near_xy_m: tuple[float, float], top_z_m: float, half_width_m: float,
+                  observe: Observer | None = None) -> tuple[LowState, np.ndarray | None]:
+    """Stand until ``until_s`` and look with the head camera for a square hole (half width
+    ``half_width_m``) in a block's top at ``top_z_m``, near ``near_xy_m`` (where the map has it):
+    its axis (x, y) [m, world, on the robot's own pose estimate], None if not seen."""
+    glance: Glance | None = None
+    while glance is None or glance.seen(state) is None:
+        if glance is None and state.time_s >= until_s:
+            glance = Glance(port, controller, state.time_s)
+            continue
+        state = port.step(controller(state))
+        if observe:
+            observe(state)
+    assert glance.frame is not None and glance.X_world_camera is not None
+    return state, square_hole(glance.frame, glance.X_world_camera, near_xy_m, top_z_m, half_width_m)
 
 
 class InsertAfterGrasp(SkillBase):
@@ -62,7 +83,7 @@ class InsertAfterGrasp(SkillBase):
         if seen is None:
             return
         j = self.job
-        inserted = np.array([*j.hole_xy_m, j.mouth_z_m + j.peg_half_length_m])
+        inserted = np.array([*j.hole_xy_m, j.bottom_z_m + j.peg_half_length_m])   # the peg all the way in
         if sequence is not None and sequence.final_phase == "pushed":
             down_m = j.depth_m - float(seen[2] - inserted[2])     # the tip below the mouth
             if down_m < j.engaged_m:

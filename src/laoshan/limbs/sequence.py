@@ -2,10 +2,12 @@
 
 Each step names its phase, a goal pose for every hand it moves, the force the world is expected
 to put on each of them (a grip's reaction, a held load, a pulled handle), for hands with
-fingers, whether they close, and which hands hold something: a hand that holds is watched by its
-touch pads (``limbs/touch.py``) through the step; one that does not yet feel anything at the start
-of the step (it is closing on the object) must feel it by the step's end, else the grasp missed;
-one that stops feeling what it held has lost it. Either ends the sequence as failed, saying so.
+fingers, whether they close, and which hands hold the object: those hands' touch pads
+(``limbs/touch.py``) watch it through the step. The first step that holds it closes on it: by its
+end the hands must feel it, else the grasp missed (a sequence that begins holding it, carried in,
+is watched from its start); from then on the object is lost when none of them has felt anything
+for a while (a box squeezed between two palms may rest on one hand's unpadded fingers for a
+moment; gone from both, it is gone). Either ends the sequence as failed, saying so.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class HandSequence:
         self._since_s = 0.0
         self._shift: dict[str, np.ndarray] = {}       # side -> xy correction of every goal from now on [m]
         self._short: dict[str, dict[str, np.ndarray]] = {}   # phase -> side -> goal minus hand (xy) as it ended
-        self.held: dict[str, float] = {}          # side -> since when its touch pads feel what it holds [s]
+        self.held_since_s: float | None = None     # since when the holding hands' touch pads feel the object
 
     @property
     def done(self) -> bool:
@@ -104,27 +106,32 @@ class HandSequence:
             self.reach.close_hand(side, torque)
         self.phase, self._index, self._since_s = step.phase, index, t_s
         self.timeline.append((t_s, step.phase))
-        touch = self.reach.touch
-        self.held = {side: since for side, since in self.held.items() if side in step.holds}
-        for side in step.holds:       # a hand that feels the object now is watched from now on
-            if side not in self.held and touch.feels(side) and touch.holds(side):
-                self.held[side] = t_s
+        hands = self._feeling(step)
+        if not hands:
+            self.held_since_s = None
+        elif index == 0 and any(self.reach.touch.holds(side) for side in hands):
+            self.held_since_s = t_s               # held when the sequence begins (carried in): watched from now
+
+    def _feeling(self, step: HandStep) -> tuple[str, ...]:
+        """The hands holding the object in ``step`` that have touch pads to feel it with."""
+        return tuple(side for side in step.holds if self.reach.touch.has_pads(side))
 
     def _grasp_problem(self, step: HandStep, t_s: float, at_end: bool) -> str | None:
         """A grasp that the touch pads say has been lost (watched every tick) or, at the step's
-        end, has missed (a hand holding from here on that feels nothing); None if neither."""
-        touch = self.reach.touch
-        for side in step.holds:
-            if not touch.feels(side):
-                continue
-            if side in self.held:
-                if touch.lost(side, self.held[side]):
-                    return (f"lost grasp: the {side} hand's touch pads have felt nothing for "
-                            f"{touch.config.lost_s:g} s (it held since {self.held[side]:.2f} s)")
-            elif at_end:
-                if not touch.holds(side):
-                    return f"missed grasp: the {side} hand's touch pads feel nothing ({touch.force_N(side):.1f} N)"
-                self.held[side] = t_s
+        end, has missed (the hands holding from here on feel nothing); None if neither."""
+        hands, touch = self._feeling(step), self.reach.touch
+        if not hands:
+            return None
+        names = " and ".join(hands) + (" hands'" if len(hands) > 1 else " hand's")
+        if self.held_since_s is not None:
+            if all(touch.lost(side, self.held_since_s) for side in hands):
+                return (f"lost grasp: the {names} touch pads have felt nothing for {touch.config.lost_s:g} s "
+                        f"(held since {self.held_since_s:.2f} s)")
+        elif at_end:
+            if not any(touch.holds(side) for side in hands):
+                felt = ", ".join(f"{touch.force_N(side):.1f} N" for side in hands)
+                return f"missed grasp: the {names} touch pads feel nothing ({felt})"
+            self.held_since_s = t_s
         return None
 
     def check(self, step: HandStep) -> str | None:

@@ -41,7 +41,7 @@ class HandTouch:
         self._felt_s: dict[str, float] = {}    # side -> last time its pads felt contact_N or more
         self._t_s = 0.0
 
-    def feels(self, side: str) -> bool:
+    def has_pads(self, side: str) -> bool:
         """Whether this hand has touch pads at all (a hand without them cannot confirm a grasp)."""
         return bool(self.pads.get(side))
 
@@ -50,7 +50,7 @@ class HandTouch:
         self._touch_N = np.asarray(touch_N, dtype=float)
         self._t_s = t_s
         for side in self.pads:
-            if self.feels(side) and self.force_N(side) >= self.config.contact_N:
+            if self.has_pads(side) and self.force_N(side) >= self.config.contact_N:
                 self._felt_s[side] = t_s
 
     def force_N(self, side: str) -> float:

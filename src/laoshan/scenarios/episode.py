@@ -48,7 +48,7 @@ class TaskReport:
                    failure=sequence.failed, phase=sequence.phase, timeline=tuple(sequence.timeline),
                    energy_J=body.energy_J, wall_s=episode.wall_s, seconds=seconds,
                    safety_trips=sequence.reach.locomotion.safety.trip_log(),
-                   felt_N={side: touch.force_N(side) for side in touch.pads if touch.feels(side)}, **scores)
+                   felt_N={side: touch.force_N(side) for side in touch.pads if touch.has_pads(side)}, **scores)
 
 
 R = TypeVar("R", bound=TaskReport)

@@ -378,17 +378,12 @@ class SimBody:
         except KeyError:
             raise ValueError(f"the world has no body {name!r}") from None
 
-    def ground_truth_contact_N(self, body: str) -> float:
+    def ground_truth_contact_N(self, body: str, other: str | None = None) -> float:
         """Simulator truth (scoring only): the summed normal force [N] of the contacts between the
-        robot and the world body named ``body`` (with its children) now."""
+        robot (or the world body named ``other``) and the world body named ``body`` (each with its
+        children) now."""
         m, d = self.model, self.data
-        if body not in self._geoms_of:
-            root = self._world_body(body)
-            inside = np.zeros(m.nbody, dtype=bool)
-            for b in range(m.nbody):     # bodies come after their parents
-                inside[b] = b == root or (b > 0 and inside[m.body_parentid[b]])
-            self._geoms_of[body] = inside[m.geom_bodyid]
-        theirs, ours = self._geoms_of[body], self._robot_geoms
+        theirs, ours = self._geoms_in(body), self._robot_geoms if other is None else self._geoms_in(other)
         g = d.contact.geom[:d.ncon]
         hits = np.flatnonzero((ours[g[:, 0]] & theirs[g[:, 1]]) | (ours[g[:, 1]] & theirs[g[:, 0]]))
         force, total = np.zeros(6), 0.0
@@ -396,6 +391,17 @@ class SimBody:
             mujoco.mj_contactForce(m, d, int(i), force)
             total += abs(float(force[0]))
         return total
+
+    def _geoms_in(self, body: str) -> np.ndarray:
+        """Which geoms (a mask) are on the world body named ``body`` or its children."""
+        m = self.model
+        if body not in self._geoms_of:
+            root = self._world_body(body)
+            inside = np.zeros(m.nbody, dtype=bool)
+            for b in range(m.nbody):     # bodies come after their parents
+                inside[b] = b == root or (b > 0 and inside[m.body_parentid[b]])
+            self._geoms_of[body] = inside[m.geom_bodyid]
+        return self._geoms_of[body]
 
     def ground_truth_touches_down(self) -> bool:
         """Simulator truth (scoring only): whether any part of the robot other than its soles
