@@ -14,7 +14,7 @@ from laoshan.executive.skill import Context, SiteMap, SkillBase
 from laoshan.executive.walking import walk_outcome
 from laoshan.limbs.grasp import BoxPickConfig, PowerGraspConfig, PowerPlace
 from laoshan.limbs.reach import ReachController
-from laoshan.limbs.sequence import HandSequence, HandStep
+from laoshan.limbs.sequence import HandSequence, HandStep, back_off
 from laoshan.port.messages import LowState
 
 GRASP_FROM = {"box": (0.42, 0.0), "cylinder": (0.36, -0.12), "sphere": (0.36, -0.12)}
@@ -40,6 +40,7 @@ class PickAttempts(SkillBase):
         self._sequence: HandSequence | None = None
         self._start_z = (0.0, 0.0)
         self._glance: Glance | None = None
+        self._clearing: HandSequence | None = None      # the hands backing off after a missed or lost grasp
 
     def _what(self) -> str:
         action = f"pick the {self.colour} object" + (f", place it at {self.place.name}" if self.place else "")
@@ -49,6 +50,7 @@ class PickAttempts(SkillBase):
         """Pick ``target`` as it was seen, with ``grip`` (None: the default)."""
         self._start_z = (target.top_z_m, target.bottom_z_m)
         self._sequence = self.make(target.p_world_m, grip)
+        self._clearing = None
         return self._sequence
 
     def tick(self, state: LowState) -> None:
@@ -56,6 +58,13 @@ class PickAttempts(SkillBase):
         assert sequence is not None
         if not sequence.done and not sequence.failed:
             sequence.update(state.time_s)
+            return
+        if sequence.grasp_failed and self._clearing is None:
+            # the hands felt a grasp miss or go: off the object before looking (else they hide or bump it)
+            self._clearing = back_off(self.controller, tuple(sorted({s for step in sequence.steps
+                                                                     for s in step.targets})))
+        if self._clearing is not None and not (self._clearing.done or self._clearing.failed):
+            self._clearing.update(state.time_s)
             return
         if self._glance is None:                                # done: look at the result
             self._glance = Glance(self.ctx.port, self.controller, state.time_s)

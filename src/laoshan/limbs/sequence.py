@@ -72,6 +72,7 @@ class HandSequence:
         self._shift: dict[str, np.ndarray] = {}       # side -> xy correction of every goal from now on [m]
         self._short: dict[str, dict[str, np.ndarray]] = {}   # phase -> side -> goal minus hand (xy) as it ended
         self.held_since_s: float | None = None     # since when the holding hands' touch pads feel the object
+        self.grasp_failed = False                  # whether it failed on a grasp felt missed or lost
 
     @property
     def done(self) -> bool:
@@ -145,7 +146,7 @@ class HandSequence:
         if self.done:                 # what the last step held is still watched
             lost = self._grasp_problem(self.steps[-1], t_s, at_end=False)
             if lost is not None:
-                self.failed = f"{self.final_phase}: {lost}"
+                self.failed, self.grasp_failed = f"{self.final_phase}: {lost}", True
             return
         if self.phase is None:
             self._go(0, t_s)
@@ -158,16 +159,30 @@ class HandSequence:
             return
         lost = self._grasp_problem(step, t_s, at_end=False)
         if lost is not None:
-            self.failed = f"{step.phase}: {lost}"
+            self.failed, self.grasp_failed = f"{step.phase}: {lost}", True
             return
         arrived = all(self.reach.arrived(side, t_s) for side in step.targets)
         if arrived and t_s - self._since_s >= (self.settle_s if step.dwell_s is None else step.dwell_s):
-            problem = self._grasp_problem(step, t_s, at_end=True) or self.check(step)
+            missed = self._grasp_problem(step, t_s, at_end=True)
+            problem = missed or self.check(step)
             if problem is not None:
-                self.failed = f"{step.phase}: {problem}"
+                self.failed, self.grasp_failed = f"{step.phase}: {problem}", missed is not None
                 return
             if self._index + 1 == len(self.steps):
                 self.phase = self.final_phase
                 self.timeline.append((t_s, self.final_phase))
             else:
                 self._go(self._index + 1, t_s)
+
+
+def back_off(reach: ReachController, sides: tuple[str, ...], up_m: float = 0.12, settle_s: float = 0.3) -> HandSequence:
+    """The hands ``sides`` let go of what they press (no load, fingers open) and rise ``up_m``
+    straight up from where they are: after a missed or lost grasp, clear of the object before the
+    robot looks again. ``phase`` goes back off → clear."""
+    targets = {}
+    for side in sides:
+        T = reach.hand_pose(side).copy()
+        T[2, 3] += up_m
+        targets[side] = T
+    grips: dict[str, float | None] = {side: None for side in sides if side in reach.grips}
+    return HandSequence(reach, [HandStep("back off", targets, dict.fromkeys(sides), grips)], "clear", settle_s)
