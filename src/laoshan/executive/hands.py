@@ -85,17 +85,19 @@ class PickAttempts(SkillBase):
 
     def _judge(self, seen: WorldObject | None, sequence: HandSequence) -> str:
         """The attempt's effect as the camera sees it (how high: the larger rise of its seen top and
-        bottom, as a hand holding it may hide either)."""
-        if sequence.failed:
-            return f"failed: {sequence.failed}"
+        bottom, as a hand holding it may hide either); a sequence that failed (a grasp felt missed
+        or lost, a step out of reach) failed, with where the object is seen now."""
         if seen is None:
-            return f"failed: the {self.colour} object is out of sight"
+            return f"failed: {sequence.failed or f'the {self.colour} object is out of sight'}"
         if self.place is not None:
-            return place_verdict(seen.p_world_m, self.place.xy_m, self.place.name, self.ctx.config.place_tolerance_m)
-        p_seen = seen.p_world_m
-        where = f"seen at ({p_seen[0]:.3f}, {p_seen[1]:.3f}, {p_seen[2]:.3f})"
-        up = max(seen.top_z_m - self._start_z[0], seen.bottom_z_m - self._start_z[1])
-        return f"{'done' if up >= self.ctx.config.lift_goal_m else 'failed'}: {where}, {up * 100:.1f} cm up"
+            verdict = place_verdict(seen.p_world_m, self.place.xy_m, self.place.name,
+                                    self.ctx.config.place_tolerance_m)
+        else:
+            p_seen = seen.p_world_m
+            where = f"seen at ({p_seen[0]:.3f}, {p_seen[1]:.3f}, {p_seen[2]:.3f})"
+            up = max(seen.top_z_m - self._start_z[0], seen.bottom_z_m - self._start_z[1])
+            verdict = f"{'done' if up >= self.ctx.config.lift_goal_m else 'failed'}: {where}, {up * 100:.1f} cm up"
+        return f"failed: {sequence.failed}; {verdict.split(': ', 1)[1]}" if sequence.failed else verdict
 
 
 def place_verdict(p: np.ndarray, xy_m: np.ndarray | tuple[float, float], where: str, tolerance_m: float) -> str:
