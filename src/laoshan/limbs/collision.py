@@ -87,7 +87,6 @@ class ArmCollision:
         self._still = self._layout([ends[i] for i in still], self._still_capsules)
         self._geometry: tuple[np.ndarray, ...] | None = None   # what the compiled check takes, once the body is set
         self.set_obstacles(obstacles)
-        self._q = np.zeros(pm.nq)
 
     def _joint_axis(self, joint: int) -> np.ndarray:
         kind = self.pin_model.joints[joint].shortname()
@@ -140,7 +139,6 @@ class ArmCollision:
         q = np.zeros(self.pin_model.nq)
         q[0:3], q[3:7] = p_world_base_m, quat_xyzw
         q[self.model.iq] = q_rad
-        self._q = q
         pin.forwardKinematics(self.pin_model, self.data, q)
         root = self.data.oMi[int(self.pin_model.parents[self._chain[0]])]
         world = {}
