@@ -3,10 +3,12 @@ bring it over the hole, look again from close by and push it in, look whether it
 then let go."""
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from laoshan.brain.perception import square_hole
+from laoshan.cerebellum.beside import Beside
 from laoshan.executive.look import CameraLost, Glance, Observer
 from laoshan.executive.skill import SkillBase
 from laoshan.limbs.grasp import PowerGrasp
@@ -37,15 +39,19 @@ def look_for_hole(port: RobotPort, controller: ReachController, state: LowState,
     ``half_width_m``) in a block's top at ``top_z_m``, near ``near_xy_m`` (where the map has it):
     its axis (x, y) [m, world, on the robot's own pose estimate], None if not seen."""
     glance: Glance | None = None
-    while glance is None or glance.seen(state) is None:
+    finding: Beside[np.ndarray | None] | None = None      # the hole looked for beside the loop (real time)
+    while finding is None or not finding.done:
         if glance is None and state.time_s >= until_s:
             glance = Glance(port, controller, state.time_s)
+        if finding is None and glance is not None and glance.seen(state) is not None:
+            frame, X = glance.frame, glance.X_world_camera
+            assert frame is not None and X is not None
+            finding = Beside(partial(square_hole, frame, X, near_xy_m, top_z_m, half_width_m), threaded=port.realtime)
             continue
         state = port.step(controller(state))
         if observe:
             observe(state)
-    assert glance.frame is not None and glance.X_world_camera is not None
-    return state, square_hole(glance.frame, glance.X_world_camera, near_xy_m, top_z_m, half_width_m)
+    return state, finding.result()
 
 
 class InsertAfterGrasp(SkillBase):
