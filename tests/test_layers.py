@@ -8,12 +8,13 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "laoshan"
 SIMULATOR = ("mujoco", "laoshan.sim.body", "laoshan.sim.world", "laoshan.scenarios", "laoshan.sim.render",
-             "laoshan.sim.scoring", "laoshan.sim.serve")
+             "laoshan.sim.scoring", "laoshan.sim.serve", "laoshan.sim.shared")
 FORBIDDEN = {
     "brain": SIMULATOR,
     "cerebellum": SIMULATOR,
     "limbs": SIMULATOR,
     "executive": SIMULATOR,
+    "fleet": SIMULATOR,
     "port": (*SIMULATOR, "laoshan.sim", "laoshan.brain", "laoshan.cerebellum", "laoshan.limbs", "laoshan.executive"),
 }
 

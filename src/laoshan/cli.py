@@ -1115,5 +1115,71 @@ def guide(domain: str, place: str, robot: str, seed: int, video: Path | None) ->
     _summary("guide", rows, video, not report.success)
 
 
+@main.group()
+def fleet() -> None:
+    """Several robots on one floor: tasks given out by the fleet manager, traffic reserved in
+    space and time; every robot on its own controller, talking only over the bus."""
+
+
+def _fleet_options(robots: int, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed([
+            catalog_option,
+            click.option("--robot", default="g1-basic", show_default=True,
+                         help="Robot name or .toml path (each robot)."),
+            click.option("--robots", "count", default=robots, show_default=True, type=click.IntRange(1, 6),
+                         help=f"How many robots {what}."),
+            click.option("--seed", default=0, show_default=True, type=SEED,
+                         help="Seed of the set-up (starts, spots, tables) and of sensor noise."),
+            click.option("--seconds", default=240.0, show_default=True, type=Finite(min=5.0),
+                         help="Give up after this long (simulated)."),
+            click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
+        ]):
+            command = option(command)
+        return command
+    return decorate
+
+
+def _fleet_run(kind: str, robot: str, count: int, tasks: int, seed: int, seconds: float, video: Path | None) -> None:
+    from laoshan.scenarios.fleet import NEAR_MISS_M, FleetScenario, run_fleet
+
+    desc = _robot(robot)
+    config = FleetScenario(kind=kind, robots=count, tasks=tasks, robot=robot, seed=seed, seconds=seconds, video=video)
+    report = _with_progress(desc, f"x{count} {kind}", seconds, lambda progress: run_fleet(config, progress, desc))
+    click.echo(format_table(["robot", "tasks done", "walked [m]", "energy [J]", "fell", "out because"],
+                            [[r.name, r.tasks_done, r.walked_m, r.energy_J, "yes" if r.fell else "no", r.out or "-"]
+                             for r in report.robots]))
+    rows = [
+        ["success (every task done, no fall, no collision)", "yes" if report.success else "no"],
+        ["tasks done", f"{report.tasks_done} of {report.tasks}"],
+        ["time (simulated) [s]", f"{report.time_s:.1f}"],
+        ["robot-robot collisions", report.collisions],
+        [f"near misses (bases within {NEAR_MISS_M} m)", report.near_misses],
+        ["closest two robots came [m]", f"{report.closest_m:.2f}" if len(report.robots) > 1 else "-"],
+        ["deadlock", "yes" if report.deadlock else "no"],
+        ["plans made / failed", f"{report.plans} / {report.planning_failures}"],
+        ["energy, all robots [J]", sum(r.energy_J for r in report.robots)],
+        ["real-time factor", f"{report.real_time_factor:.2f}x"],
+    ]
+    _summary(f"fleet {kind}", rows, video, not report.success)
+
+
+@fleet.command()
+@_fleet_options(2, "start on a circle; each walks to the point opposite")
+def cross(robot: str, count: int, seed: int, seconds: float, video: Path | None) -> None:
+    """Robots whose straight paths all cross in the middle of the room, kept apart by the
+    manager's reservations; print the run's figures."""
+    _fleet_run("cross", robot, count, count, seed, seconds, video)
+
+
+@fleet.command()
+@_fleet_options(3, "share the spots")
+@click.option("--spots", default=6, show_default=True, type=click.IntRange(1, 12), help="Inspection spots to visit.")
+def inspect(robot: str, count: int, seed: int, seconds: float, video: Path | None, spots: int) -> None:
+    """An inspection round: spots marked on a room's floor (tables in the way), each given to the
+    robot it costs least, visited and looked at for 2 s; print the run's figures."""
+    _fleet_run("inspect", robot, count, spots, seed, seconds, video)
+
+
 if __name__ == "__main__":
     main()

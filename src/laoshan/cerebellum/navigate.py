@@ -58,17 +58,60 @@ class GoTo:
         if self.arrived or distance < c.arrive_m:
             self.arrived = True
             return 0.0, 0.0, 0.0
-        heading = state.yaw_rad
-        speed = c.min_speed_m_s + (c.max_speed_m_s - c.min_speed_m_s) * min(1.0, distance / c.slow_down_m)
-        if distance < c.sidestep_m:      # near: no turning on the base's step-to-step sway
-            forward, left = np.array([math.cos(heading), math.sin(heading)]), np.array([-math.sin(heading),
-                                                                                       math.cos(heading)])
-            return speed * float(forward @ to_goal) / distance, speed * float(left @ to_goal) / distance, 0.0
-        error = math.remainder(math.atan2(to_goal[1], to_goal[0]) - heading, math.tau)
-        yaw_rate = float(np.clip(c.yaw_gain * error, -c.max_yaw_rate_rad_s, c.max_yaw_rate_rad_s))
-        if abs(error) > c.turn_in_place_rad:
-            return 0.0, 0.0, yaw_rate
-        return speed * math.cos(error), 0.0, yaw_rate
+        return toward(to_goal, state.yaw_rad, distance, c)
+
+
+def toward(to_goal: np.ndarray, heading_rad: float, left_m: float, c: GoToConfig) -> tuple[float, float, float]:
+    """(vx, vy, yaw rate) toward the point ``to_goal`` away (odometry frame) with ``left_m`` of
+    the way left to the stop: turned to face it, slowing near the stop, side-stepping the last bit."""
+    distance = float(np.linalg.norm(to_goal))
+    speed = c.min_speed_m_s + (c.max_speed_m_s - c.min_speed_m_s) * min(1.0, left_m / c.slow_down_m)
+    if left_m < c.sidestep_m:         # near: no turning on the base's step-to-step sway
+        forward = np.array([math.cos(heading_rad), math.sin(heading_rad)])
+        left = np.array([-math.sin(heading_rad), math.cos(heading_rad)])
+        return speed * float(forward @ to_goal) / distance, speed * float(left @ to_goal) / distance, 0.0
+    error = math.remainder(math.atan2(to_goal[1], to_goal[0]) - heading_rad, math.tau)
+    yaw_rate = float(np.clip(c.yaw_gain * error, -c.max_yaw_rate_rad_s, c.max_yaw_rate_rad_s))
+    if abs(error) > c.turn_in_place_rad:
+        return 0.0, 0.0, yaw_rate
+    return speed * math.cos(error), 0.0, yaw_rate
+
+
+class FollowPath:
+    """Velocity commands along a path of waypoints (odometry frame) as far as the one it may go
+    to (``stop_at``, raised as the way ahead clears): through each waypoint before it without
+    stopping (passed within ``pass_m``), slowing to stop on ``stop_at``."""
+
+    def __init__(self, waypoints_xy_m: np.ndarray, config: GoToConfig | None = None, pass_m: float = 0.25) -> None:
+        w = np.asarray(waypoints_xy_m, dtype=float)
+        if w.ndim != 2 or w.shape[1] != 2 or len(w) == 0 or not np.isfinite(w).all():
+            raise ValueError(f"waypoints must be a finite (n, 2) array in metres, got shape {w.shape}")
+        self.waypoints = w
+        self.config = config or GoToConfig()
+        self.pass_m = pass_m
+        self.reached = 0          # index of the last waypoint reached (the first is where the robot starts)
+        self.stop_at = 0
+
+    @property
+    def arrived(self) -> bool:
+        """At the path's last waypoint."""
+        return self.reached == len(self.waypoints) - 1
+
+    def command(self, state: RobotState) -> tuple[float, float, float]:
+        """(vx [m/s], vy [m/s], yaw rate [rad/s]) for this estimated state; zeros when at ``stop_at``."""
+        c, p = self.config, state.p_world_base_m[:2]
+        while self.reached < self.stop_at:
+            nxt = self.reached + 1
+            near = c.arrive_m if nxt == self.stop_at else self.pass_m
+            if np.linalg.norm(self.waypoints[nxt] - p) >= near:
+                break
+            self.reached = nxt
+        if self.reached >= self.stop_at:
+            return 0.0, 0.0, 0.0
+        target = self.waypoints[self.reached + 1]
+        ahead = self.waypoints[self.reached + 1:self.stop_at + 1]
+        left = float(np.linalg.norm(target - p) + np.linalg.norm(np.diff(ahead, axis=0), axis=1).sum())
+        return toward(target - p, state.yaw_rad, left, c)
 
 
 class WalkTo:

@@ -17,9 +17,32 @@ import numpy as np
 from laoshan.robot.description import RobotConfigError, RobotDescription, example_robot_data_dir
 
 # Collision bit masks (MuJoCo collides a pair when contype of one & conaffinity of the other):
-# robot geoms touch the environment (floor, terrain, furniture, objects) but not each other.
+# robot geoms touch the environment (floor, terrain, furniture, objects) but not each other; in a
+# world of several robots each robot has its own bit, so that robots touch one another (see
+# robot_collision_bits).
 ROBOT_CONTYPE, ROBOT_CONAFFINITY = 2, 1
 ENV_CONTYPE, ENV_CONAFFINITY = 3, 3
+MAX_ROBOTS = 29           # one contype bit each, above the environment's bit 0
+
+
+def robot_collision_bits(index: int, count: int) -> tuple[int, int]:
+    """(contype, conaffinity) of the geoms of robot ``index`` of ``count`` in one world: the
+    environment and the other robots, never itself (one robot: ROBOT_CONTYPE, ROBOT_CONAFFINITY)."""
+    if not 0 <= index < count <= MAX_ROBOTS:
+        raise ValueError(f"robot {index} of {count}: a world holds 1 to {MAX_ROBOTS} robots")
+    others = sum(1 << (1 + j) for j in range(count) if j != index)
+    return 1 << (1 + index), ROBOT_CONAFFINITY | others
+
+
+def set_physics_options(spec: mujoco.MjSpec, physics_dt_s: float) -> None:
+    """The simulator's physics settings on ``spec`` (the world's: a robot attached to another
+    spec brings none of its own)."""
+    spec.option.timestep = physics_dt_s
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
+    spec.option.impratio = 10.0   # stiffer friction: grasped objects and soles do not creep
+    spec.visual.global_.offwidth = 1280
+    spec.visual.global_.offheight = 720
 
 SOLE_PAD_MARGIN_M = 0.02    # the foot force pad extends this far around the sole spheres
 LIMB_STOP_TIMECONST_S = 0.002   # MuJoCo limit constraint time constant of the limbs' joint stops (default 0.02: they
@@ -62,16 +85,13 @@ def _urdf_with_compiler(desc: RobotDescription) -> str:
     return text[:head_end] + compiler + text[head_end:]
 
 
-def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSpec:
-    """An ``MjSpec`` holding the robot (no floor or world yet); compile after adding the world."""
+def build_robot_spec(desc: RobotDescription, physics_dt_s: float,
+                     collision_bits: tuple[int, int] = (ROBOT_CONTYPE, ROBOT_CONAFFINITY)) -> mujoco.MjSpec:
+    """An ``MjSpec`` holding the robot (no floor or world yet); compile after adding the world.
+    ``collision_bits``: its geoms' (contype, conaffinity), see :func:`robot_collision_bits`."""
     spec = mujoco.MjSpec.from_string(_urdf_with_compiler(desc))
     spec.modelname = desc.name
-    spec.option.timestep = physics_dt_s
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
-    spec.option.impratio = 10.0   # stiffer friction: grasped objects and soles do not creep
-    spec.visual.global_.offwidth = 1280
-    spec.visual.global_.offheight = 720
+    set_physics_options(spec, physics_dt_s)
 
     base = spec.body(desc.base_link)
     if base is None:
@@ -80,7 +100,7 @@ def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSp
 
     for geom in spec.geoms:
         if geom.contype or geom.conaffinity:  # a collision geom of the URDF
-            geom.contype, geom.conaffinity = ROBOT_CONTYPE, ROBOT_CONAFFINITY
+            geom.contype, geom.conaffinity = collision_bits
             geom.condim = 3
 
     hands = {h.link for h in desc.hands.values()}
@@ -98,7 +118,7 @@ def build_robot_spec(desc: RobotDescription, physics_dt_s: float) -> mujoco.MjSp
         act.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
         act.forcerange = [-part.peak_torque_Nm, part.peak_torque_Nm]
 
-    _add_feet(spec, desc)
+    _add_feet(spec, desc, collision_bits)
     _add_imu(spec, desc)
     if desc.touch:
         compiled = spec.compile()  # mesh bounding boxes are only known once compiled
@@ -118,7 +138,7 @@ def _below(body: mujoco.MjsBody, names: set[str]) -> bool:
     return False
 
 
-def _add_feet(spec: mujoco.MjSpec, desc: RobotDescription) -> None:
+def _add_feet(spec: mujoco.MjSpec, desc: RobotDescription, collision_bits: tuple[int, int]) -> None:
     for side, foot in desc.feet.items():
         body = spec.body(foot.link)
         for geom in list(body.geoms):  # the sole spheres replace the URDF's foot collision
@@ -127,8 +147,8 @@ def _add_feet(spec: mujoco.MjSpec, desc: RobotDescription) -> None:
         points = np.array(foot.sole_points_m)
         for k, p in enumerate(points):
             body.add_geom(name=f"sole_{side}_{k}", type=mujoco.mjtGeom.mjGEOM_SPHERE,
-                          size=[foot.sole_radius_m, 0, 0], pos=p, contype=ROBOT_CONTYPE,
-                          conaffinity=ROBOT_CONAFFINITY, condim=3, friction=[1.0, 0.02, 0.001],
+                          size=[foot.sole_radius_m, 0, 0], pos=p, contype=collision_bits[0],
+                          conaffinity=collision_bits[1], condim=3, friction=[1.0, 0.02, 0.001],
                           rgba=[0.8, 0.3, 0.1, 1.0], group=3)
         lo, hi = points.min(axis=0), points.max(axis=0)
         half = (hi - lo) / 2 + SOLE_PAD_MARGIN_M

@@ -130,42 +130,65 @@ class SimBody:
                  battery_soc: float = 1.0, start_xy_yaw: tuple[float, float, float] = (0.0, 0.0, 0.0),
                  cameras: bool = False) -> None:
         """``cameras=True`` renders the robot's RGB-D cameras (CPU cost) into ``LowState.rgbd``."""
+        world = world or WorldSpec()
+        loop: LoopSpec = robot.catalog.get("controller", robot.controller)
+        spec = build_robot_spec(robot, loop.physics_dt_s)
+        build_world(spec, world)
+        model = spec.compile()
+        data = mujoco.MjData(model)
+        self._bind(robot, world, model, data, "", Lamps(model, world.buttons), battery_soc, start_xy_yaw, cameras)
+        self.reset(seed)
+
+    @classmethod
+    def in_shared_world(cls, robot: RobotDescription, world: WorldSpec, model: mujoco.MjModel, data: mujoco.MjData,
+                        prefix: str, lamps: Lamps, battery_soc: float = 1.0,
+                        start_xy_yaw: tuple[float, float, float] = (0.0, 0.0, 0.0), cameras: bool = False) -> SimBody:
+        """One robot (its names prefixed ``prefix``) of a world holding several
+        (:class:`laoshan.sim.shared.SharedWorld`): the world steps and resets them together."""
+        body = cls.__new__(cls)
+        body._bind(robot, world, model, data, prefix, lamps, battery_soc, start_xy_yaw, cameras)
+        return body
+
+    def _bind(self, robot: RobotDescription, world: WorldSpec, model: mujoco.MjModel, data: mujoco.MjData,
+              prefix: str, lamps: Lamps, battery_soc: float, start_xy_yaw: tuple[float, float, float],
+              cameras: bool) -> None:
         self.robot = robot
-        self.world = world or WorldSpec()
+        self.world = world
+        self.prefix = prefix           # of the robot's names in the model ("" when it is the world's only robot)
+        self.shared = bool(prefix)
         self.loop: LoopSpec = robot.catalog.get("controller", robot.controller)
-        spec = build_robot_spec(robot, self.loop.physics_dt_s)
-        build_world(spec, self.world)
-        self.model = spec.compile()
-        self.data = mujoco.MjData(self.model)
+        self.model, self.data = m, _ = model, data
         self.n_motors = len(robot.motors)
         self.start_xy_yaw = start_xy_yaw
         self._initial_soc = battery_soc
 
-        m = self.model
-        base = m.joint("floating_base")
+        name = self._name
+        base = m.joint(name("floating_base"))
         self._base_q, self._base_v = int(base.qposadr[0]), int(base.dofadr[0])
-        self._base_body = m.body(robot.base_link).id
-        jids = [m.joint(name).id for name in robot.joint_names]
+        self._base_body = m.body(name(robot.base_link)).id
+        jids = [m.joint(name(j)).id for j in robot.joint_names]
         self.qadr = m.jnt_qposadr[jids]
         self.dadr = m.jnt_dofadr[jids]
         self.bank = ActuatorBank(robot.motor_specs(), self.loop.control_dt_s)
-        # Actuators were added in motor order; their law coefficients are model parameters.
-        self._act_bias = m.actuator_biasprm[: self.n_motors]
-        self._act_range = m.actuator_forcerange[: self.n_motors]
+        # Actuators were added in motor order, one robot after another; their law coefficients are model parameters.
+        a0 = m.actuator(name(robot.motors[0].joint)).id
+        self._acts = slice(a0, a0 + self.n_motors)
+        self._act_bias = m.actuator_biasprm[self._acts]
+        self._act_range = m.actuator_forcerange[self._acts]
         bank = self.bank
         # The limbs' drivers cut any torque that would push a joint further past its limit (a soft stop, as
         # servo drives have). A finger may be pressed past its stop by what the hand holds: its driver does not.
-        hand_bodies = {m.body(h.link).id for h in robot.hands.values()}
+        hand_bodies = {m.body(name(h.link)).id for h in robot.hands.values()}
         self.limb_joints = np.array([not _below_any(m, int(m.jnt_bodyid[j]), hand_bodies) for j in jids])
         self.limits = CommandLimits(q_min_rad=m.jnt_range[jids, 0].copy(), q_max_rad=m.jnt_range[jids, 1].copy(),
                                     tau_max_Nm=bank.tau_peak_Nm.copy(), dq_max_rad_s=bank.no_load_rad_s.copy(),
                                     kp_max=bank.kp_max.copy(), kd_max=bank.kd_max.copy())
         names = SensorNames()
-        adr = lambda name: int(m.sensor(name).adr[0])  # noqa: E731
+        adr = lambda sensor: int(m.sensor(name(sensor)).adr[0])  # noqa: E731
         self._imu_adr = (adr(names.imu_quat), adr(names.imu_gyro), adr(names.imu_accel))
         self._foot_adr = np.array([adr(SensorNames.foot(side)) for side in robot.feet])
         self._touch_adr = np.array([adr(SensorNames.touch(p.name)) for p in robot.touch], dtype=int)
-        self._sole_geoms = np.array([g for g in range(m.ngeom) if m.geom(g).name.startswith("sole_")])
+        self._sole_geoms = np.array([g for g in range(m.ngeom) if m.geom(g).name.startswith(name("sole_"))])
         self._pushes: dict[int, tuple[np.ndarray, float]] = {}   # body -> (force [N, world], until [s])
         self._geoms_of: dict[str, np.ndarray] = {}   # world body -> which geoms are on it (scoring contacts)
         self._robot_geoms = m.body_rootid[m.geom_bodyid] == m.body_rootid[self._base_body]   # ... and the robot's
@@ -175,16 +198,27 @@ class SimBody:
         self.streaming = True    # cameras send frames; False stops them (no new frames, no render cost)
         self.realtime = False    # the robot's clock waits for the controller (see RobotPort.realtime)
         self._cameras: list[tuple[RgbdCamera, Sampler[RgbdFrame]]] = []
-        self.lamps = Lamps(m, self.world.buttons)   # the world's one device logic: buttons light their lamps
-        self.reset(seed)
+        self.lamps = lamps       # the world's one device logic: buttons light their lamps
+
+    def _name(self, name: str) -> str:
+        """The model's name of the robot's element ``name``."""
+        return self.prefix + name
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     def reset(self, seed: int = 0) -> LowState:
-        """Robot at its home posture standing on the floor at ``start_xy_yaw``; fresh sensors."""
-        m, d = self.model, self.data
-        mujoco.mj_resetData(m, d)
+        """Robot at its home posture standing on the floor at ``start_xy_yaw``; fresh sensors (a
+        robot of a shared world is reset with it: ``SharedWorld.reset``)."""
+        if self.shared:
+            raise RuntimeError("a robot of a shared world is reset with the world (SharedWorld.reset)")
+        mujoco.mj_resetData(self.model, self.data)
         self.lamps.reset()
+        return self.reset_robot(seed)
+
+    def reset_robot(self, seed: int) -> LowState:
+        """This robot alone at home on the floor with fresh sensors, the world's state as it is
+        (for a shared world's reset, after ``mj_resetData``)."""
+        d = self.data
         for body in self._pushes:
             d.xfrc_applied[body] = 0.0
         self._pushes = {}
@@ -203,7 +237,7 @@ class SimBody:
         self.close()
         if self._cameras_on:
             for mount in self.robot.cameras:
-                cam = RgbdCamera(self.model, mount.name, c.get("camera", mount.part), rng)
+                cam = RgbdCamera(self.model, self._name(mount.name), c.get("camera", mount.part), rng)
                 self._cameras.append((cam, Sampler(cam.spec.rate_Hz, cam.spec.latency_s)))
         self.bank.reset()
         self.battery = Battery(c.get("battery", self.robot.battery), self._initial_soc)
@@ -267,7 +301,18 @@ class SimBody:
     def step(self, cmd: LowCmd | None) -> LowState:
         """Advance one control tick under ``cmd`` (None: no command arrived this tick). Never raises
         on what ``cmd`` holds: a command the drivers cannot run is rejected, counted and reported in
-        ``LowState.cmd_rejected``, and the drivers keep the last valid one."""
+        ``LowState.cmd_rejected``, and the drivers keep the last valid one. (A robot of a shared
+        world steps with the world: ``SharedWorld.step``.)"""
+        if self.shared:
+            raise RuntimeError("a robot of a shared world steps with the world (SharedWorld.step)")
+        rejected, damping = self.drive(cmd)
+        mujoco.mj_step(self.model, self.data, nstep=self.loop.substeps)
+        self.lamps.update(self.data)
+        return self.after_physics(rejected, damping)
+
+    def drive(self, cmd: LowCmd | None) -> tuple[str, bool]:
+        """Before a tick's physics: check ``cmd`` and set the drivers' law and pushes; returns
+        (why the command was rejected or "", whether the drivers damp)."""
         t = self.time_s
         rejected = ""
         if cmd is not None:
@@ -282,10 +327,10 @@ class SimBody:
         command = self._damping if damping else self._active
         if self.gantry is not None and self.watchdog.last_feed_s is None:
             command, damping = self.gantry.hold_rows, False
-        m, d, bank = self.model, self.data, self.bank
+        d, bank = self.data, self.bank
         # The drivers evaluate their law every physics step (inside mj_step, in affine form).
         u, kp, kd = bank.driver_law(command)
-        d.ctrl[: self.n_motors] = u
+        d.ctrl[self._acts] = u
         self._act_bias[:, 1] = -kp
         self._act_bias[:, 2] = -kd
         if self.battery.state.fault:
@@ -303,10 +348,13 @@ class SimBody:
         if self.gantry is not None:
             d.xfrc_applied[self._base_body] += self.gantry.wrench(d.xpos[self._base_body], d.xquat[self._base_body],
                                                                   d.qvel[self._base_v:self._base_v + 6])
-        mujoco.mj_step(m, d, nstep=self.loop.substeps)
-        self.lamps.update(d)
+        return rejected, damping
+
+    def after_physics(self, rejected: str, damping: bool) -> LowState:
+        """After a tick's physics: the drivers' and the battery's accounts, then the sensors."""
+        d, bank = self.data, self.bank
         self._dq_true = d.qvel[self.dadr]
-        bank.account(d.actuator_force[: self.n_motors].copy(), self._dq_true)
+        bank.account(d.actuator_force[self._acts].copy(), self._dq_true)
         total_W = float(bank.power_W.sum()) + self.loop.idle_power_W
         dt = self.loop.control_dt_s
         self.energy_J += total_W * dt
@@ -415,7 +463,7 @@ class SimBody:
                                offset_m: np.ndarray | tuple[float, ...] = (0.0, 0.0, 0.0)) -> FloatArray:
         """Simulator truth (scoring only): 4x4 world pose of a point fixed in ``link``'s frame."""
         try:
-            b = self.data.body(link)
+            b = self.data.body(self._name(link))
         except KeyError:
             raise ValueError(f"{self.robot.name} has no link {link!r}") from None
         T = np.eye(4)

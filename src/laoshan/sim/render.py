@@ -60,10 +60,12 @@ class RgbdCamera:
 
 
 class VideoRecorder:
-    """Writes an MP4 of the scene from a camera that follows the robot's base."""
+    """Writes an MP4 of the scene from a camera that follows the robot's base (or a fixed one)."""
 
-    def __init__(self, model: mujoco.MjModel, path: str | Path, track_body: str, fps: int = 30,
-                 width: int = 640, height: int = 480) -> None:
+    def __init__(self, model: mujoco.MjModel, path: str | Path, track_body: str | None, fps: int = 30,
+                 width: int = 640, height: int = 480, view: tuple[float, float, float] = (3.0, 135.0, -15.0)) -> None:
+        """``view``: the camera's distance [m], azimuth and elevation [deg] from the tracked body
+        (``track_body`` None: from the world's origin, fixed)."""
         import imageio.v2 as imageio  # imported here: only video runs need ffmpeg
 
         self.path = Path(path)
@@ -71,9 +73,13 @@ class VideoRecorder:
         self._next_s = 0.0
         self._renderer = _plain_renderer(model, width, height)
         self._camera = mujoco.MjvCamera()
-        self._camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
-        self._camera.trackbodyid = model.body(track_body).id
-        self._camera.distance, self._camera.azimuth, self._camera.elevation = 3.0, 135.0, -15.0
+        if track_body is None:
+            self._camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+            self._camera.lookat[:] = 0.0
+        else:
+            self._camera.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+            self._camera.trackbodyid = model.body(track_body).id
+        self._camera.distance, self._camera.azimuth, self._camera.elevation = view
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._writer = imageio.get_writer(self.path, fps=fps, codec="libx264", macro_block_size=8)
         self.frames = 0

@@ -1,0 +1,123 @@
+"""Fleet: robots crossing each other's paths, an inspection round shared by 3 robots against 1, real-time factor.
+
+Every figure is over the report seeds (0-19 by default; the fleet's constants were tried on seeds
+1000 and up, never on these). Every robot runs its own sensor-only controller; the fleet manager
+and the robots talk only over the bus; ground truth scores collisions (robot-robot contacts), near
+misses and falls. Runs go to worker processes (``--workers``); the real-time factor is measured
+alone (``--only rtf`` on an idle machine). Prints tables and writes JSON.
+
+    python benchmarks/fleet.py [--quick] [--seeds 20] [--workers 2] [--out ...] [--only cross inspect rtf]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+
+import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
+import numpy as np
+
+from laoshan.bench.report import format_table, machine_info, update_json, write_json
+from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.robot.description import load_description
+from laoshan.scenarios.fleet import NEAR_MISS_M, FleetScenario, run_fleet
+from laoshan.sim.shared import Placement, SharedWorld
+
+SECTIONS = ("cross", "inspect", "rtf")
+SPOTS = 6
+CROSS_ROBOTS = (2, 3)
+
+
+def fleet_task(kind: str, robots: int, seed: int, tasks: int) -> dict:
+    r = run_fleet(FleetScenario(kind=kind, robots=robots, tasks=tasks, seed=seed, seconds=300.0))
+    return {"seed": seed, "robots": robots, "success": r.success, "tasks_done": r.tasks_done, "tasks": r.tasks,
+            "time_s": r.time_s, "collisions": r.collisions, "near_misses": r.near_misses, "closest_m": r.closest_m,
+            "deadlock": r.deadlock, "falls": sum(f.fell for f in r.robots), "plans": r.plans,
+            "planning_failures": r.planning_failures, "per_robot": [asdict(f) for f in r.robots],
+            "wall_s": r.wall_s}
+
+
+def real_time_factor(robots: int, seconds: float = 6.0) -> float:
+    """Robots walking in place side by side (each its own controller), physics and control
+    together: simulated over wall-clock time on this machine, one process."""
+    g1 = load_description("g1-basic")
+    shared = SharedWorld([Placement(g1, (0.0, 1.5 * i, 0.0)) for i in range(robots)], seed=1000)
+    controllers = [LocomotionController(g1) for _ in range(robots)]
+    states = shared.reset(1000)
+    for c in controllers:
+        c.set_velocity(0.2)
+    start = time.perf_counter()
+    for _ in range(int(seconds / shared.control_dt_s)):
+        states = shared.step([c(s) for c, s in zip(controllers, states, strict=True)])
+    return seconds / (time.perf_counter() - start)
+
+
+def _summary(runs: list[dict]) -> list[object]:
+    n = len(runs)
+    return [f"{sum(r['success'] for r in runs) / n:.0%}", sum(r["collisions"] for r in runs),
+            sum(r["deadlock"] for r in runs), sum(r["near_misses"] for r in runs),
+            f"{min(r['closest_m'] for r in runs):.2f}", sum(r["falls"] for r in runs),
+            f"{np.median([r['time_s'] for r in runs]):.1f}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 seeds")
+    parser.add_argument("--seeds", type=int, default=20, help="report seeds 0..N-1 (never used while tuning)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--out", default="benchmarks/results/fleet.json", help="JSON output path")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these and update them in the JSON file")
+    args = parser.parse_args()
+    seeds = list(range(3 if args.quick else args.seeds))
+    only = set(args.only or SECTIONS)
+    fresh: dict = {"seeds": seeds, "machine_at_start": machine_info()}
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        cross = {n: [pool.submit(fleet_task, "cross", n, s, n) for s in seeds] for n in CROSS_ROBOTS} \
+            if "cross" in only else {}
+        inspect = {n: [pool.submit(fleet_task, "inspect", n, s, SPOTS) for s in seeds] for n in (1, 3)} \
+            if "inspect" in only else {}
+        if cross:
+            fresh["cross"] = {str(n): [f.result() for f in fs] for n, fs in cross.items()}
+            print(f"  crossing done ({time.perf_counter() - started:.0f} s)", flush=True)
+        if inspect:
+            fresh["inspect"] = {str(n): [f.result() for f in fs] for n, fs in inspect.items()}
+            print(f"  inspection done ({time.perf_counter() - started:.0f} s)", flush=True)
+    if "rtf" in only:
+        fresh["real_time_factor"] = {str(n): real_time_factor(n) for n in (1, 2, 3, 4)}
+
+    headers = ["run", "success", "collisions", "deadlocks", f"near misses (< {NEAR_MISS_M} m)", "closest m",
+               "falls", "median time s"]
+    rows = [[f"cross, {n} robots", *_summary(runs)] for n, runs in fresh.get("cross", {}).items()]
+    rows += [[f"inspect {SPOTS} spots, {n} robot{'s' if n != '1' else ''}", *_summary(runs)]
+             for n, runs in fresh.get("inspect", {}).items()]
+    if rows:
+        print(format_table(headers, rows))
+    figures = []
+    if "inspect" in fresh:
+        one, three = fresh["inspect"]["1"], fresh["inspect"]["3"]
+        both = [(a["time_s"], b["time_s"]) for a, b in zip(one, three, strict=True) if a["success"] and b["success"]]
+        speedup = [a / b for a, b in both]
+        fresh["throughput_3_vs_1"] = speedup
+        figures.append(["fetch-style throughput, 3 robots against 1 (same seeds, both done): median / min",
+                        f"{np.median(speedup):.2f}x / {min(speedup):.2f}x ({len(both)} seeds)" if both else "-",
+                        ">= 1.8x"])
+    for kind in ("cross", "inspect"):
+        if kind in fresh:
+            runs = [r for rs in fresh[kind].values() for r in rs]
+            figures.append([f"{kind}: robot-robot collisions / deadlocks",
+                            f"{sum(r['collisions'] for r in runs)} / {sum(r['deadlock'] for r in runs)}", "0 / 0"])
+    if "real_time_factor" in fresh:
+        figures.append(["real-time factor with 1 / 2 / 3 / 4 robots (one process)",
+                        " / ".join(f"{v:.2f}x" for v in fresh["real_time_factor"].values()), ""])
+    figures += [["cooperative carry (two G1s, one bar)", "not built", ">= 90%"],
+                ["robot-to-robot hand-over (line cell)", "not built", ">= 90%"]]
+    print(format_table(["figure", "measured", "goal"], figures))
+    path = update_json(args.out, fresh) if args.only else write_json(args.out, fresh)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""One robot's side of the fleet: walks the routes the manager sends, as far as it is cleared.
+
+The agent sees its own robot through ``LowState`` only (its estimator's odometry) and the others
+not at all: from the bus it gets its route and clearances, to the bus it sends its own pose
+estimate (in the map frame, from where it was put down at deployment) and its progress.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from laoshan.cerebellum.locomotion import LocomotionController
+from laoshan.cerebellum.navigate import FollowPath, GoToConfig
+from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Bus, Clearance, PoseReport, Progress, Route
+from laoshan.port.messages import LowCmd, LowState
+from laoshan.robot.description import RobotDescription
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    report_period_s: float = 0.2     # pose and progress sent this often
+    # walking between waypoints: a little slower than alone (a tighter path, others about)
+    goto: GoToConfig = field(default_factory=lambda: GoToConfig(max_speed_m_s=0.3, slow_down_m=0.5))
+    pass_m: float = 0.25             # a waypoint on the way counts as reached this close
+
+
+class RobotAgent:
+    """Call once per control tick with the robot's ``LowState``; returns its ``LowCmd``."""
+
+    def __init__(self, name: str, robot: RobotDescription, start_xy_yaw: tuple[float, float, float], bus: Bus,
+                 config: AgentConfig | None = None, locomotion: LocomotionController | None = None) -> None:
+        self.name = name
+        self.config = config or AgentConfig()
+        self.locomotion = locomotion or LocomotionController(robot)
+        self.bus = bus
+        self.inbox = bus.subscribe(ROUTE, CLEARANCE)
+        self.start_xy_yaw = start_xy_yaw
+        self._yaw0: float | None = None          # the estimator's heading at deployment
+        self.route: Route | None = None
+        self.path: FollowPath | None = None
+        self._dwell_until: float | None = None
+        self.done_tasks: list[str] = []
+        self._task_done: str | None = None       # the last task finished (sent with each progress report)
+        self._next_report = 0.0
+        self._soc = 1.0                          # the battery's state of charge, as the BMS reports it
+
+    # --- frames ---------------------------------------------------------------------------------
+
+    def _map_from_odom(self) -> tuple[np.ndarray, float]:
+        """Rotation angle and offset taking the estimator's odometry frame to the map."""
+        x0, y0, yaw0 = self.start_xy_yaw
+        assert self._yaw0 is not None
+        return np.array([x0, y0]), yaw0 - self._yaw0
+
+    def pose(self) -> tuple[np.ndarray, float]:
+        """The robot's own estimate of where it is: (xy [m], yaw [rad]), map frame."""
+        rs = self.locomotion.state
+        assert rs is not None
+        offset, turn = self._map_from_odom()
+        c, s = math.cos(turn), math.sin(turn)
+        xy = offset + np.array([[c, -s], [s, c]]) @ rs.p_world_base_m[:2]
+        return xy, math.remainder(rs.yaw_rad + turn, math.tau)
+
+    def _to_odom(self, xy_map: np.ndarray) -> np.ndarray:
+        offset, turn = self._map_from_odom()
+        c, s = math.cos(turn), math.sin(turn)
+        return (np.asarray(xy_map) - offset) @ np.array([[c, -s], [s, c]])
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def __call__(self, state: LowState) -> LowCmd:
+        cmd = self.locomotion(state)
+        rs = self.locomotion.state
+        if rs is None:
+            return cmd
+        if self._yaw0 is None:
+            self._yaw0 = rs.yaw_rad
+        t, self._soc = state.time_s, float(state.bms.soc)
+        for msg in self.inbox.take(t):
+            if msg.robot == self.name:
+                self._receive(msg)
+        if self.path is not None and not self.locomotion.fallen:
+            self.locomotion.set_velocity(*self.path.command(rs))
+            self._dwell(t)
+        if t >= self._next_report:
+            self._next_report = t + self.config.report_period_s
+            self._report(t)
+        return cmd
+
+    def _receive(self, msg: object) -> None:
+        if isinstance(msg, Route) and (self.route is None or msg.plan > self.route.plan):
+            self.route = msg
+            self.path = FollowPath(np.array([self._to_odom(np.array(w)) for w in msg.waypoints_xy_m]),
+                                   self.config.goto, self.config.pass_m)
+            self._dwell_until = None
+        elif isinstance(msg, Clearance) and self.route is not None and msg.plan == self.route.plan:
+            assert self.path is not None
+            self.path.stop_at = max(self.path.stop_at, min(msg.up_to, len(self.path.waypoints) - 1))
+
+    def _dwell(self, t: float) -> None:
+        """At the route's end, stopped: do the task (stand there ``dwell_s``), then report it done."""
+        route, path = self.route, self.path
+        assert route is not None and path is not None
+        if route.task is None or route.task in self.done_tasks or not path.arrived or self.locomotion.walking:
+            return
+        if self._dwell_until is None:
+            self._dwell_until = t + route.dwell_s
+        elif t >= self._dwell_until:
+            self.done_tasks.append(route.task)
+            self._task_done = route.task
+            self._report(t)
+
+    def _report(self, t: float) -> None:
+        xy, yaw = self.pose()
+        self.bus.publish(POSE, PoseReport(self.name, t, (float(xy[0]), float(xy[1])), yaw, self._soc,
+                                          self.locomotion.fallen), t)
+        if self.route is not None and self.path is not None:
+            self.bus.publish(PROGRESS, Progress(self.name, self.route.plan, self.path.reached, self._task_done), t)
