@@ -1,4 +1,4 @@
-"""Fleet: robots crossing each other's paths, an inspection round shared by 3 robots against 1, real-time factor.
+"""Fleet: crossing paths, an inspection round by 3 robots against 1, a robot failing, a line cell's hand-overs, speed.
 
 Every figure is over the report seeds (0-19 by default; the fleet's constants were tried on seeds
 1000 and up, never on these). Every robot runs its own sensor-only controller; the fleet manager
@@ -6,7 +6,7 @@ and the robots talk only over the bus; ground truth scores collisions (robot-rob
 misses and falls. Runs go to worker processes (``--workers``); the real-time factor is measured
 alone (``--only rtf`` on an idle machine). Prints tables and writes JSON.
 
-    python benchmarks/fleet.py [--quick] [--seeds 20] [--workers 2] [--out ...] [--only cross inspect rtf]
+    python benchmarks/fleet.py [--quick] [--seeds 20] [--workers 2] [--out ...] [--only cross inspect failure line rtf]
 """
 
 from __future__ import annotations
@@ -23,20 +23,31 @@ from laoshan.bench.report import format_table, machine_info, update_json, write_
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.robot.description import load_description
 from laoshan.scenarios.fleet import NEAR_MISS_M, FleetScenario, run_fleet
+from laoshan.scenarios.line import LineScenario, run_line
 from laoshan.sim.shared import Placement, SharedWorld
 
-SECTIONS = ("cross", "inspect", "rtf")
+SECTIONS = ("cross", "inspect", "failure", "line", "rtf")
 SPOTS = 6
 CROSS_ROBOTS = (2, 3)
+FAIL = (1, 20.0)          # failure runs: robot 1's controller dies 20 s into the inspection round
+FAILURE_SEEDS = 10        # ... over the first this many report seeds
+LINE_PARTS = 2            # parts handed over per line-cell run
 
 
-def fleet_task(kind: str, robots: int, seed: int, tasks: int) -> dict:
-    r = run_fleet(FleetScenario(kind=kind, robots=robots, tasks=tasks, seed=seed, seconds=300.0))
+def fleet_task(kind: str, robots: int, seed: int, tasks: int, fail: tuple[int, float] | None = None) -> dict:
+    r = run_fleet(FleetScenario(kind=kind, robots=robots, tasks=tasks, seed=seed, seconds=300.0, fail=fail))
     return {"seed": seed, "robots": robots, "success": r.success, "tasks_done": r.tasks_done, "tasks": r.tasks,
             "time_s": r.time_s, "collisions": r.collisions, "near_misses": r.near_misses, "closest_m": r.closest_m,
             "deadlock": r.deadlock, "falls": sum(f.fell for f in r.robots), "plans": r.plans,
             "planning_failures": r.planning_failures, "per_robot": [asdict(f) for f in r.robots],
-            "wall_s": r.wall_s}
+            "reassigned": sum("back to the pool" in e for e in r.events), "wall_s": r.wall_s}
+
+
+def line_task(seed: int) -> dict:
+    r = run_line(LineScenario(parts=LINE_PARTS, seed=seed))
+    return {"seed": seed, "success": r.success, "handed_over": r.handed_over, "placed": r.placed,
+            "parts": r.parts, "place_errors_m": list(r.place_errors_m), "fell": r.fell, "collisions": r.collisions,
+            "failures": list(r.failures), "time_s": r.time_s, "wall_s": r.wall_s}
 
 
 def real_time_factor(robots: int, seconds: float = 6.0) -> float:
@@ -79,12 +90,21 @@ def main() -> None:
             if "cross" in only else {}
         inspect = {n: [pool.submit(fleet_task, "inspect", n, s, SPOTS) for s in seeds] for n in (1, 3)} \
             if "inspect" in only else {}
+        failure = [pool.submit(fleet_task, "inspect", 3, s, SPOTS, FAIL) for s in seeds[:FAILURE_SEEDS]] \
+            if "failure" in only else []
+        line = [pool.submit(line_task, s) for s in seeds] if "line" in only else []
         if cross:
             fresh["cross"] = {str(n): [f.result() for f in fs] for n, fs in cross.items()}
             print(f"  crossing done ({time.perf_counter() - started:.0f} s)", flush=True)
         if inspect:
             fresh["inspect"] = {str(n): [f.result() for f in fs] for n, fs in inspect.items()}
             print(f"  inspection done ({time.perf_counter() - started:.0f} s)", flush=True)
+        if failure:
+            fresh["failure"] = [f.result() for f in failure]
+            print(f"  failures done ({time.perf_counter() - started:.0f} s)", flush=True)
+        if line:
+            fresh["line"] = [f.result() for f in line]
+            print(f"  line cell done ({time.perf_counter() - started:.0f} s)", flush=True)
     if "rtf" in only:
         fresh["real_time_factor"] = {str(n): real_time_factor(n) for n in (1, 2, 3, 4)}
 
@@ -93,6 +113,9 @@ def main() -> None:
     rows = [[f"cross, {n} robots", *_summary(runs)] for n, runs in fresh.get("cross", {}).items()]
     rows += [[f"inspect {SPOTS} spots, {n} robot{'s' if n != '1' else ''}", *_summary(runs)]
              for n, runs in fresh.get("inspect", {}).items()]
+    if "failure" in fresh:
+        rows.append([f"inspect {SPOTS} spots, 3 robots, robot {FAIL[0]} dies at {FAIL[1]:g} s",
+                     *_summary(fresh["failure"])])
     if rows:
         print(format_table(headers, rows))
     figures = []
@@ -104,6 +127,11 @@ def main() -> None:
         figures.append(["fetch-style throughput, 3 robots against 1 (same seeds, both done): median / min",
                         f"{np.median(speedup):.2f}x / {min(speedup):.2f}x ({len(both)} seeds)" if both else "-",
                         ">= 1.8x"])
+    if "failure" in fresh:
+        runs = fresh["failure"]
+        figures.append(["a robot dies mid-round: its task done by another, every task done, no collision",
+                        f"{sum(r['success'] for r in runs)} of {len(runs)} (tasks given back: "
+                        f"{sum(r['reassigned'] for r in runs)})", ""])
     for kind in ("cross", "inspect"):
         if kind in fresh:
             runs = [r for rs in fresh[kind].values() for r in rs]
@@ -112,8 +140,16 @@ def main() -> None:
     if "real_time_factor" in fresh:
         figures.append(["real-time factor with 1 / 2 / 3 / 4 robots (one process)",
                         " / ".join(f"{v:.2f}x" for v in fresh["real_time_factor"].values()), ""])
-    figures += [["cooperative carry (two G1s, one bar)", "not built", ">= 90%"],
-                ["robot-to-robot hand-over (line cell)", "not built", ">= 90%"]]
+    if "line" in fresh:
+        runs = fresh["line"]
+        parts = sum(r["parts"] for r in runs)
+        errors = [e for r in runs for e in r["place_errors_m"]]
+        figures += [["robot-to-robot hand-over (line cell, parts held by B alone as A let go)",
+                     f"{sum(r['handed_over'] for r in runs) / parts:.0%} of {parts}", ">= 90%"],
+                    ["... set down upright within 3 cm of B's spot / runs all done, no fall or collision",
+                     f"{sum(r['placed'] for r in runs) / parts:.0%} (median {np.median(errors) * 100:.1f} cm) / "
+                     f"{sum(r['success'] for r in runs)} of {len(runs)}", ""]]
+    figures += [["cooperative carry (two G1s, one bar)", "not built", ">= 90%"]]
     print(format_table(["figure", "measured", "goal"], figures))
     path = update_json(args.out, fresh) if args.only else write_json(args.out, fresh)
     print(f"wrote {path}")

@@ -77,6 +77,11 @@ def test_the_bus_delivers_after_its_latency_to_every_subscriber() -> None:
     bus.publish(PROGRESS, Progress("r0", 1, 2), 1.0)
     assert a.take(1.04) == [] and b.take(1.04) == []
     assert len(a.take(1.05)) == 1 and len(b.take(1.05)) == 2 and b.take(2.0) == []
+    lossy = Bus(latency_s=0.0, drop=0.5, seed=1000)
+    box = lossy.subscribe(POSE)
+    for k in range(400):
+        lossy.publish(POSE, PoseReport("r0", k, (0.0, 0.0), 0.0, 1.0, False), float(k))
+    assert 150 < len(box.take(1e6)) < 250
 
 
 def _manager_with(poses: dict[str, tuple[float, float]]) -> tuple[FleetManager, Bus, list]:
@@ -148,3 +153,14 @@ def test_two_robots_whose_straight_paths_cross_do_not_collide() -> None:
     assert report.tasks_done == 2 and report.collisions == 0 and not report.deadlock
     assert report.closest_m > 0.6
     assert all(not r.fell and r.walked_m > 3.0 for r in report.robots)
+
+
+def test_a_part_is_handed_from_one_robot_to_another() -> None:
+    """Robot A holds a part out over the table; robot B sees it with its own camera, takes it from
+    A's hand (held by friction) and sets it down upright on its spot."""
+    from laoshan.scenarios.line import LineScenario, run_line
+
+    report = run_line(LineScenario(parts=1, seed=1003))
+    assert report.handed_over == 1, report.failures
+    assert report.placed == 1 and report.place_errors_m[0] <= 0.03
+    assert not report.fell and report.collisions == 0 and report.success

@@ -1140,11 +1140,16 @@ def _fleet_options(robots: int, what: str) -> Callable[[Callable[..., None]], Ca
     return decorate
 
 
-def _fleet_run(kind: str, robot: str, count: int, tasks: int, seed: int, seconds: float, video: Path | None) -> None:
+def _fleet_run(kind: str, robot: str, count: int, tasks: int, seed: int, seconds: float, video: Path | None,
+               fail: tuple[int, float] | None = None) -> None:
     from laoshan.scenarios.fleet import NEAR_MISS_M, FleetScenario, run_fleet
 
     desc = _robot(robot)
-    config = FleetScenario(kind=kind, robots=count, tasks=tasks, robot=robot, seed=seed, seconds=seconds, video=video)
+    try:
+        config = FleetScenario(kind=kind, robots=count, tasks=tasks, robot=robot, seed=seed, seconds=seconds,
+                               video=video, fail=fail)
+    except ValueError as exc:
+        _fail(exc)
     report = _with_progress(desc, f"x{count} {kind}", seconds, lambda progress: run_fleet(config, progress, desc))
     click.echo(format_table(["robot", "tasks done", "walked [m]", "energy [J]", "fell", "out because"],
                             [[r.name, r.tasks_done, r.walked_m, r.energy_J, "yes" if r.fell else "no", r.out or "-"]
@@ -1175,10 +1180,54 @@ def cross(robot: str, count: int, seed: int, seconds: float, video: Path | None)
 @fleet.command()
 @_fleet_options(3, "share the spots")
 @click.option("--spots", default=6, show_default=True, type=click.IntRange(1, 12), help="Inspection spots to visit.")
-def inspect(robot: str, count: int, seed: int, seconds: float, video: Path | None, spots: int) -> None:
+@click.option("--fail", "fail_at", metavar="ROBOT@SECONDS",
+              help="A deliberate fault: robot ROBOT's controller dies at SECONDS (e.g. 1@20); its task goes to "
+                   "another.")
+def inspect(robot: str, count: int, seed: int, seconds: float, video: Path | None, spots: int,
+            fail_at: str | None) -> None:
     """An inspection round: spots marked on a room's floor (tables in the way), each given to the
     robot it costs least, visited and looked at for 2 s; print the run's figures."""
-    _fleet_run("inspect", robot, count, spots, seed, seconds, video)
+    fail = None
+    if fail_at is not None:
+        which, _, when = fail_at.partition("@")
+        try:
+            fail = (int(which), float(when))
+        except ValueError:
+            _fail(ValueError(f"--fail takes ROBOT@SECONDS, e.g. 1@20, got {fail_at!r}"))
+    _fleet_run("inspect", robot, count, spots, seed, seconds, video, fail)
+
+
+@fleet.command()
+@catalog_option
+@click.option("--robot", default="g1-functional", show_default=True,
+              help="Robot name or .toml path (both robots: two hands with fingers and a head camera).")
+@click.option("--parts", default=2, show_default=True, type=click.IntRange(1, 2), help="Parts to hand over.")
+@click.option("--jitter", default=0.01, show_default=True, type=Finite(0.0, 0.02),
+              help="Each part stands up to this far off its place in the cell's layout [m].")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of part placement and sensor noise.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def line(robot: str, parts: int, jitter: float, seed: int, video: Path | None) -> None:
+    """A line cell: robot A takes each part from its side of a table and holds it out, robot B
+    across the table sees it with its own camera, takes it from A's hand and sets it down on its
+    spot; they coordinate only over the bus. Print each part's outcome."""
+    from laoshan.scenarios.line import LineScenario, run_line
+
+    desc = _robot(robot)
+    config = LineScenario(robot=robot, parts=parts, jitter_m=jitter, seed=seed, video=video)
+    report = _with_progress(desc, f"line cell, {parts} part{'s' if parts > 1 else ''}", config.seconds,
+                            lambda progress: run_line(config, progress, desc))
+    rows = [
+        ["success (every part handed over and set down, no fall, no collision)", "yes" if report.success else "no"],
+        ["handed over (held by B alone as A let go)", f"{report.handed_over} of {report.parts}"],
+        [f"set down upright within {config.place_tolerance_m * 100:g} cm of B's spot",
+         f"{report.placed} of {report.parts}"],
+        ["distance from the spots [cm]", ", ".join(f"{e * 100:.1f}" for e in report.place_errors_m)],
+        ["what went wrong", "; ".join(report.failures) or "-"],
+        ["fell / robot-robot collisions", f"{'yes' if report.fell else 'no'} / {report.collisions}"],
+        ["time (simulated) [s]", f"{report.time_s:.1f}"],
+        ["real-time factor", f"{report.time_s / report.wall_s:.2f}x"],
+    ]
+    _summary("fleet line", rows, video, not report.success)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.navigate import FollowPath, GoToConfig
 from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Bus, Clearance, PoseReport, Progress, Route
@@ -27,6 +28,44 @@ class AgentConfig:
     pass_m: float = 0.25             # a waypoint on the way counts as reached this close
 
 
+class OdomFrame:
+    """A robot's estimator frame against the map: the robot was put down at ``start_xy_yaw`` (map
+    frame); its estimator starts at the origin with its own first heading estimate."""
+
+    def __init__(self, start_xy_yaw: tuple[float, float, float]) -> None:
+        self.start_xy_yaw = start_xy_yaw
+        self._turn: float | None = None     # map heading minus estimator heading
+
+    @property
+    def ready(self) -> bool:
+        return self._turn is not None
+
+    def update(self, rs: RobotState) -> None:
+        """Take the estimator's first heading (once)."""
+        if self._turn is None:
+            self._turn = self.start_xy_yaw[2] - rs.yaw_rad
+
+    def _rotation(self) -> np.ndarray:
+        assert self._turn is not None, "the frame needs the robot's first state (update)"
+        c, s = math.cos(self._turn), math.sin(self._turn)
+        return np.array([[c, -s], [s, c]])
+
+    def to_map(self, xy_odom: np.ndarray) -> np.ndarray:
+        return np.array(self.start_xy_yaw[:2]) + self._rotation() @ np.asarray(xy_odom)[:2]
+
+    def to_odom(self, xy_map: np.ndarray) -> np.ndarray:
+        return self._rotation().T @ (np.asarray(xy_map)[:2] - np.array(self.start_xy_yaw[:2]))
+
+    def to_odom_yaw(self, yaw_map: float) -> float:
+        assert self._turn is not None
+        return math.remainder(yaw_map - self._turn, math.tau)
+
+    def pose(self, rs: RobotState) -> tuple[np.ndarray, float]:
+        """The robot's own estimate of where it is: (xy [m], yaw [rad]), map frame."""
+        assert self._turn is not None
+        return self.to_map(rs.p_world_base_m[:2]), math.remainder(rs.yaw_rad + self._turn, math.tau)
+
+
 class RobotAgent:
     """Call once per control tick with the robot's ``LowState``; returns its ``LowCmd``."""
 
@@ -37,8 +76,7 @@ class RobotAgent:
         self.locomotion = locomotion or LocomotionController(robot)
         self.bus = bus
         self.inbox = bus.subscribe(ROUTE, CLEARANCE)
-        self.start_xy_yaw = start_xy_yaw
-        self._yaw0: float | None = None          # the estimator's heading at deployment
+        self.frame = OdomFrame(start_xy_yaw)
         self.route: Route | None = None
         self.path: FollowPath | None = None
         self._dwell_until: float | None = None
@@ -47,27 +85,10 @@ class RobotAgent:
         self._next_report = 0.0
         self._soc = 1.0                          # the battery's state of charge, as the BMS reports it
 
-    # --- frames ---------------------------------------------------------------------------------
-
-    def _map_from_odom(self) -> tuple[np.ndarray, float]:
-        """Rotation angle and offset taking the estimator's odometry frame to the map."""
-        x0, y0, yaw0 = self.start_xy_yaw
-        assert self._yaw0 is not None
-        return np.array([x0, y0]), yaw0 - self._yaw0
-
     def pose(self) -> tuple[np.ndarray, float]:
         """The robot's own estimate of where it is: (xy [m], yaw [rad]), map frame."""
-        rs = self.locomotion.state
-        assert rs is not None
-        offset, turn = self._map_from_odom()
-        c, s = math.cos(turn), math.sin(turn)
-        xy = offset + np.array([[c, -s], [s, c]]) @ rs.p_world_base_m[:2]
-        return xy, math.remainder(rs.yaw_rad + turn, math.tau)
-
-    def _to_odom(self, xy_map: np.ndarray) -> np.ndarray:
-        offset, turn = self._map_from_odom()
-        c, s = math.cos(turn), math.sin(turn)
-        return (np.asarray(xy_map) - offset) @ np.array([[c, -s], [s, c]])
+        assert self.locomotion.state is not None
+        return self.frame.pose(self.locomotion.state)
 
     # --- the loop -------------------------------------------------------------------------------
 
@@ -76,8 +97,7 @@ class RobotAgent:
         rs = self.locomotion.state
         if rs is None:
             return cmd
-        if self._yaw0 is None:
-            self._yaw0 = rs.yaw_rad
+        self.frame.update(rs)
         t, self._soc = state.time_s, float(state.bms.soc)
         for msg in self.inbox.take(t):
             if msg.robot == self.name:
@@ -93,7 +113,7 @@ class RobotAgent:
     def _receive(self, msg: object) -> None:
         if isinstance(msg, Route) and (self.route is None or msg.plan > self.route.plan):
             self.route = msg
-            self.path = FollowPath(np.array([self._to_odom(np.array(w)) for w in msg.waypoints_xy_m]),
+            self.path = FollowPath(np.array([self.frame.to_odom(np.array(w)) for w in msg.waypoints_xy_m]),
                                    self.config.goto, self.config.pass_m)
             self._dwell_until = None
         elif isinstance(msg, Clearance) and self.route is not None and msg.plan == self.route.plan:

@@ -17,6 +17,7 @@ POSE = "fleet/pose"              # PoseReport: each robot, a few times a second
 PROGRESS = "fleet/progress"      # Progress: a robot reached a waypoint of its route, or finished its task
 ROUTE = "fleet/route"            # Route: the manager gives a robot its task and waypoints ...
 CLEARANCE = "fleet/clearance"    # Clearance: ... and how far along them it may go now
+HANDOVER = "fleet/handover"      # Signal: a hand-over's steps (offered, taken, released, placed, failed)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,14 @@ class Progress:
     task_done: str | None = None     # a task finished (its dwell over)
 
 
-Message = PoseReport | Route | Clearance | Progress
+@dataclass(frozen=True)
+class Signal:
+    robot: str                       # who says it
+    what: str                        # offered | taken | released | placed | failed
+    part: int                        # which part (its number in the line's order)
+
+
+Message = PoseReport | Route | Clearance | Progress | Signal
 
 
 class Bus:

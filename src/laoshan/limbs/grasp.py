@@ -154,7 +154,7 @@ class PowerGraspConfig:
             raise ValueError("finger_torque_Nm and loosen_torque_Nm must be in (0, 5] N·m and lift_m > 0")
 
 
-class _PowerHand:
+class PowerHand:
     """Where the hand goes to hold an upright cylinder (or ball) of known axis position and radius
     in a power grasp: fingers level along ``yaw_rad`` (world), the object on the palm side."""
 
@@ -193,7 +193,7 @@ class PowerGrasp(HandSequence):
     def __init__(self, reach: ReachController, p_world_grasp: np.ndarray, radius_m: float, mass_kg: float,
                  yaw_rad: float = 0.0, config: PowerGraspConfig | None = None) -> None:
         self.config = c = config or PowerGraspConfig()
-        hand = _PowerHand(radius_m, mass_kg, yaw_rad, c)
+        hand = PowerHand(radius_m, mass_kg, yaw_rad, c)
         grasp = hand.at(p_world_grasp)
         high = grasp + hand.out + hand.up * c.above_m
         plan = [("raise", high - hand.R[:, 0] * c.finger_m, None, {}, None),   # (phase, hand, load, grips, dwell):
@@ -279,20 +279,31 @@ class PowerPlace(HandSequence):
     An upright cylinder (``rolls=False``), set down ``lead_m`` off its spot, is let go by loosening
     the fingers, moving the hand out to the side, opening them and going up: ``phase`` goes over →
     put → align → set down → loosen → out → open → up → placed. A ball, which rolls away when loose
-    fingers drag it, is let go by opening in place first: … set down → open → out → up → placed."""
+    fingers drag it, is let go by opening in place first: … set down → open → out → up → placed. A
+    tall object held high (``slide_off_m``: how far the grasp is below its top, and a little more),
+    which the fingers would drag over moving out, is let go by sliding the loose hand up off its
+    top: … set down → loosen → slide off → open → up → placed."""
 
     def __init__(self, reach: ReachController, p_world_held: np.ndarray, p_world_place: np.ndarray, mass_kg: float,
-                 yaw_rad: float = 0.0, config: PowerGraspConfig | None = None, rolls: bool = False) -> None:
+                 yaw_rad: float = 0.0, config: PowerGraspConfig | None = None, rolls: bool = False,
+                 slide_off_m: float | None = None) -> None:
         self.config = c = config or PowerGraspConfig()
-        hand = _PowerHand(1.0, mass_kg, yaw_rad, c)
+        hand = PowerHand(1.0, mass_kg, yaw_rad, c)
         move = np.asarray(p_world_place, dtype=float) - np.asarray(p_world_held, dtype=float)
         place = reach.hand_pose(c.side)[:3, 3] + move
         if not rolls:
             place += hand.R[:, 0] * c.lead_m[0] + hand.palm_side * c.lead_m[1]
         down, out = place - hand.up * c.press_m, place + hand.out
-        let_go = ([("open", down, None, {c.side: None}, c.close_s), ("out", out, None, {}, None)] if rolls else
-                  [("loosen", down, None, {c.side: c.loosen_torque_Nm}, c.loosen_s), ("out", out, None, {}, None),
-                   ("open", out, None, {c.side: None}, c.close_s)])
+        if slide_off_m is not None:
+            top = down + hand.up * slide_off_m
+            let_go = [("loosen", down, None, {c.side: c.loosen_torque_Nm}, c.loosen_s),
+                      ("slide off", top, None, {}, None), ("open", top, None, {c.side: None}, c.close_s)]
+            out = top + hand.out
+        elif rolls:
+            let_go = [("open", down, None, {c.side: None}, c.close_s), ("out", out, None, {}, None)]
+        else:
+            let_go = [("loosen", down, None, {c.side: c.loosen_torque_Nm}, c.loosen_s), ("out", out, None, {}, None),
+                      ("open", out, None, {c.side: None}, c.close_s)]
         plan = [("over", place + hand.up * c.lift_m, hand.weight, {}, None),
                 ("put", place + hand.up * c.put_above_m, hand.weight, {}, None),
                 ("align", place + hand.up * c.put_above_m, hand.weight, {}, None),   # make up the arm's sag

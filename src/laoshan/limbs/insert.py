@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pinocchio as pin
 
-from laoshan.limbs.grasp import PowerGraspConfig, _PowerHand
+from laoshan.limbs.grasp import PowerGraspConfig, PowerHand
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence, HandStep, one_hand_steps
 
@@ -72,7 +72,7 @@ class PegInsert(HandSequence):
             raise ValueError(f"until must be one of {sorted(UNTIL)}, got {until!r}")
         self.config = c = config or PegInsertConfig()
         g = grasp or PowerGraspConfig()
-        hand = _PowerHand(1.0, mass_kg, yaw_rad, g)
+        hand = PowerHand(1.0, mass_kg, yaw_rad, g)
         move = np.asarray(p_world_inserted, dtype=float) - np.asarray(p_world_held, dtype=float)
         inserted = reach.hand_pose(g.side)[:3, 3] + move            # the hand with the peg fully in
         up = hand.up
@@ -117,7 +117,7 @@ class LetGo(HandSequence):
     def __init__(self, reach: ReachController, config: PegInsertConfig | None = None,
                  grasp: PowerGraspConfig | None = None, yaw_rad: float = 0.0) -> None:
         c, g = config or PegInsertConfig(), grasp or PowerGraspConfig()
-        hand = _PowerHand(1.0, 1.0, yaw_rad, g)
+        hand = PowerHand(1.0, 1.0, yaw_rad, g)
         T = reach.hand_pose(g.side)
         moves = (("open", np.zeros(3), {g.side: None}, c.release_s), ("out", hand.out, {}, None),
                  ("up", hand.out + hand.up * g.above_m, {}, None))

@@ -41,6 +41,9 @@ class FleetScenario:
     seed: int = 0
     seconds: float = 240.0           # give up after this long
     video: Path | None = None
+    fail: tuple[int, float] | None = None   # (robot, time [s]): its controller dies then (no more commands or
+                                            # messages: its drivers damp and it collapses), a deliberate fault
+
 
     def __post_init__(self) -> None:
         if self.kind not in ("cross", "inspect"):
@@ -49,6 +52,8 @@ class FleetScenario:
             raise ValueError(f"robots must be 1 to 6, got {self.robots}")
         if self.tasks < 1:
             raise ValueError(f"tasks must be >= 1, got {self.tasks}")
+        if self.fail is not None and not (0 <= self.fail[0] < self.robots and self.fail[1] >= 0):
+            raise ValueError(f"fail names a robot 0..{self.robots - 1} and a time >= 0 s, got {self.fail}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class FleetReport:
     robots: tuple[RobotFigures, ...]
     tasks: int
     tasks_done: int
-    success: bool                    # every task done, nobody fell, no collision
+    success: bool                    # every task done, no collision, nobody fell (but a robot made to fail)
     time_s: float                    # sim time to the last task done (or to the end)
     collisions: int                  # robot pairs that touched (ground truth), counted once per contact episode
     near_misses: int                 # ... whose bases came closer than NEAR_MISS_M without touching
@@ -156,7 +161,9 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
     start = time.perf_counter()
     try:
         for k in range(int(round(config.seconds / dt))):
-            cmds = [a(s) for a, s in zip(agents, states, strict=True)]
+            dead = config.fail is not None and shared.time_s >= config.fail[1]
+            cmds = [None if dead and i == config.fail[0] else a(s)   # type: ignore[index]
+                    for i, (a, s) in enumerate(zip(agents, states, strict=True))]
             manager.tick(shared.time_s)
             states = shared.step(cmds)
             if recorder is not None:
@@ -186,7 +193,8 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
             key = (manager.plan, tuple(r.reached for r in manager.records.values()), len(manager.done))
             if key != progress_key:
                 progress_key, last_progress_s = key, now
-            if manager.finished and not any(a.locomotion.walking for a in agents):
+            if manager.finished and not any(a.locomotion.walking for i, a in enumerate(agents)
+                                            if config.fail is None or i != config.fail[0]):
                 finished_s = now
                 break
             if now - last_progress_s > STUCK_S:
@@ -204,7 +212,8 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
     done = len(manager.done)
     return FleetReport(
         kind=config.kind, robots=figures, tasks=len(setup.tasks), tasks_done=done,
-        success=done == len(setup.tasks) and not any(fell) and collisions == 0,
+        success=done == len(setup.tasks) and collisions == 0
+        and not any(f for i, f in enumerate(fell) if config.fail is None or i != config.fail[0]),
         time_s=finished_s if finished_s is not None else shared.time_s, collisions=collisions,
         near_misses=near_misses, closest_m=closest, deadlock=deadlock, plans=manager.plan,
         planning_failures=manager.planning_failures, events=tuple(manager.events), wall_s=wall)

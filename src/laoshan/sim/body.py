@@ -386,7 +386,7 @@ class SimBody:
                 sampler.push(t, cam.capture(d, t))
             frame = sampler.latest(t)
             if frame is not None:
-                rgbd[cam.name] = frame
+                rgbd[cam.name.removeprefix(self.prefix)] = frame    # by the robot's own name for it
         ddq = (dq - self._last_dq) / self.loop.control_dt_s
         self._last_dq = dq
         b = self.battery.state
