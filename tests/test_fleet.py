@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from laoshan.cerebellum.stand import StandController
-from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Bus, PoseReport, Progress, Route
+from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Bus, Clearance, PoseReport, Progress, Route
 from laoshan.fleet.manager import FleetManager, Task
 from laoshan.fleet.traffic import FloorMap, NoRoute, apart, plan_paths, schedule
 from laoshan.port.messages import LowCmd
@@ -164,3 +164,37 @@ def test_a_part_is_handed_from_one_robot_to_another() -> None:
     assert report.handed_over == 1, report.failures
     assert report.placed == 1 and report.place_errors_m[0] <= 0.03
     assert not report.fell and report.collisions == 0 and report.success
+
+
+def test_the_fleet_talks_over_dds_too() -> None:
+    """Every kind of fleet message crosses DDS intact, and the manager gives out a task over it."""
+    import os
+    import time
+
+    from laoshan.fleet.bus import HANDOVER, Signal
+    from laoshan.fleet.dds_bus import DdsBus
+    from laoshan.port.dds import DdsConfig
+
+    domain = int(os.environ.get("LAOSHAN_TEST_DDS_DOMAIN", "17")) + 2    # away from the DDS tests' domains
+    bus = DdsBus(DdsConfig(domain=domain))
+    heard = bus.subscribe(POSE, ROUTE, CLEARANCE, PROGRESS, HANDOVER)
+    sent = [PoseReport("a", 1.5, (0.25, -1.0), 0.5, 0.8, False),
+            Route("a", 3, "east", ((0.25, 0.25), (0.75, 0.25)), 2.0), Clearance("a", 3, 1),
+            Progress("a", 3, 1, "east"), Signal("b", "taken", 0)]
+    manager = FleetManager(ROOM, ["a"], bus)
+    time.sleep(0.3)                        # readers and writers find each other
+    for topic, message in zip((POSE, ROUTE, CLEARANCE, PROGRESS, HANDOVER), sent, strict=True):
+        bus.publish(topic, message, 0.0)
+    got: list = []
+    deadline = time.monotonic() + 3.0
+    while len(got) < len(sent) and time.monotonic() < deadline:
+        got += heard.take(0.0)
+        time.sleep(0.01)
+    assert sorted(map(repr, got)) == sorted(map(repr, sent))
+    manager.add(Task("west", (-2.0, 0.0)))
+    for k in range(100):                   # the pose report above (robot time 1.5 s) reached the manager too
+        manager.tick(1.6 + 0.01 * k)
+        if manager.records["a"].task is not None:
+            break
+        time.sleep(0.01)
+    assert manager.records["a"].task is not None and manager.records["a"].task.name == "west"

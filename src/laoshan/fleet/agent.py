@@ -15,7 +15,7 @@ import numpy as np
 from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.navigate import FollowPath, GoToConfig
-from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Bus, Clearance, PoseReport, Progress, Route
+from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Clearance, MessageBus, PoseReport, Progress, Route
 from laoshan.port.messages import LowCmd, LowState
 from laoshan.robot.description import RobotDescription
 
@@ -69,7 +69,7 @@ class OdomFrame:
 class RobotAgent:
     """Call once per control tick with the robot's ``LowState``; returns its ``LowCmd``."""
 
-    def __init__(self, name: str, robot: RobotDescription, start_xy_yaw: tuple[float, float, float], bus: Bus,
+    def __init__(self, name: str, robot: RobotDescription, start_xy_yaw: tuple[float, float, float], bus: MessageBus,
                  config: AgentConfig | None = None, locomotion: LocomotionController | None = None) -> None:
         self.name = name
         self.config = config or AgentConfig()

@@ -2,13 +2,15 @@
 
 In-process by default: a message published at time t reaches every subscriber of its topic at
 t + ``latency_s`` (the clock is the robots' shared one; ``drop`` loses a message now and then, as a
-wireless link does). Nothing else passes between robots: no robot reads another's state.
+wireless link does); on DDS, :class:`laoshan.fleet.dds_bus.DdsBus`. Nothing else passes between
+robots: no robot reads another's state.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -62,6 +64,22 @@ class Signal:
 
 
 Message = PoseReport | Route | Clearance | Progress | Signal
+
+
+class MessageInbox(Protocol):
+    def take(self, now_s: float) -> list[Message]:
+        """The messages delivered by ``now_s``, oldest first (each once)."""
+        ...
+
+
+class MessageBus(Protocol):
+    """What the fleet talks over: this in-process :class:`Bus`, or DDS (:mod:`laoshan.fleet.dds_bus`)."""
+
+    def publish(self, topic: str, message: Message, now_s: float) -> None:
+        ...
+
+    def subscribe(self, *topics: str) -> MessageInbox:
+        ...
 
 
 class Bus:

@@ -17,7 +17,7 @@ import numpy as np
 
 from laoshan.executive.look import Glance
 from laoshan.fleet.agent import OdomFrame
-from laoshan.fleet.bus import HANDOVER, Bus, Signal
+from laoshan.fleet.bus import HANDOVER, MessageBus, Signal
 from laoshan.limbs.grasp import PowerGrasp, PowerGraspConfig, PowerHand, PowerPlace
 from laoshan.limbs.reach import ReachController
 from laoshan.limbs.sequence import HandSequence, back_off
@@ -58,7 +58,7 @@ class Giver:
     """Hands ``parts`` standing at ``parts_xy_m`` (map frame, on a table ``table_z_m`` high) over,
     one after another. Call :meth:`tick` before the controller every control tick."""
 
-    def __init__(self, name: str, controller: ReachController, frame: OdomFrame, bus: Bus, parts: list[Part],
+    def __init__(self, name: str, controller: ReachController, frame: OdomFrame, bus: MessageBus, parts: list[Part],
                  parts_xy_m: list[tuple[float, float]], table_z_m: float, config: HandOverConfig | None = None) -> None:
         if len(parts) != len(parts_xy_m):
             raise ValueError(f"{len(parts)} parts and {len(parts_xy_m)} places for them")
@@ -139,7 +139,7 @@ class Taker:
     (``spots_xy_m``, map frame, on its table ``table_z_m`` high). Call :meth:`tick` before the
     controller every control tick."""
 
-    def __init__(self, name: str, port: RobotPort, controller: ReachController, frame: OdomFrame, bus: Bus,
+    def __init__(self, name: str, port: RobotPort, controller: ReachController, frame: OdomFrame, bus: MessageBus,
                  parts: list[Part], spots_xy_m: list[tuple[float, float]], table_z_m: float,
                  config: HandOverConfig | None = None) -> None:
         if len(parts) != len(spots_xy_m):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Bus, Clearance, PoseReport, Progress, Route
+from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Clearance, MessageBus, PoseReport, Progress, Route
 from laoshan.fleet.traffic import Cell, FloorMap, NoRoute, Schedule, plan_paths, schedule
 
 
@@ -49,7 +49,7 @@ class RobotRecord:
 class FleetManager:
     floor: FloorMap
     robots: list[str]
-    bus: Bus
+    bus: MessageBus
     config: ManagerConfig = field(default_factory=ManagerConfig)
 
     def __post_init__(self) -> None:
@@ -59,6 +59,7 @@ class FleetManager:
         self.done: dict[str, str] = {}            # task -> the robot that did it
         self.plan = 0
         self.sched: Schedule | None = None
+        self._movers: list[str] = []              # the robots of the current plan, in its order
         self._routes: dict[str, Route] = {}
         self.replan_pending = False
         self._next_s = 0.0
