@@ -29,7 +29,8 @@ from laoshan.sim.world import FloorMark, Table, WorldSpec
 
 ROOM_M = (-3.5, 3.5)             # the inspection room's floor, x and y [m]
 NEAR_MISS_M = 0.6                # two robots' bases closer than this (ground truth): a near miss
-STUCK_S = 30.0                   # no robot reaching a waypoint for this long while work is left: deadlock
+STUCK_S = 30.0                   # no robot reaching a waypoint for this long while work is left: the run ends (a
+                                 # deadlock if some robot the manager counts on is left)
 
 
 @dataclass(frozen=True)
@@ -193,12 +194,12 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
             key = (manager.plan, tuple(r.reached for r in manager.records.values()), len(manager.done))
             if key != progress_key:
                 progress_key, last_progress_s = key, now
-            if manager.finished and not any(a.locomotion.walking for i, a in enumerate(agents)
-                                            if config.fail is None or i != config.fail[0]):
+            able = [not manager.records[n].out for n in names]   # robots the manager still counts on
+            if manager.finished and not any(a.locomotion.walking for a, ok in zip(agents, able, strict=True) if ok):
                 finished_s = now
                 break
             if now - last_progress_s > STUCK_S:
-                deadlock = True
+                deadlock = any(able)      # work left, robots able to do it, and none moving on: a deadlock
                 break
     finally:
         if recorder is not None:
