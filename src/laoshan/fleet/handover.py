@@ -54,7 +54,42 @@ class HandOverConfig:
     take: PowerGraspConfig = field(default_factory=lambda: PowerGraspConfig(side="right", lift_m=0.005))
 
 
-class Giver:
+class _Role:
+    """What giver and taker share: the part in hand (by number), the hand sequence under way, the
+    heading the fingers point along, the grip of the part's hand."""
+
+    def __init__(self, name: str, controller: ReachController, frame: OdomFrame, bus: MessageBus, parts: list[Part],
+                 grip: PowerGraspConfig, index: int) -> None:
+        self.name, self.controller, self.frame, self.bus, self.parts = name, controller, frame, bus, parts
+        self.inbox = bus.subscribe(HANDOVER)
+        self.index = index
+        self.sequence: HandSequence | None = None
+        self.failures: list[str] = []
+        self._grip_config = grip
+
+    def _yaw(self) -> float:
+        """The fingers point along the robot's heading at deployment (its estimator's frame)."""
+        return self.frame.to_odom_yaw(self.frame.start_xy_yaw[2])
+
+    def _grip(self) -> PowerGraspConfig:
+        """The grip of the hand the current part goes with."""
+        side = self.parts[self.index].hand if self.index >= 0 else self._grip_config.side
+        return replace(self._grip_config, side=side)
+
+    def _advance(self, t: float) -> bool:
+        """Update the sequence under way; False (and the part failed) if it has failed."""
+        if self.sequence is not None:
+            self.sequence.update(t)
+            if self.sequence.failed:
+                self._fail(t, self.sequence.failed)
+                return False
+        return True
+
+    def _fail(self, t: float, why: str) -> None:
+        raise NotImplementedError
+
+
+class Giver(_Role):
     """Hands ``parts`` standing at ``parts_xy_m`` (map frame, on a table ``table_z_m`` high) over,
     one after another. Call :meth:`tick` before the controller every control tick."""
 
@@ -62,34 +97,23 @@ class Giver:
                  parts_xy_m: list[tuple[float, float]], table_z_m: float, config: HandOverConfig | None = None) -> None:
         if len(parts) != len(parts_xy_m):
             raise ValueError(f"{len(parts)} parts and {len(parts_xy_m)} places for them")
-        self.name, self.controller, self.frame, self.bus = name, controller, frame, bus
-        self.parts, self.parts_xy_m, self.table_z_m = parts, parts_xy_m, table_z_m
         self.config = config or HandOverConfig()
-        self.inbox = bus.subscribe(HANDOVER)
-        self.index = 0
+        super().__init__(name, controller, frame, bus, parts, self.config.give, 0)
+        self.parts_xy_m, self.table_z_m = parts_xy_m, table_z_m
         self.stage = "grasp"
-        self.sequence: HandSequence | None = None
-        self.failures: list[str] = []
 
     @property
     def done(self) -> bool:
         return self.index >= len(self.parts)
-
-    def _yaw(self) -> float:
-        """The fingers point along the robot's heading at deployment (its estimator's frame)."""
-        return self.frame.to_odom_yaw(self.frame.start_xy_yaw[2])
 
     def tick(self, state: LowState) -> None:
         t, c = state.time_s, self.config
         if self.done or not self.frame.ready:
             return
         heard = [m for m in self.inbox.take(t) if isinstance(m, Signal) and m.part == self.index]
+        if not self._advance(t):
+            return
         seq = self.sequence
-        if seq is not None:
-            seq.update(t)
-            if seq.failed:
-                self._fail(t, seq.failed)
-                return
         part, g = self.parts[self.index], self._grip()
         if self.stage == "grasp" and seq is None:
             xy = self.frame.to_odom(np.array(self.parts_xy_m[self.index]))
@@ -119,9 +143,6 @@ class Giver:
         elif self.stage == "back off" and seq is not None and seq.done:
             self._next()
 
-    def _grip(self) -> PowerGraspConfig:
-        return replace(self.config.give, side=self.parts[self.index].hand)
-
     def _fail(self, t: float, why: str) -> None:
         """This part failed: the hand lets go and rises clear; then on to the next part."""
         self.failures.append(f"part {self.index}: {why}")
@@ -134,7 +155,7 @@ class Giver:
         self.stage, self.sequence = "grasp", None
 
 
-class Taker:
+class Taker(_Role):
     """Takes each of ``parts`` offered to it (by number) and sets it down on its spot
     (``spots_xy_m``, map frame, on its table ``table_z_m`` high). Call :meth:`tick` before the
     controller every control tick."""
@@ -144,36 +165,22 @@ class Taker:
                  config: HandOverConfig | None = None) -> None:
         if len(parts) != len(spots_xy_m):
             raise ValueError(f"{len(parts)} parts and {len(spots_xy_m)} spots for them")
-        self.name, self.port, self.controller, self.frame, self.bus = name, port, controller, frame, bus
-        self.parts, self.spots, self.table_z_m = parts, spots_xy_m, table_z_m
         self.config = config or HandOverConfig()
-        self.inbox = bus.subscribe(HANDOVER)
+        super().__init__(name, controller, frame, bus, parts, self.config.take, -1)   # -1: none offered yet
+        self.port, self.spots, self.table_z_m = port, spots_xy_m, table_z_m
         self.stage = "wait"
-        self.index = -1
-        self.sequence: HandSequence | None = None
         self.glance: Glance | None = None
         self.held_at: np.ndarray | None = None     # the part's axis point at the grasp, as seen (odometry frame)
         self.placed: list[int] = []
         self.taken_s: dict[int, float] = {}         # part -> when it said it has it
         self.released_s: dict[int, float] = {}      # part -> when the giver said it let go
-        self.failures: list[str] = []
-
-    def _yaw(self) -> float:
-        return self.frame.to_odom_yaw(self.frame.start_xy_yaw[2])
-
-    def _grip(self) -> PowerGraspConfig:
-        return replace(self.config.take, side=self.parts[self.index].hand)
 
     def tick(self, state: LowState) -> None:
         t, c = state.time_s, self.config
-        k = self._grip() if self.index >= 0 else self.config.take
         heard = [m for m in self.inbox.take(t) if isinstance(m, Signal) and m.robot != self.name]
-        seq = self.sequence
-        if seq is not None:
-            seq.update(t)
-            if seq.failed:
-                self._fail(t, seq.failed)
-                return
+        if not self._advance(t):
+            return
+        seq, k = self.sequence, self._grip()
         offered = next((m.part for m in heard if m.what == "offered"), None)
         if self.stage == "wait" and offered is not None:
             self.index, self.stage = offered, "look"
