@@ -91,7 +91,6 @@ class Bus:
         self.latency_s, self.drop = latency_s, drop
         self._rng = np.random.default_rng(seed)
         self._inboxes: dict[str, list[deque[tuple[float, Message]]]] = defaultdict(list)
-        self.sent = 0
 
     def subscribe(self, *topics: str) -> Inbox:
         box: deque[tuple[float, Message]] = deque()
@@ -100,7 +99,6 @@ class Bus:
         return Inbox(box)
 
     def publish(self, topic: str, message: Message, now_s: float) -> None:
-        self.sent += 1
         for box in self._inboxes[topic]:
             if self.drop and self._rng.random() < self.drop:
                 continue

@@ -57,7 +57,6 @@ class DdsBus:
         self.dp = participant(config or DdsConfig())
         self._topics: dict[str, Topic] = {}
         self._writers: dict[str, DataWriter] = {}
-        self.sent = 0
 
     def _topic(self, topic: str) -> Topic:
         if topic not in self._topics:
@@ -68,7 +67,6 @@ class DdsBus:
         if topic not in self._writers:
             self._writers[topic] = DataWriter(self.dp, self._topic(topic), qos=_RELIABLE)
         self._writers[topic].write(encode(message))
-        self.sent += 1
 
     def subscribe(self, *topics: str) -> "DdsInbox":
         return DdsInbox([DataReader(self.dp, self._topic(t), qos=_RELIABLE) for t in topics])

@@ -172,7 +172,6 @@ class Taker(_Role):
         self.glance: Glance | None = None
         self.held_at: np.ndarray | None = None     # the part's axis point at the grasp, as seen (odometry frame)
         self.placed: list[int] = []
-        self.taken_s: dict[int, float] = {}         # part -> when it said it has it
         self.released_s: dict[int, float] = {}      # part -> when the giver said it let go
 
     def tick(self, state: LowState) -> None:
@@ -193,7 +192,6 @@ class Taker(_Role):
             self.sequence = PowerGrasp(self.controller, self.held_at, part.radius_m, part.mass_kg, self._yaw(), k)
             self.stage = "grasp"
         elif self.stage == "grasp" and seq is not None and seq.done:
-            self.taken_s[self.index] = t
             self.bus.publish(HANDOVER, Signal(self.name, "taken", self.index), t)
             self.stage = "wait released"
         elif self.stage == "wait released" and any(m.what == "released" and m.part == self.index for m in heard):
