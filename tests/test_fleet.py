@@ -166,6 +166,49 @@ def test_a_part_is_handed_from_one_robot_to_another() -> None:
     assert not report.fell and report.collisions == 0 and report.success
 
 
+def test_two_robots_carry_one_bar_onto_a_rack() -> None:
+    """Two G1s squeeze the ends of a 4 kg bar, lift it, walk sideways with it (the follower by what
+    its arms feel) and set it down level on the second rack: held by friction, nobody falls."""
+    from laoshan.scenarios.bar_carry import BarCarryScenario, run_bar_carry
+
+    report = run_bar_carry(BarCarryScenario(distance_m=1.5, seed=1002))
+    assert report.success, report.failures
+    assert report.on_rack and not report.dropped and report.carried_m > 1.2
+    assert not report.fell and report.collisions == 0
+    assert max(report.peak_give_cm) < 15.0            # the arms gave way within their window
+
+
+def test_complying_hands_give_way_together_and_keep_their_squeeze() -> None:
+    """Hands pushed off their targets by the same amount move their targets with them (along the
+    complying axes, up to the window); the squeeze between them stays; other axes hold."""
+    from laoshan.limbs.reach import HandCompliance
+
+    compliance = HandCompliance(("left", "right"), "xy", 0.1)
+    targets = {}
+    for side, y in (("left", 0.1), ("right", -0.1)):
+        T = np.eye(4)
+        T[:3, 3] = [0.4, y, 0.9]
+        targets[side] = (T, np.zeros(3), None)
+    measured = {"left": np.array([0.45, 0.13, 0.92]), "right": np.array([0.45, -0.11, 0.92])}   # squeezed apart 4 cm
+
+    def pose(side: str) -> np.ndarray:
+        T = np.eye(4)
+        T[:3, 3] = measured[side]
+        return T
+
+    compliance.give_way(targets, pose, np.eye(3))
+    assert np.allclose(compliance.give_m, [0.05, 0.01, 0.0])      # the common part, on x and y only
+    assert np.allclose(compliance.offset_m, [0.05, 0.01, 0.02])
+    assert np.allclose(targets["left"][0][:3, 3], [0.45, 0.11, 0.9])
+    assert np.allclose(targets["right"][0][:3, 3], [0.45, -0.09, 0.9])   # still 20 cm apart: the squeeze stays
+    far = {side: (np.eye(4), np.zeros(3), None) for side in ("left", "right")}
+    measured = {"left": np.array([0.3, 0.0, 0.0]), "right": np.array([0.3, 0.0, 0.0])}
+    compliance.give_way(far, pose, np.eye(3))
+    assert np.allclose(far["left"][0][:3, 3], [0.1, 0.0, 0.0])         # beyond the window the arms spring back
+    with pytest.raises(ValueError):
+        HandCompliance(("left",), "xw", 0.1)
+
+
 def test_the_fleet_talks_over_dds_too() -> None:
     """Every kind of fleet message crosses DDS intact, and the manager gives out a task over it."""
     import os

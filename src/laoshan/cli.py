@@ -1230,5 +1230,44 @@ def line(robot: str, parts: int, jitter: float, seed: int, video: Path | None) -
     _summary("fleet line", rows, video, not report.success)
 
 
+@fleet.command("carry")
+@catalog_option
+@click.option("--robot", default="g1-functional", show_default=True,
+              help="Robot name or .toml path (both robots: two hands).")
+@click.option("--distance", default=3.0, show_default=True, type=Finite(1.0, 10.0),
+              help="From the first rack to the second [m] (the seed shifts the second up to 0.2 m).")
+@click.option("--seed", default=0, show_default=True, type=SEED,
+              help="Seed of the bar's placement, the second rack's shift and sensor noise.")
+@click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here.")
+def carry_together(robot: str, distance: float, seed: int, video: Path | None) -> None:
+    """Two robots carry one 1.2 m, 4 kg bar: each squeezes an end, they lift it together, walk
+    sideways to a second rack (the follower going by what its arms feel) and set it down; they
+    coordinate only over the bus. Print the run's figures."""
+    from laoshan.scenarios.bar_carry import BarCarryScenario, run_bar_carry
+
+    desc = _robot(robot)
+    config = BarCarryScenario(robot=robot, distance_m=distance, seed=seed, video=video)
+    report = _with_progress(desc, f"carrying a bar {distance:g} m", config.seconds,
+                            lambda progress: run_bar_carry(config, progress, desc))
+    click.echo(format_table(["robot", "energy [J]", "most the bar drew its hands [cm]"],
+                            [[name, energy, f"{give:.1f}"] for name, energy, give
+                             in zip(("A (follower)", "B (leader)"), report.energy_J, report.peak_give_cm,
+                                    strict=True)]))
+    rows = [
+        ["success (on the rack, never dropped, no fall, no collision)", "yes" if report.success else "no"],
+        ["bar on the second rack, level", "yes" if report.on_rack else "no"],
+        ["bar's centre from the rack's [cm] (along the bar, along the way)",
+         f"{report.off_m * 100:.1f} ({report.off_xy_m[0] * 100:+.1f}, {report.off_xy_m[1] * 100:+.1f})"],
+        ["carried [m]", f"{report.carried_m:.2f}"],
+        ["carry time, setting off to set down [s]", "-" if report.carry_s is None else f"{report.carry_s:.1f}"],
+        ["what went wrong", "; ".join(report.failures) or "-"],
+        ["dropped / fell / robot-robot collisions",
+         f"{'yes' if report.dropped else 'no'} / {'yes' if report.fell else 'no'} / {report.collisions}"],
+        ["time (simulated) [s]", f"{report.time_s:.1f}"],
+        ["real-time factor", f"{report.time_s / report.wall_s:.2f}x"],
+    ]
+    _summary("fleet carry", rows, video, not report.success)
+
+
 if __name__ == "__main__":
     main()

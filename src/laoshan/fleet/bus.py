@@ -20,6 +20,7 @@ PROGRESS = "fleet/progress"      # Progress: a robot reached a waypoint of its r
 ROUTE = "fleet/route"            # Route: the manager gives a robot its task and waypoints ...
 CLEARANCE = "fleet/clearance"    # Clearance: ... and how far along them it may go now
 HANDOVER = "fleet/handover"      # Signal: a hand-over's steps (offered, taken, released, placed, failed)
+CARRY = "fleet/carry"            # Signal: a carry together (holding, go, stop, down, failed)
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ class Progress:
 @dataclass(frozen=True)
 class Signal:
     robot: str                       # who says it
-    what: str                        # offered | taken | released | placed | failed
-    part: int                        # which part (its number in the line's order)
+    what: str                        # hand-over: offered | taken | released | placed | failed; carry: holding |
+                                     # go | stop | down | failed
+    part: int                        # which part (its number in the line's order; 0 for a carry)
 
 
 Message = PoseReport | Route | Clearance | Progress | Signal

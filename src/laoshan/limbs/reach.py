@@ -9,6 +9,7 @@ walks and turns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 
@@ -42,6 +43,41 @@ class ReachConfig:
     touch: TouchConfig = field(default_factory=TouchConfig)
 
 
+class HandCompliance:
+    """Hands that give way along some axes of the heading frame, together: each tick their targets
+    move by the hands' mean estimated offset from them (on those axes, up to ``window_m``), so along
+    those axes the arms only damp what pushes them and do not push back; a grip's squeeze between
+    the hands (their difference) stays. ``give_m`` is that offset (heading frame): how far what
+    they hold has drawn them, read from the arm joints' own encoders. Beyond the window the arms
+    spring back."""
+
+    def __init__(self, sides: tuple[str, ...], axes: str, window_m: float) -> None:
+        if not sides or not axes or set(axes) - set("xyz") or not 0.0 < window_m <= 0.3:
+            raise ValueError("compliance needs hands, heading-frame axes among 'xyz' and a window in (0, 0.3] m")
+        self.sides = sides
+        self.axes = np.array([axis in axes for axis in "xyz"], dtype=float)
+        self.window_m = window_m
+        self.give_m = np.zeros(3)
+        self.offset_m = np.zeros(3)     # the hands' mean offset from their targets on every axis (heading frame)
+
+    def give_way(self, targets: dict[str, tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]],
+                 hand_pose: Callable[[str], np.ndarray], R_world_heading: np.ndarray) -> None:
+        """Shift the targets (world) of the complying hands that have one, in place."""
+        sides = [side for side in self.sides if side in targets]
+        if not sides:
+            self.give_m, self.offset_m = np.zeros(3), np.zeros(3)
+            return
+        off_world = np.mean([hand_pose(side)[:3, 3] - targets[side][0][:3, 3] for side in sides], axis=0)
+        self.offset_m = R_world_heading.T @ off_world
+        self.give_m = self.offset_m * self.axes
+        shift = R_world_heading @ np.clip(self.give_m, -self.window_m, self.window_m)
+        for side in sides:
+            T, v, q_arm = targets[side]
+            T = T.copy()
+            T[:3, 3] += shift
+            targets[side] = (T, v, q_arm)
+
+
 class ReachController:
     """The locomotion controller with hands that go where they are sent."""
 
@@ -66,6 +102,7 @@ class ReachController:
         self.carried: dict[str, np.ndarray] = {}  # side -> X_heading_hand (4x4): the hand rides with the body
         self.carried_loads: dict[str, np.ndarray] = {}   # side -> its load in the heading frame [N]: it turns too
         self.grips: dict[str, float] = {}         # side -> finger closing torque [N·m]
+        self.compliance: HandCompliance | None = None    # hands that give along some axes (comply())
         self.touch = HandTouch(robot, c.touch)     # what each hand's touch pads feel
         names = robot.joint_names
         self._closing = {side: [(names.index(j), sign) for j, sign in hand.closing.items()]
@@ -246,6 +283,12 @@ class ReachController:
         self.loads.pop(side, None)
         self.locomotion.set_hand_target(side, None)
 
+    def comply(self, compliance: HandCompliance | None) -> None:
+        """Let these hands give way (see :class:`HandCompliance`); None: they hold their targets again."""
+        if compliance is not None and set(compliance.sides) - set(self.locomotion.wbc.hand_task):
+            raise ValueError(f"no such hands: {sorted(set(compliance.sides) - set(self.locomotion.wbc.hand_task))}")
+        self.compliance = compliance
+
     def arrived(self, side: str, t_s: float) -> bool:
         """Whether the hand's trajectory has run its course (the hand keeps holding the goal)."""
         return side not in self._pending and side in self.motions and self.motions[side].done(t_s)
@@ -257,6 +300,7 @@ class ReachController:
             self._take_plans(t)
         dt = 0.0 if self._t_s is None else t - self._t_s
         self._t_s = t
+        targets: dict[str, tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]] = {}
         for side, motion in self.motions.items():
             T, v = motion.sample(t)
             axes = self._servo.get(side)
@@ -268,8 +312,7 @@ class ReachController:
                 self._offset[side] = offset * min(1.0, c.max_settle_offset_m / norm) if norm > 0 else offset
                 T = T.copy()
                 T[:3, 3] += self._offset[side]
-            q_arm = motion.joints_at(t) if isinstance(motion, ArmPath) else None
-            self.locomotion.set_hand_target(side, T, v, self.loads.get(side), q_arm)
+            targets[side] = (T, v, motion.joints_at(t) if isinstance(motion, ArmPath) else None)
         if self.carried:
             rs = self._state()
             X_world_heading = self.heading_frame()
@@ -279,7 +322,11 @@ class ReachController:
                 T = X_world_heading @ X_heading_hand
                 r = T[:3, 3] - X_world_heading[:3, 3]
                 v = rs.v_world_base_m_s + np.cross(rs.R_world_base @ rs.w_base_rad_s * [0, 0, 1], r)
-                self.locomotion.set_hand_target(side, T, v, self.loads.get(side))
+                targets[side] = (T, v, None)
+        if self.compliance is not None:
+            self.compliance.give_way(targets, self.hand_pose, self.heading_frame()[:3, :3])
+        for side, (T, v, q_arm) in targets.items():
+            self.locomotion.set_hand_target(side, T, v, self.loads.get(side), q_arm)
         if self.torso is not None:
             self.locomotion.set_waist_yaw(self.torso.sample(t))
         cmd = self.locomotion(low_state)
