@@ -101,7 +101,6 @@ class BarEnd:
         self._admitted_s: float | None = None      # when the walking speed was last set from the give
         self._high_since_s: float | None = None    # since when the hands stand high above their targets
         self._line: tuple[np.ndarray, float] | None = None   # estimated position [m] and heading [rad] setting off
-        self.carried_m = 0.0                       # how far the leader has walked with the bar (estimate)
         self.peak_give_m = 0.0                     # the most the bar drew the hands while carrying
 
     def _say(self, what: str) -> None:
@@ -203,8 +202,8 @@ class BarEnd:
         if self.leader:
             assert self._line is not None
             way = self.frame.to_odom(self.to_xy_m) - self.frame.to_odom(self.bar_xy_m)
-            self.carried_m = float((rs.p_world_base_m[:2] - self._line[0]) @ way / np.linalg.norm(way))
-            going = self.carried_m < float(np.linalg.norm(way))
+            walked = float((rs.p_world_base_m[:2] - self._line[0]) @ way / np.linalg.norm(way))   # estimate [m]
+            going = walked < float(np.linalg.norm(way))
         else:
             going = "stop" not in self.heard
         set_off = self.leader or "go" in self.heard      # the follower walks on its hands alone until told
