@@ -100,7 +100,6 @@ def run_bar_carry(config: BarCarryScenario, progress: Callable[[int], None] | No
     bar = shared.data.body("bar")
     start_xy = bar.xpos[:2].copy()
     lowest = float(bar.xpos[2])
-    touching: set[tuple[int, int]] = set()
     collisions, fell = 0, False
     set_off_s: float | None = None
     start = time.perf_counter()
@@ -120,9 +119,7 @@ def run_bar_carry(config: BarCarryScenario, progress: Callable[[int], None] | No
             if progress is not None and k % 100 == 99:
                 progress(100)
             lowest = min(lowest, float(bar.xpos[2]))        # scoring: ground truth
-            contacts = shared.ground_truth_robot_contacts()
-            collisions += len(contacts - touching)
-            touching = contacts
+            collisions += shared.ground_truth_collisions_begun()
             fell |= any(has_fallen(g) for g in shared.ground_truth())
             if all(e.stage in ("done", "failed") for e in ends):
                 break

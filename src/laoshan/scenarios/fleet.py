@@ -152,7 +152,6 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
     xy_prev = [g.p_world_base_m[:2].copy() for g in truth]
     walked = np.zeros(len(names))
     fell = [False] * len(names)
-    touching: set[tuple[int, int]] = set()
     near: set[tuple[int, int]] = set()
     collisions = near_misses = 0
     closest = math.inf
@@ -173,9 +172,7 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
                 progress(100)
             truth = shared.ground_truth()
             now = shared.time_s
-            contacts = shared.ground_truth_robot_contacts()
-            collisions += len(contacts - touching)
-            touching = contacts
+            collisions += shared.ground_truth_collisions_begun()
             xy = [g.p_world_base_m[:2] for g in truth]
             for i, g in enumerate(truth):
                 if k % chord == 0:
@@ -187,7 +184,7 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
                 for j in range(i + 1, len(xy)):
                     d = float(np.linalg.norm(xy[i] - xy[j]))
                     closest = min(closest, d)
-                    if d < NEAR_MISS_M and (i, j) not in contacts:
+                    if d < NEAR_MISS_M and (i, j) not in shared.ground_truth_touching:
                         close.add((i, j))
             near_misses += len(close - near)
             near = close

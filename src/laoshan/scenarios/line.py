@@ -106,7 +106,6 @@ def run_line(config: LineScenario, progress: Callable[[int], None] | None = None
     states = shared.reset(config.seed)
     handed: set[int] = set()
     judged: set[int] = set()
-    touching: set[tuple[int, int]] = set()
     collisions, fell = 0, False
     start = time.perf_counter()
     try:
@@ -127,9 +126,7 @@ def run_line(config: LineScenario, progress: Callable[[int], None] | None = None
                 judged.add(p)
                 if _held_by_taker_alone(shared, f"part{p}", parts[p]):
                     handed.add(p)
-            contacts = shared.ground_truth_robot_contacts()
-            collisions += len(contacts - touching)
-            touching = contacts
+            collisions += shared.ground_truth_collisions_begun()
             fell |= any(has_fallen(g) for g in shared.ground_truth())
             if giver.done and taker.stage == "wait" and len(taker.placed) + len(taker.failures) >= config.parts:
                 break

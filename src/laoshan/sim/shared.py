@@ -74,6 +74,7 @@ class SharedWorld:
         """Every robot at home at its start, fresh sensors (robot ``i`` seeded ``seed`` + ``i``)."""
         mujoco.mj_resetData(self.model, self.data)
         self.lamps.reset()
+        self._touching: set[tuple[int, int]] = set()     # scoring: robot pairs touching at the last count
         return [r.reset_robot(seed + i) for i, r in enumerate(self.robots)]
 
     @property
@@ -106,3 +107,16 @@ class SharedWorld:
         a, b = self._owner[g[:, 0]], self._owner[g[:, 1]]
         touching = (a >= 0) & (b >= 0) & (a != b)
         return {(int(min(x, y)), int(max(x, y))) for x, y in zip(a[touching], b[touching], strict=True)}
+
+    def ground_truth_collisions_begun(self) -> int:
+        """Simulator truth (scoring only): how many pairs of robots have begun touching since the
+        last call (or the reset)."""
+        contacts = self.ground_truth_robot_contacts()
+        begun = len(contacts - self._touching)
+        self._touching = contacts
+        return begun
+
+    @property
+    def ground_truth_touching(self) -> set[tuple[int, int]]:
+        """Simulator truth (scoring only): the robot pairs touching at the last count."""
+        return self._touching
