@@ -1,5 +1,5 @@
-"""Fleet: crossing paths, an inspection round by 3 robots against 1, a robot failing, a line cell's hand-overs, two
-robots carrying one bar, speed.
+"""Fleet: crossing paths, an inspection round by 3 robots against 1, a robot failing, cans fetched across a room by
+3 robots against 1, a line cell's hand-overs, two robots carrying one bar, speed.
 
 Every figure is over the report seeds (0-19 by default; the fleet's constants were tried on seeds
 1000 and up, never on these). Every robot runs its own sensor-only controller; the fleet manager
@@ -8,7 +8,7 @@ misses and falls. Runs go to worker processes (``--workers``); the real-time fac
 alone (``--only rtf`` on an idle machine). Prints tables and writes JSON.
 
     python benchmarks/fleet.py [--quick] [--seeds 20] [--workers 2] [--out ...]
-        [--only cross inspect failure line carry rtf]
+        [--only cross inspect failure fetch line carry rtf] [--fetch-seeds N]
 """
 
 from __future__ import annotations
@@ -29,17 +29,21 @@ from laoshan.scenarios.bar_carry import BarCarryScenario, run_bar_carry
 from laoshan.scenarios.line import LineScenario, run_line
 from laoshan.sim.shared import Placement, SharedWorld
 
-SECTIONS = ("cross", "inspect", "failure", "line", "carry", "rtf")
+SECTIONS = ("cross", "inspect", "failure", "fetch", "line", "carry", "rtf")
 SPOTS = 6
 CROSS_ROBOTS = (2, 3)
 FAIL = (1, 20.0)          # failure runs: robot 1's controller dies 20 s into the inspection round
 FAILURE_SEEDS = 10        # ... over the first this many report seeds
 LINE_PARTS = 2            # parts handed over per line-cell run
+CANS = 6                  # cans per fetch run
 
 
 def fleet_task(kind: str, robots: int, seed: int, tasks: int, fail: tuple[int, float] | None = None) -> dict:
-    r = run_fleet(FleetScenario(kind=kind, robots=robots, tasks=tasks, seed=seed, seconds=300.0, fail=fail))
-    return {"seed": seed, "robots": robots, "success": r.success, "tasks_done": r.tasks_done, "tasks": r.tasks,
+    seconds = 600.0 if kind == "fetch" else 300.0
+    r = run_fleet(FleetScenario(kind=kind, robots=robots, tasks=tasks, seed=seed, seconds=seconds, fail=fail))
+    return {"delivered": r.delivered, "place_errors_m": [min(e, 99.0) for e in r.place_errors_m],
+            "given_up": list(r.given_up), "seed": seed, "robots": robots, "success": r.success,
+            "tasks_done": r.tasks_done, "tasks": r.tasks,
             "time_s": r.time_s, "collisions": r.collisions, "near_misses": r.near_misses, "closest_m": r.closest_m,
             "deadlock": r.deadlock, "falls": sum(f.fell for f in r.robots), "plans": r.plans,
             "planning_failures": r.planning_failures, "per_robot": [asdict(f) for f in r.robots],
@@ -89,6 +93,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 seeds")
     parser.add_argument("--seeds", type=int, default=20, help="report seeds 0..N-1 (never used while tuning)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--fetch-seeds", type=int, help="fetch: only the first N seeds (a run of 6 cans by one robot "
+                        "takes about 6 min here)")
     parser.add_argument("--out", default="benchmarks/results/fleet.json", help="JSON output path")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these and update them in the JSON file")
     args = parser.parse_args()
@@ -101,6 +107,9 @@ def main() -> None:
             if "cross" in only else {}
         inspect = {n: [pool.submit(fleet_task, "inspect", n, s, SPOTS) for s in seeds] for n in (1, 3)} \
             if "inspect" in only else {}
+        fetch_seeds = seeds[:args.fetch_seeds] if args.fetch_seeds else seeds
+        fetch = {n: [pool.submit(fleet_task, "fetch", n, s, CANS) for s in fetch_seeds] for n in (3, 1)} \
+            if "fetch" in only else {}
         failure = [pool.submit(fleet_task, "inspect", 3, s, SPOTS, FAIL) for s in seeds[:FAILURE_SEEDS]] \
             if "failure" in only else []
         line = [pool.submit(line_task, s) for s in seeds] if "line" in only else []
@@ -111,6 +120,9 @@ def main() -> None:
         if inspect:
             fresh["inspect"] = {str(n): [f.result() for f in fs] for n, fs in inspect.items()}
             print(f"  inspection done ({time.perf_counter() - started:.0f} s)", flush=True)
+        if fetch:
+            fresh["fetch"] = {str(n): [f.result() for f in fs] for n, fs in fetch.items()}
+            print(f"  fetch done ({time.perf_counter() - started:.0f} s)", flush=True)
         if failure:
             fresh["failure"] = [f.result() for f in failure]
             print(f"  failures done ({time.perf_counter() - started:.0f} s)", flush=True)
@@ -128,6 +140,8 @@ def main() -> None:
     rows = [[f"cross, {n} robots", *_summary(runs)] for n, runs in fresh.get("cross", {}).items()]
     rows += [[f"inspect {SPOTS} spots, {n} robot{'s' if n != '1' else ''}", *_summary(runs)]
              for n, runs in fresh.get("inspect", {}).items()]
+    rows += [[f"fetch {CANS} cans, {n} robot{'s' if n != '1' else ''}", *_summary(runs)]
+             for n, runs in fresh.get("fetch", {}).items()]
     if "failure" in fresh:
         rows.append([f"inspect {SPOTS} spots, 3 robots, robot {FAIL[0]} dies at {FAIL[1]:g} s",
                      *_summary(fresh["failure"])])
@@ -139,9 +153,26 @@ def main() -> None:
         both = [(a["time_s"], b["time_s"]) for a, b in zip(one, three, strict=True) if a["success"] and b["success"]]
         speedup = [a / b for a, b in both]
         fresh["throughput_3_vs_1"] = speedup
-        figures.append(["fetch-style throughput, 3 robots against 1 (same seeds, both done): median / min",
+        figures.append(["inspection round, 3 robots against 1 (same seeds, both done): median / min",
                         f"{np.median(speedup):.2f}x / {min(speedup):.2f}x ({len(both)} seeds)" if both else "-",
-                        ">= 1.8x"])
+                        ""])
+    if "fetch" in fresh:
+        one, three = fresh["fetch"]["1"], fresh["fetch"]["3"]
+        both = [(a["time_s"], b["time_s"]) for a, b in zip(one, three, strict=True) if a["success"] and b["success"]]
+        speedup = [a / b for a, b in both]
+        fresh["fetch_throughput_3_vs_1"] = speedup
+        cans = [r for rs in (one, three) for r in rs]
+        errors = [e for r in cans for e in r["place_errors_m"] if e < 99.0]
+        figures += [["fetch throughput, 3 robots against 1, 6 cans (same seeds, both all delivered): median / min",
+                     f"{np.median(speedup):.2f}x / {min(speedup):.2f}x ({len(both)} seeds)" if both else "-",
+                     ">= 1.8x"],
+                    ["fetch: cans delivered (upright, within 5 cm of their spots), 3 robots / 1 robot",
+                     " / ".join(f"{sum(r['delivered'] for r in rs)} of {CANS * len(rs)}" for rs in (three, one)), ""],
+                    ["fetch: each delivered can from its spot (median / max)",
+                     f"{np.median(errors) * 100:.1f} / {max(errors) * 100:.1f} cm" if errors else "-", ""],
+                    ["fetch: robot-robot collisions / deadlocks / falls (all runs)",
+                     f"{sum(r['collisions'] for r in cans)} / {sum(r['deadlock'] for r in cans)} / "
+                     f"{sum(r['falls'] for r in cans)}", "0 / 0 / 0"]]
     if "failure" in fresh:
         runs = fresh["failure"]
         figures.append(["a robot dies mid-round: its task done by another, every task done, no collision",

@@ -62,6 +62,12 @@ def test_open_with_a_hand_the_robot_lacks_is_a_clear_error(one_handed_robot: Pat
     assert "no right hand" in result.output
 
 
+def test_fetch_with_robots_without_fingers_is_a_clear_error() -> None:
+    result = CliRunner().invoke(main, ["fleet", "fetch", "--robot", "g1-basic", "--robots", "1", "--cans", "1"])
+    assert result.exit_code == 1
+    assert "needs a right hand with fingers and a camera" in result.output
+
+
 def test_insert_with_a_robot_without_fingers_is_a_clear_error() -> None:
     result = CliRunner().invoke(main, ["insert", "--robot", "g1-basic"])     # rubber hands
     assert result.exit_code == 1

@@ -124,6 +124,39 @@ def test_a_low_battery_robot_gives_its_task_back() -> None:
     assert manager.records["b"].out == "battery low" and manager.records["a"].task.name == "east"
 
 
+def test_a_fetch_is_delivered_by_the_robot_that_picked_it_which_takes_nothing_else_meanwhile() -> None:
+    manager, bus, heard = _manager_with({"a": (-2.0, 0.0), "b": (2.0, 0.0)})
+    z = 0.76
+
+    def fetch(k: int, xy: tuple[float, float], to: tuple[float, float]) -> Task:
+        return Task(f"fetch{k}", xy, action="pick", at_xyz_m=(*xy, z),
+                    then=Task(f"place{k}", to, action="place", at_xyz_m=(*to, z), facing_yaw_rad=math.pi))
+
+    manager.add(fetch(0, (-2.0, 1.0), (2.0, -2.0)), fetch(1, (-2.0, 2.0), (2.0, 2.0)))
+    manager.tick(0.0)
+    assert manager.records["a"].task.name == "fetch0" and manager.records["b"].task.name == "fetch1"
+    routes = {m.robot: m for m in heard.take(0.0) if isinstance(m, Route)}
+    assert routes["a"].action == "pick" and routes["a"].at_xyz_m == (-2.0, 1.0, z)
+    # a has picked its can: it delivers it, however far, and b (nearer the spot) does not
+    bus.publish(PROGRESS, Progress("a", manager.plan, len(routes["a"].waypoints_xy_m) - 1, task_done="fetch0"), 1.0)
+    for name, xy in (("a", (-2.0, 1.0)), ("b", (1.0, 0.0))):
+        bus.publish(POSE, PoseReport(name, 1.0, xy, 0.0, 1.0, False), 1.0)
+    manager.tick(1.0)
+    a, b = manager.records["a"], manager.records["b"]
+    assert a.task.name == "place0" and a.task.robot == "a" and a.holding == "fetch0" and "fetch0" not in manager.done
+    # b gives its pick up (a can it could not find): it is not given out again; b is free for more
+    bus.publish(PROGRESS, Progress("b", manager.plan, 0, task_done="fetch1", task_failed="no can seen"), 1.2)
+    manager.tick(1.2)
+    assert manager.failed == {"fetch1": "no can seen"} and b.task is None and not manager.open
+    # a falls holding its can: the delivery is lost with it, not given to b
+    bus.publish(POSE, PoseReport("a", 1.5, (0.0, 0.0), 0.0, 1.0, True), 1.5)
+    bus.publish(POSE, PoseReport("b", 1.5, (1.0, 0.0), 0.0, 1.0, False), 1.5)
+    manager.tick(1.5)
+    assert a.out == "fallen" and "place0" in manager.failed and b.task is None and manager.finished
+    with pytest.raises(ValueError, match="at_xyz_m"):
+        Task("x", (0.0, 0.0), action="pick")
+
+
 def test_robots_of_one_world_have_their_own_ports_and_touch_each_other() -> None:
     """Robot 0 gets no command (its drivers damp: it crumples), robot 1 stands on its own
     controller; then robot 1 is put down inside robot 0: they touch."""
@@ -164,6 +197,16 @@ def test_a_part_is_handed_from_one_robot_to_another() -> None:
     assert report.handed_over == 1, report.failures
     assert report.placed == 1 and report.place_errors_m[0] <= 0.03
     assert not report.fell and report.collisions == 0 and report.success
+
+
+def test_a_robot_fetches_a_can_across_a_room() -> None:
+    """The robot walks to the can the manager gave it, finds it with its own camera, picks it, and
+    (its second leg, given to it alone) carries it across the aisle and sets it upright on its spot."""
+    report = run_fleet(FleetScenario(kind="fetch", robots=1, tasks=1, seed=1000, seconds=90.0))
+    assert report.success, (report.events, report.given_up)
+    assert report.delivered == 1 and report.place_errors_m[0] <= 0.05
+    assert report.tasks_done == 1 and not report.deadlock and not report.robots[0].fell
+    assert report.robots[0].walked_m > 2.0
 
 
 def test_two_robots_carry_one_bar_onto_a_rack() -> None:

@@ -1121,17 +1121,18 @@ def fleet() -> None:
     space and time; every robot on its own controller, talking only over the bus."""
 
 
-def _fleet_options(robots: int, what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def _fleet_options(robots: int, what: str, robot: str = "g1-basic", needs: str = "",
+                   seconds: float = 240.0) -> Callable[[Callable[..., None]], Callable[..., None]]:
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         for option in reversed([
             catalog_option,
-            click.option("--robot", default="g1-basic", show_default=True,
-                         help="Robot name or .toml path (each robot)."),
+            click.option("--robot", default=robot, show_default=True,
+                         help=f"Robot name or .toml path (each robot{needs})."),
             click.option("--robots", "count", default=robots, show_default=True, type=click.IntRange(1, 6),
                          help=f"How many robots {what}."),
             click.option("--seed", default=0, show_default=True, type=SEED,
                          help="Seed of the set-up (starts, spots, tables) and of sensor noise."),
-            click.option("--seconds", default=240.0, show_default=True, type=Finite(min=5.0),
+            click.option("--seconds", default=seconds, show_default=True, type=Finite(min=5.0),
                          help="Give up after this long (simulated)."),
             click.option("--video", type=click.Path(dir_okay=False, path_type=Path), help="Write an MP4 here."),
         ]):
@@ -1142,7 +1143,7 @@ def _fleet_options(robots: int, what: str) -> Callable[[Callable[..., None]], Ca
 
 def _fleet_run(kind: str, robot: str, count: int, tasks: int, seed: int, seconds: float, video: Path | None,
                fail: tuple[int, float] | None = None) -> None:
-    from laoshan.scenarios.fleet import NEAR_MISS_M, FleetScenario, run_fleet
+    from laoshan.scenarios.fleet import FETCH_TOLERANCE_M, NEAR_MISS_M, FleetScenario, run_fleet
 
     desc = _robot(robot)
     try:
@@ -1150,7 +1151,11 @@ def _fleet_run(kind: str, robot: str, count: int, tasks: int, seed: int, seconds
                                video=video, fail=fail)
     except ValueError as exc:
         _fail(exc)
-    report = _with_progress(desc, f"x{count} {kind}", seconds, lambda progress: run_fleet(config, progress, desc))
+    try:
+        report = _with_progress(desc, f"x{count} {kind}", seconds,
+                                lambda progress: run_fleet(config, progress, desc))
+    except ValueError as exc:         # a robot that cannot do the kind's tasks
+        _fail(exc)
     click.echo(format_table(["robot", "tasks done", "walked [m]", "energy [J]", "fell", "out because"],
                             [[r.name, r.tasks_done, r.walked_m, r.energy_J, "yes" if r.fell else "no", r.out or "-"]
                              for r in report.robots]))
@@ -1163,6 +1168,12 @@ def _fleet_run(kind: str, robot: str, count: int, tasks: int, seed: int, seconds
         ["closest two robots came [m]", f"{report.closest_m:.2f}" if len(report.robots) > 1 else "-"],
         ["deadlock", "yes" if report.deadlock else "no"],
         ["plans made / failed", f"{report.plans} / {report.planning_failures}"],
+        *([[f"cans standing within {FETCH_TOLERANCE_M * 100:g} cm of their spots", f"{report.delivered} of "
+            f"{report.tasks}"],
+           ["each can from its spot [cm]", ", ".join("-" if e == math.inf else f"{e * 100:.1f}"
+                                                     for e in report.place_errors_m)]]
+          if report.delivered is not None else []),
+        ["tasks given up", "; ".join(report.given_up) or "-"],
         ["energy, all robots [J]", sum(r.energy_J for r in report.robots)],
         ["real-time factor", f"{report.real_time_factor:.2f}x"],
     ]
@@ -1195,6 +1206,17 @@ def inspect(robot: str, count: int, seed: int, seconds: float, video: Path | Non
         except ValueError:
             _fail(ValueError(f"--fail takes ROBOT@SECONDS, e.g. 1@20, got {fail_at!r}"))
     _fleet_run("inspect", robot, count, spots, seed, seconds, video, fail)
+
+
+@fleet.command()
+@_fleet_options(3, "share the cans", "g1-functional", ": a right hand with fingers and a head camera", 600.0)
+@click.option("--cans", default=6, show_default=True, type=click.IntRange(1, 6), help="Cans to fetch.")
+def fetch(robot: str, count: int, seed: int, seconds: float, video: Path | None, cans: int) -> None:
+    """Fetch cans across a room: each stands on a long table on one side and has its own spot on a
+    table on the other; the manager gives each to the robot it costs least, reserves the aisle
+    between, and the robot that picked a can delivers it. Each robot finds its can with its own
+    head camera. Print the run's figures."""
+    _fleet_run("fetch", robot, count, cans, seed, seconds, video)
 
 
 @fleet.command()

@@ -157,10 +157,34 @@ def near_edge_x(frame: RgbdFrame, X_world_link: NDArray[np.float64], surface_z_m
     """Where the near edge (smallest x, world) of a level surface at ``surface_z_m`` (a table top)
     is seen between ``y_window_m``; None if too little of it is in view. A fixture whose edge is on
     the map tells the robot how far its odometry has drifted along x."""
+    mid, half = (y_window_m[0] + y_window_m[1]) / 2, (y_window_m[1] - y_window_m[0]) / 2
+    seen = near_edge_ahead(frame, X_world_link, surface_z_m, (0.0, mid), 0.0, half, band_m)
+    return None if seen is None else seen[0]
+
+
+def near_edge_ahead(frame: RgbdFrame, X_world_link: NDArray[np.float64], surface_z_m: float,
+                    origin_xy_m: tuple[float, float] | NDArray[np.float64], yaw_rad: float, half_width_m: float,
+                    band_m: float = 0.008, search_m: float = 0.0) -> tuple[float, float] | None:
+    """How far ahead of ``origin_xy_m`` along ``yaw_rad`` (world) the near edge of a level surface
+    (a table top) is seen, within ``half_width_m`` to either side, and the surface's height as
+    seen: (ahead [m], z [m]); None if too little of it is in view. The surface is at
+    ``surface_z_m``, or, with ``search_m``, where most points within that much of it are (the
+    robot's estimate of its own height drifts as it walks): the 1 cm slice holding most of them."""
     points = world_points(frame, X_world_link)
-    on = points[(np.abs(points[:, 2] - surface_z_m) < band_m) & (points[:, 1] > y_window_m[0])
-                & (points[:, 1] < y_window_m[1])]
-    return float(np.percentile(on[:, 0], 1)) if len(on) >= 100 else None
+    ahead_dir = np.array([np.cos(yaw_rad), np.sin(yaw_rad)])
+    d = points[:, :2] - np.asarray(origin_xy_m, dtype=float)
+    ahead, side = d @ ahead_dir, d @ np.array([-ahead_dir[1], ahead_dir[0]])
+    window = np.abs(side) < half_width_m
+    z = surface_z_m
+    if search_m > 0:
+        near = points[window & (np.abs(points[:, 2] - surface_z_m) < search_m), 2]
+        if len(near) < 100:
+            return None
+        counts, edges = np.histogram(near, bins=np.arange(surface_z_m - search_m, surface_z_m + search_m + 0.01, 0.01))
+        k = int(np.argmax(counts))
+        z = float(np.median(near[(near >= edges[k]) & (near < edges[k + 1])]))
+    on = ahead[window & (np.abs(points[:, 2] - z) < band_m)]
+    return (float(np.percentile(on, 1)), z) if len(on) >= 100 else None
 
 
 def world_points(frame: RgbdFrame, X_world_link: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -39,7 +39,11 @@ class Route:
     plan: int                        # the plan this route belongs to (a new plan replaces the old)
     task: str | None                 # the task the route leads to (None: make room, or stay)
     waypoints_xy_m: tuple[tuple[float, float], ...]   # map frame; the first is where the robot is
-    dwell_s: float                   # at the last waypoint, stay this long to do the task
+    dwell_s: float                   # at the last waypoint, stay this long to do the task (action "dwell")
+    action: str = "dwell"            # what the task is: dwell (stand there) | pick | place
+    at_xyz_m: tuple[float, float, float] | None = None   # pick: the object's centre; place: where its centre
+                                                          # goes (map frame)
+    facing_yaw_rad: float = 0.0      # pick, place: the robot faces this way (map frame) to use its hands
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,8 @@ class Progress:
     robot: str
     plan: int
     reached: int                     # index of the last waypoint arrived at
-    task_done: str | None = None     # a task finished (its dwell over)
+    task_done: str | None = None     # a task finished (its dwell over, its object picked or placed)
+    task_failed: str | None = None   # ... or given up: why
 
 
 @dataclass(frozen=True)

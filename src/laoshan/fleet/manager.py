@@ -11,7 +11,7 @@ robot that falls, goes silent or runs low on battery gives its task back to the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Clearance, MessageBus, PoseReport, Progress, Route
 from laoshan.fleet.traffic import Cell, FloorMap, NoRoute, Schedule, plan_paths, schedule
@@ -23,6 +23,17 @@ class Task:
     xy_m: tuple[float, float]       # where it is done (map frame)
     dwell_s: float = 2.0            # how long the robot stays there doing it (an inspection's look)
     robot: str | None = None        # only this robot may do it (None: any)
+    action: str = "dwell"           # dwell (stand there dwell_s) | pick | place (see Route)
+    at_xyz_m: tuple[float, float, float] | None = None   # pick, place: the object's centre, where it goes (map)
+    facing_yaw_rad: float = 0.0     # pick, place: the robot faces this way to use its hands (map frame)
+    then: Task | None = None        # the task's second leg, for the robot that did this one (a fetch: picked,
+                                    # the robot holding the object delivers it)
+
+    def __post_init__(self) -> None:
+        if self.action not in ("dwell", "pick", "place"):
+            raise ValueError(f"action must be dwell, pick or place, got {self.action!r}")
+        if (self.action != "dwell") != (self.at_xyz_m is not None):
+            raise ValueError(f"task {self.name}: a pick or a place needs at_xyz_m, a dwell none")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class RobotRecord:
     pose: PoseReport | None = None
     task: Task | None = None
     out: str = ""                   # why the robot takes no more tasks ("" while it does)
+    holding: str | None = None      # the task whose object it holds (picked, not yet delivered)
     reached: int = 0                # the last waypoint reported reached, of the current plan
     cleared: int = 0
 
@@ -56,7 +68,8 @@ class FleetManager:
         self.inbox = self.bus.subscribe(POSE, PROGRESS)
         self.records = {r: RobotRecord(r) for r in self.robots}
         self.open: list[Task] = []
-        self.done: dict[str, str] = {}            # task -> the robot that did it
+        self.done: dict[str, str] = {}            # task -> the robot that did it (a task of two legs: both)
+        self.failed: dict[str, str] = {}          # task -> why its robot gave it up (not given out again)
         self.plan = 0
         self.sched: Schedule | None = None
         self._movers: list[str] = []              # the robots of the current plan, in its order
@@ -97,10 +110,20 @@ class FleetManager:
         elif isinstance(msg, Progress) and msg.robot in self.records and msg.plan == self.plan:
             rec = self.records[msg.robot]
             rec.reached = max(rec.reached, msg.reached)
-            if msg.task_done and rec.task is not None and msg.task_done == rec.task.name:
-                self.done[rec.task.name] = rec.name
-                self.events.append(f"{now_s:.1f} s: {rec.name} did {rec.task.name}")
-                rec.task = None
+            task = rec.task
+            if msg.task_done and task is not None and msg.task_done == task.name:
+                rec.task, rec.holding = None, None
+                if msg.task_failed:
+                    self.failed[task.name] = msg.task_failed
+                    self.events.append(f"{now_s:.1f} s: {rec.name} gave up {task.name}: {msg.task_failed}")
+                    return
+                self.events.append(f"{now_s:.1f} s: {rec.name} did {task.name}")
+                if task.then is None:
+                    self.done[task.name] = rec.name
+                else:                                     # it holds what it picked: the second leg is its own
+                    rec.task, rec.holding = replace(task.then, robot=rec.name), task.name
+                    self.events.append(f"{now_s:.1f} s: {rec.task.name} to {rec.name} (its second leg)")
+                    self.replan_pending = True
 
     def _watch(self, now_s: float) -> None:
         c = self.config
@@ -114,11 +137,19 @@ class FleetManager:
                    else "battery low" if p is not None and p.battery_soc < c.low_battery_soc else "")
             if why:
                 rec.out = why
+                own = [t for t in self.open if t.robot == rec.name]   # its second leg, waiting for a plan
+                lost = own + ([rec.task] if rec.holding is not None and rec.task is not None else [])
+                back = rec.task if rec.task is not None and rec.holding is None else None
                 self.events.append(f"{now_s:.1f} s: {rec.name} out ({why})"
-                                   + (f"; {rec.task.name} back to the pool" if rec.task else ""))
-                if rec.task is not None:
-                    self.open.insert(0, rec.task)
-                    rec.task = None
+                                   + (f"; {back.name} back to the pool" if back else "")
+                                   + "".join(f"; {t.name} lost with it" for t in lost))
+                for t in lost:                            # what it holds goes down with it
+                    self.failed[t.name] = f"{rec.name} out ({why}) holding it"
+                    if t in own:
+                        self.open.remove(t)
+                if back is not None:
+                    self.open.insert(0, back)
+                rec.task = None
                 self.replan_pending = True
 
     # --- tasks ----------------------------------------------------------------------------------
@@ -144,7 +175,9 @@ class FleetManager:
             return
         idle = [r for r in self.records.values() if not r.out and r.task is None and r.pose is not None]
         while True:
-            pairs = [(r, t) for r in idle for t in self.open if t.robot in (None, r.name)]
+            # a robot holding something takes only its own second leg (back in the pool after a failed plan)
+            pairs = [(r, t) for r in idle for t in self.open
+                     if t.robot == r.name or (t.robot is None and r.holding is None)]
             if not pairs:
                 break
             rec, task = min(pairs, key=lambda rt: self.cost(*rt))
@@ -162,6 +195,9 @@ class FleetManager:
 
     def _replan(self, now_s: float) -> None:
         movers = [r for r in self.records.values() if not r.out and r.pose is not None]
+        if not movers:                    # nobody left to move
+            self.replan_pending = False
+            return
         # a robot that is out stands (or lies) where it is: its cell and those around it are blocked
         stuck = frozenset((c[0] + dx, c[1] + dy) for c in (self.floor.cell(r.pose.xy_m) for r in self.records.values()
                                                             if r.out and r.pose)
@@ -191,8 +227,10 @@ class FleetManager:
         self._routes = {}
         for rec, ws in zip(movers, self.sched.waypoints, strict=True):
             rec.reached, rec.cleared = 0, 0
-            self._routes[rec.name] = Route(rec.name, self.plan, rec.task.name if rec.task else None,
-                                           tuple(floor.center(c) for c in ws), rec.task.dwell_s if rec.task else 0.0)
+            task = rec.task
+            self._routes[rec.name] = Route(rec.name, self.plan, task.name if task else None,
+                                           tuple(floor.center(c) for c in ws), task.dwell_s if task else 0.0,
+                                           *((task.action, task.at_xyz_m, task.facing_yaw_rad) if task else ()))
         self._movers = [r.name for r in movers]
         self.replan_pending = False
         self._next_send_s = now_s      # send now
