@@ -2,7 +2,9 @@
 
 The agent sees its own robot through ``LowState`` only (its estimator's odometry) and the others
 not at all: from the bus it gets its route and clearances, to the bus it sends its own pose
-estimate (in the map frame, from where it was put down at deployment) and its progress.
+estimate (in the map frame, from where it was put down at deployment) and its progress. At a
+route's end the task is done by standing there a while, or by the robot's hands (a :class:`Work`,
+e.g. :class:`laoshan.fleet.fetch.CanHands`: a pick or a place), which drive it until they are done.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import numpy as np
 from laoshan.cerebellum.estimator import RobotState
 from laoshan.cerebellum.locomotion import LocomotionController
 from laoshan.cerebellum.navigate import FollowPath, GoToConfig
-from laoshan.limbs.reach import ReachController
 from laoshan.fleet.bus import CLEARANCE, POSE, PROGRESS, ROUTE, Clearance, MessageBus, PoseReport, Progress, Route
+from laoshan.limbs.reach import ReachController
 from laoshan.port.messages import LowCmd, LowState
 from laoshan.robot.description import RobotDescription
 
@@ -199,8 +201,8 @@ class RobotAgent:
         outcome = work.tick(state)
         if outcome is None:
             return
-        self.done_tasks.append(self.route.task)
-        self._task_done, self._task_failed = self.route.task, None if outcome == "done" else outcome
+        self.done_tasks.append(route.task)
+        self._task_done, self._task_failed = route.task, None if outcome == "done" else outcome
         self._report(state.time_s)
 
     def _report(self, t: float) -> None:

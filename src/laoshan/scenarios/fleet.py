@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from laoshan.fleet.agent import RobotAgent
+from laoshan.fleet.bus import Bus
 from laoshan.fleet.fetch import CanHands, CanHandsConfig
 from laoshan.fleet.handover import Part
-from laoshan.fleet.bus import Bus
 from laoshan.fleet.manager import FleetManager, Task
 from laoshan.fleet.traffic import FloorMap
 from laoshan.limbs.reach import ReachController
@@ -219,7 +219,8 @@ def run_fleet(config: FleetScenario, progress: Callable[[int], None] | None = No
     if fetch:
         for i, body in enumerate(shared.robots):
             body.streaming = False            # a camera renders only while a look waits for its frame
-            hands[i] = CanHands(ReachController(robot), body, CAN, FETCH_TABLE_Z_M)
+            hands[i] = CanHands(ReachController(robot), body, CAN, FETCH_TABLE_Z_M,
+                                CanHandsConfig(on_table_m=FETCH_ON_TABLE_M))    # the robots know the layout
     agents = [RobotAgent(n, robot, s, bus, hands=h.controller if h else None, work=h)
               for n, s, h in zip(names, setup.starts, hands, strict=True)]
     manager = FleetManager(setup.floor, names, bus)
