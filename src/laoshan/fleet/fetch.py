@@ -169,12 +169,7 @@ class CanHands:
             else:
                 self.glance, self.stage = Glance(self.port, self.controller, t), "look held"
         elif self.stage == "regrip" and seq is not None and seq.done:
-            self.controller.release(self.config.grip.side)
-            self.sequence = None
-            if self._failure is None:
-                self.glance, self.stage = Glance(self.port, self.controller, t), "look"
-            else:
-                self.stage = "out"
+            self._hand_free(t)
         elif self.stage == "look held":
             self._learn_grip(state)
         elif self.stage == "tuck" and seq is not None and seq.done:
@@ -184,18 +179,23 @@ class CanHands:
             self.controller.release(self.config.grip.side)
             self.held_in_hand, self.sequence, self.stage = None, None, "out"
         elif self.stage == "back off" and seq is not None and (seq.done or seq.failed):
-            self.controller.release(self.config.grip.side)      # clear of the object, the arm to its posture
-            self.sequence = None
-            if self._failure is None:                           # a missed grasp: look again and grasp again
-                self.glance, self.stage = Glance(self.port, self.controller, t), "look"
-            else:
-                self.stage = "out"
+            self._hand_free(t)
         elif self.stage == "out" and self._walk(self._entry):
             self.stage = "idle"
             return self._failure or "done"
         return None
 
     # --- the steps ----------------------------------------------------------------------------
+
+    def _hand_free(self, t: float) -> None:
+        """The hand clear of the object (set back down, or backed off a miss): the arm to its
+        posture; then look and grasp again, or, given up, walk out."""
+        self.controller.release(self.config.grip.side)
+        self.sequence = None
+        if self._failure is None:
+            self.glance, self.stage = Glance(self.port, self.controller, t), "look"
+        else:
+            self.stage = "out"
 
     def _walk(self, goal_xy: np.ndarray, turn_only: bool = False) -> bool:
         """Toward ``goal_xy`` (odometry) facing the table; True once there and standing."""
