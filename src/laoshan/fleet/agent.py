@@ -45,9 +45,9 @@ class OdomFrame:
     def ready(self) -> bool:
         return self._turn is not None
 
-    def update(self, rs: RobotState) -> None:
-        """Take the estimator's first heading (once)."""
-        if self._turn is None:
+    def update(self, rs: RobotState | None) -> None:
+        """Take the estimator's first heading (once; None: the estimator has no state yet)."""
+        if self._turn is None and rs is not None:
             self._turn = self.start_xy_yaw[2] - rs.yaw_rad
 
     def _rotation(self) -> np.ndarray:

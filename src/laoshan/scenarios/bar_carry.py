@@ -106,8 +106,7 @@ def run_bar_carry(config: BarCarryScenario, progress: Callable[[int], None] | No
     try:
         for k in range(int(round(config.seconds / shared.control_dt_s))):
             for c, f in zip(controllers, frames, strict=True):
-                if c.locomotion.state is not None:
-                    f.update(c.locomotion.state)
+                f.update(c.locomotion.state)
             if shared.time_s >= 0.5:
                 for end, state in zip(ends, states, strict=True):
                     end.tick(state)

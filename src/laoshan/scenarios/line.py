@@ -111,8 +111,7 @@ def run_line(config: LineScenario, progress: Callable[[int], None] | None = None
     try:
         for k in range(int(round(config.seconds / shared.control_dt_s))):
             for c, f in zip(controllers, frames, strict=True):
-                if c.locomotion.state is not None:
-                    f.update(c.locomotion.state)
+                f.update(c.locomotion.state)
             t = shared.time_s
             if t >= 0.5:
                 giver.tick(states[0])
