@@ -1,10 +1,10 @@
-"""Locomotion: highest stable speed per direction, shoves, terrain, a second humanoid, cost of transport, timing.
+"""Locomotion: stable speed per direction, shoves, terrain, a second humanoid, CoT, estimator drift, timing.
 
 Every figure is over the report seeds (0-19 by default; the controllers were tuned on seeds 1000
 and up, never on these). All runs are sensor-only (estimated state, LowCmd out); ground truth
 only scores them. Runs go to worker processes (``--workers``). Prints tables and writes JSON.
 
-    python benchmarks/locomotion.py [--quick] [--seeds 20] [--workers 2] [--out ...] [--only timing]
+    python benchmarks/locomotion.py [--quick] [--seeds 20] [--workers 2] [--out ...] [--only timing terrain estimator]
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ TERRAIN = [("slope 10°", "slope", 0.0, 0.3, 14.0, 3.0), ("rough 3 cm", "rough",
            ("steps 10 cm", "steps", 0.10, 0.2, 16.0, 2.6), ("steps 15 cm", "steps", 0.15, 0.2, 16.0, 2.6),
            ("stairs 4 x 15 cm", "stairs", 0.15, 0.2, 25.0, 4.3)]
 PUSHES = {"standing": (20.0, 30.0), "walking": (10.0, 20.0)}
+# the estimator's drift over a 20 s walk of each gait: (name, command)
+ESTIMATOR_GAITS = [("forward 0.3 m/s", (0.3, 0.0, 0.0)), ("forward 0.5 m/s", (0.5, 0.0, 0.0)),
+                   ("sideways 0.2 m/s", (0.0, 0.2, 0.0)), ("backward 0.2 m/s", (-0.2, 0.0, 0.0)),
+                   ("arc 0.2 m/s, 0.3 rad/s", (0.2, 0.0, 0.3)), ("turn in place 0.5 rad/s", (0.0, 0.0, 0.5))]
+ESTIMATOR_S = 20.0
 
 
 def _robot(name: str) -> RobotDescription:
@@ -59,7 +64,8 @@ def walk_task(robot: str, command: tuple[float, float, float], seed: int, second
     return {"seed": seed, "ok": not r.fell and not r.safety_trips, "fell": r.fell,
             "trip": r.safety_trips[0] if r.safety_trips else "", "applied": list(applied), "limited": r.limited,
             "displacement_m": r.displacement_m, "mean_speed_m_s": r.mean_speed_m_s, "rmse_m_s": r.speed_rmse_m_s,
-            "yaw_rad": r.yaw_change_rad, "cot": r.cost_of_transport, "drift": r.estimator_drift_fraction}
+            "yaw_rad": r.yaw_change_rad, "cot": r.cost_of_transport, "drift": r.estimator_drift_fraction,
+            "drift_m": r.estimator_drift_m, "height_drift_m": r.estimator_height_drift_m}
 
 
 def push_task(impulse_Ns: float, direction_deg: float, walking: bool, seed: int) -> bool:
@@ -113,13 +119,29 @@ def _terrain_rows(terrain: dict[str, list[dict]]) -> list[list[str]]:
             for name, *_, cross in TERRAIN]
 
 
+def _estimator_rows(runs: dict[str, list[dict]]) -> list[list[str]]:
+    """Per gait: the estimated base's height and ground-plane position off the truth at the end of the
+    walk (median and largest of the seeds)."""
+    rows = []
+    for name, rs in runs.items():
+        h = np.abs([r["height_drift_m"] for r in rs]) * 100
+        xy = np.array([r["drift_m"] for r in rs]) * 100
+        rows.append([name, f"{sum(not r['fell'] for r in rs)}/{len(rs)}", f"{np.median(h):.1f} / {h.max():.1f}",
+                     f"{np.median(xy):.1f} / {xy.max():.1f}"])
+    return rows
+
+
+ESTIMATOR_HEADER = ["gait (g1-basic, 20 s)", "no fall", "height off [cm] median / max",
+                    "position off [cm] median / max"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 seeds, fewer speeds")
     parser.add_argument("--seeds", type=int, default=20, help="report seeds 0..N-1 (never used while tuning)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--out", default="benchmarks/results/locomotion.json", help="JSON output path")
-    parser.add_argument("--only", nargs="+", choices=("timing", "terrain"),
+    parser.add_argument("--only", nargs="+", choices=("timing", "terrain", "estimator"),
                         help="run only these and update them in the JSON file (timing: on an idle machine)")
     args = parser.parse_args()
     seeds = list(range(5 if args.quick else args.seeds))
@@ -132,9 +154,16 @@ def main() -> None:
                 fresh["terrain"] = {k: [f.result() for f in fs] for k, fs in futures.items()}
             print(format_table(["terrain (g1-functional, camera)", "crossed", "median distance m", "first stop"],
                                _terrain_rows(fresh["terrain"])))
+        if "estimator" in args.only:
+            with ProcessPoolExecutor(max_workers=args.workers) as pool:
+                futures = {name: [pool.submit(walk_task, ROBOT, cmd, s, ESTIMATOR_S) for s in seeds]
+                           for name, cmd in ESTIMATOR_GAITS}
+                fresh["estimator"] = {k: [f.result() for f in fs] for k, fs in futures.items()}
+            print(format_table(ESTIMATOR_HEADER, _estimator_rows(fresh["estimator"])))
         if "timing" in args.only:
             fresh.update(control_timing(4.0))
-            print(format_table(["figure", "measured"], [[k, v] for k, v in fresh.items() if k != "terrain"]))
+            print(format_table(["figure", "measured"],
+                               [[k, v] for k, v in fresh.items() if k not in ("terrain", "estimator")]))
         print(f"updated {update_json(args.out, fresh)}")
         return
     walk_s = 8.0
@@ -148,12 +177,15 @@ def main() -> None:
                   for mode, levels in PUSHES.items() for level in levels for d, a in DIRECTIONS.items()}
         talos = {name: [pool.submit(walk_task, "talos", cmd, s, walk_s) for s in seeds]
                  for name, cmd in (("walk 0.3 m/s", (0.3, 0.0, 0.0)), ("turn 0.3 rad/s", (0.0, 0.0, 0.3)))}
+        estimator = {name: [pool.submit(walk_task, ROBOT, cmd, s, ESTIMATOR_S) for s in seeds]
+                     for name, cmd in ESTIMATOR_GAITS}
         walks = {k: [f.result() for f in fs] for k, fs in walks.items()}
         print(f"  walks done ({time.perf_counter() - started:.0f} s)", flush=True)
         terrain = {k: [f.result() for f in fs] for k, fs in terrain.items()}
         print(f"  terrain done ({time.perf_counter() - started:.0f} s)", flush=True)
         pushes = {k: [f.result() for f in fs] for k, fs in pushes.items()}
         talos = {k: [f.result() for f in fs] for k, fs in talos.items()}
+        estimator = {k: [f.result() for f in fs] for k, fs in estimator.items()}
     print(f"  all runs done ({time.perf_counter() - started:.0f} s)", flush=True)
 
     speed_rows, best = [], {}
@@ -186,6 +218,8 @@ def main() -> None:
     print(format_table(["TALOS (examples/talos)", "no fall, no stop", "median displacement m", "median turn deg"],
                        talos_rows))
     print()
+    print(format_table(ESTIMATOR_HEADER, _estimator_rows(estimator)))
+    print()
     print(format_table(["figure", "measured", "goal"], [
         ["highest stable speed forward / sideways [m/s]",
          f"{best.get('forward', 0):.2f} / {best.get('sideways', 0):.2f}", ">= 1.0 / >= 0.4"],
@@ -198,7 +232,7 @@ def main() -> None:
                "walks": {f"{d} {v:g}": runs for (d, v), runs in walks.items()},
                "highest_stable": best, "terrain": terrain,
                "pushes": {f"{mode} {level:g} {d}": runs for (mode, level, d), runs in pushes.items()},
-               "talos": talos, **timing}
+               "talos": talos, "estimator": estimator, **timing}
     print(f"wrote {write_json(args.out, results)}")
 
 

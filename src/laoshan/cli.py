@@ -351,8 +351,9 @@ def walk(robot: str, vx: float, vy: float, yaw_rate: float, seconds: float, terr
         ["heading change [deg]", f"{math.degrees(report.yaw_change_rad):.1f}"],
         ["energy used [J]", report.energy_J],
         ["cost of transport", report.cost_of_transport],
-        ["estimator drift [m] / of distance",
-         f"{report.estimator_drift_m:.3f} / {report.estimator_drift_fraction:.1%}"],
+        ["estimator drift [m] / of distance / in height [m]",
+         f"{report.estimator_drift_m:.3f} / {report.estimator_drift_fraction:.1%} / "
+         f"{report.estimator_height_drift_m:+.3f}"],
         _trips(report.safety_trips),
         ["real-time factor", f"{report.real_time_factor:.1f}x"],
     ]

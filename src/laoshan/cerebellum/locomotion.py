@@ -10,6 +10,7 @@ steps on its own to catch itself, and holds its CoM firmly until it has settled.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,6 +29,8 @@ from laoshan.cerebellum.walk import GaitConfig, VelocityCommand, WalkPlanError, 
 from laoshan.cerebellum.wbc import WbcConfig, WbcError, WbcReferences, WholeBodyController
 from laoshan.robot.description import RobotDescription
 from laoshan.port.messages import LowCmd, LowState
+
+CAMERA_POSES_S = 0.5   # the head camera's estimated poses are kept this long (frames come up to 0.1 s late)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class LocomotionController:
         self.recovering = False            # from a push's first capture step until the robot has settled
         self._camera = robot.cameras[0] if robot.cameras and c.see_terrain else None
         self.terrain = self.planner.terrain = HeightMap(c.terrain) if self._camera else None
+        self._camera_link = robot.cameras[0].link if robot.cameras else None
+        self._camera_poses: deque[tuple[float, np.ndarray]] = deque()   # (time [s], X_world_link), estimated
         self.stepping = Stepping(self.model, self.planner, self.terrain, c.stepping, c.wbc.dt_s)
 
     # --- commands -------------------------------------------------------------------------------
@@ -126,6 +131,7 @@ class LocomotionController:
         rs = self.state = self.estimator.update(low_state)
         m = self.model
         rs.load_into(m)
+        self._keep_camera_pose(rs.time_s)
         self._look(low_state)
         if self._stand is None:
             self._stand = self._stand_references()
@@ -221,16 +227,36 @@ class LocomotionController:
         assert self._stand is not None
         return self._stand
 
+    def camera_pose_at(self, time_s: float) -> np.ndarray:
+        """The head camera mount's pose (``X_world_link``, estimated) at ``time_s`` (sensor clock): that of
+        the last tick at or before it, kept for ``CAMERA_POSES_S`` (the oldest kept if before). A frame
+        is placed with the pose at its capture time: it arrives tens of ms late, and a head swaying after
+        a walk moved a table's top 1 cm in that time at 1 m."""
+        if not self._camera_poses:
+            raise RuntimeError("no camera pose yet (the robot has no camera, or no tick has run)")
+        pose = self._camera_poses[0][1]
+        for t, X in self._camera_poses:
+            if t > time_s:
+                break
+            pose = X
+        return pose
+
+    def _keep_camera_pose(self, time_s: float) -> None:
+        if self._camera_link is None:
+            return
+        self._camera_poses.append((time_s, self.model.robot.get_T_world_frame(self._camera_link).copy()))
+        while self._camera_poses[0][0] < time_s - CAMERA_POSES_S:
+            self._camera_poses.popleft()
+
     def _look(self, low_state: LowState) -> None:
         """Fold a new depth frame of the camera into the height map, with the camera's pose from
-        the estimated state."""
+        the estimated state when the frame was taken."""
         if self._camera is None or self.terrain is None:
             return
         frame = low_state.rgbd.get(self._camera.name)
         if frame is None or frame.time_s == self.terrain.last_frame_s:
             return
-        X_world_link = self.model.robot.get_T_world_frame(self._camera.link)
-        self.terrain.add(frame, X_world_link, self.model.robot.get_T_world_frame("trunk")[:3, 3],
+        self.terrain.add(frame, self.camera_pose_at(frame.time_s), self.model.robot.get_T_world_frame("trunk")[:3, 3],
                          [T[:3, 3] for T in self._feet_now().values()])
 
     def _capture_references(self, rs: RobotState, com: np.ndarray, v_com: np.ndarray,

@@ -54,6 +54,7 @@ class WalkReport:
     energy_J: float
     cost_of_transport: float         # energy / (weight x distance)
     estimator_drift_m: float         # |estimated - true| base position (xy) at the end
+    estimator_height_drift_m: float  # estimated - true base height at the end
     wall_s: float
     safety_trips: tuple[str, ...] = ()   # every stop the safety monitor took, as it began
     applied: tuple[float, float, float] | None = None   # the command walked at, if the gait limited it ...
@@ -128,6 +129,7 @@ def run_walk(config: WalkScenario, progress: Callable[[int], None] | None = None
         yaw_change_rad=float(np.sum(np.angle(np.exp(1j * np.diff(yaws))))),
         energy_J=energy, cost_of_transport=energy / (weight_N * distance) if distance > 0.05 else math.inf,
         estimator_drift_m=float(np.linalg.norm(controller.state.p_world_base_m[:2] - end_truth.p_world_base_m[:2])),
+        estimator_height_drift_m=float(controller.state.p_world_base_m[2] - end_truth.p_world_base_m[2]),
         wall_s=wall, safety_trips=controller.safety.trip_log(),
         applied=applied[0] if limited[0] else None, limited=limited[0],
     )
