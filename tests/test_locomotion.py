@@ -60,6 +60,26 @@ def test_height_estimate_holds_walking_an_arc_and_turning_in_place(loop) -> None
     assert np.linalg.norm(ctl.state.p_world_base_m[:2] - truth[-1].p_world_base_m[:2]) < 0.05
 
 
+def test_the_ground_plane_tells_sinking_soles_from_a_ramp_and_a_step() -> None:
+    """Turning in place (footholds 24 cm apart, the line between them turning 0.25 rad a step), each new
+    sole sinks 7 mm (+-2 mm) deeper than the other: that is not ground. Then walking straight (15 cm
+    steps, 23 cm across, +-1 mm): flat, then up a 6% ramp, which the height follows once the plane is
+    learnt (its first steps re-read); a 10 cm step is taken as measured."""
+    from laoshan.cerebellum.estimator import EstimatorConfig, GroundPlane
+
+    rng = np.random.default_rng(3)
+    ground = GroundPlane(EstimatorConfig())
+    turning = [0.24 * (-1) ** k * np.array([np.sin(0.25 * k), -np.cos(0.25 * k)]) for k in range(16)]
+    sunk = sum(ground.rise(d, -0.007 + 0.002 * rng.standard_normal()) for d in turning)
+    assert abs(sunk) < 0.005
+    straight = [np.array([0.15, 0.23 * (-1) ** k]) for k in range(20)]
+    flat = sum(ground.rise(d, 0.001 * rng.standard_normal()) for d in straight[:8])
+    assert abs(flat) < 0.003
+    ramp = sum(ground.rise(d, 0.06 * d[0] + 0.001 * rng.standard_normal()) for d in straight[8:])
+    assert abs(ramp - 12 * 0.06 * 0.15) < 0.2 * 12 * 0.06 * 0.15       # within 20% of the 10.8 cm climbed
+    assert abs(ground.rise(straight[0], 0.10) - 0.10) < 1e-9
+
+
 def test_command_loss_ends_in_damping_within_100ms(loop) -> None:
     body, ctl = loop
     state, _ = run(body, ctl, 1.0)

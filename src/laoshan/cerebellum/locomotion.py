@@ -78,7 +78,6 @@ class LocomotionController:
         self.recovering = False            # from a push's first capture step until the robot has settled
         self._camera = robot.cameras[0] if robot.cameras and c.see_terrain else None
         self.terrain = self.planner.terrain = HeightMap(c.terrain) if self._camera else None
-        self._camera_link = robot.cameras[0].link if robot.cameras else None
         self._camera_poses: deque[tuple[float, np.ndarray]] = deque()   # (time [s], X_world_link), estimated
         self.stepping = Stepping(self.model, self.planner, self.terrain, c.stepping, c.wbc.dt_s)
 
@@ -227,13 +226,11 @@ class LocomotionController:
         assert self._stand is not None
         return self._stand
 
-    def camera_pose_at(self, time_s: float) -> np.ndarray:
+    def _camera_pose_at(self, time_s: float) -> np.ndarray:
         """The head camera mount's pose (``X_world_link``, estimated) at ``time_s`` (sensor clock): that of
         the last tick at or before it, kept for ``CAMERA_POSES_S`` (the oldest kept if before). A frame
-        is placed with the pose at its capture time: it arrives tens of ms late, and a head swaying after
-        a walk moved a table's top 1 cm in that time at 1 m."""
-        if not self._camera_poses:
-            raise RuntimeError("no camera pose yet (the robot has no camera, or no tick has run)")
+        for the height map is placed with the pose at its capture time: it arrives tens of ms late, and a
+        head swaying as the robot walks moves the ground seen 1 cm at 1 m in that time."""
         pose = self._camera_poses[0][1]
         for t, X in self._camera_poses:
             if t > time_s:
@@ -242,9 +239,9 @@ class LocomotionController:
         return pose
 
     def _keep_camera_pose(self, time_s: float) -> None:
-        if self._camera_link is None:
+        if self._camera is None:
             return
-        self._camera_poses.append((time_s, self.model.robot.get_T_world_frame(self._camera_link).copy()))
+        self._camera_poses.append((time_s, self.model.robot.get_T_world_frame(self._camera.link).copy()))
         while self._camera_poses[0][0] < time_s - CAMERA_POSES_S:
             self._camera_poses.popleft()
 
@@ -256,7 +253,7 @@ class LocomotionController:
         frame = low_state.rgbd.get(self._camera.name)
         if frame is None or frame.time_s == self.terrain.last_frame_s:
             return
-        self.terrain.add(frame, self.camera_pose_at(frame.time_s), self.model.robot.get_T_world_frame("trunk")[:3, 3],
+        self.terrain.add(frame, self._camera_pose_at(frame.time_s), self.model.robot.get_T_world_frame("trunk")[:3, 3],
                          [T[:3, 3] for T in self._feet_now().values()])
 
     def _capture_references(self, rs: RobotState, com: np.ndarray, v_com: np.ndarray,

@@ -53,8 +53,8 @@ class CanHandsConfig:
     edge_window_m: float = 0.15      # the edge is looked for this far to either side of a line straight ahead ...
     edge_aside_m: float = 0.2        # ... this far to the side of the hand free (the hand holding hides the middle)
     table_search_m: float = 0.15     # the table top is where most points are seen within this of its height on the
-                                     # map (the estimate of the robot's own height drifts by up to 10 cm as it walks,
-                                     # tuning seeds 1001-1002) ...
+                                     # map (the estimate of the robot's own height may be a cm or two off after
+                                     # minutes of walking; it drifted 10 cm before the estimator's ground plane) ...
     table_band_m: float = 0.015      # ... and its points this close to that (the estimate's pitch tilts it a little)
     look_settle_s: float = 0.5       # stood still this long before a frame is looked at
     grasps: int = 2                  # a grasp the touch pads feel miss (or too weak) is tried this many times in all
