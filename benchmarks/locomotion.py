@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import laoshan  # noqa: F401  (first: it selects MuJoCo's offscreen GL backend before mujoco loads)
@@ -119,6 +119,22 @@ def _terrain_rows(terrain: dict[str, list[dict]]) -> list[list[str]]:
             for name, *_, cross in TERRAIN]
 
 
+def _terrain_runs(pool: ProcessPoolExecutor, seeds: list[int]) -> dict[str, list[Future]]:
+    """Per terrain, a walk of the seeing robot per seed, submitted."""
+    return {name: [pool.submit(walk_task, SEEING_ROBOT, (v, 0.0, 0.0), s, secs, kind, h) for s in seeds]
+            for name, kind, h, v, secs, _ in TERRAIN}
+
+
+def _estimator_runs(pool: ProcessPoolExecutor, seeds: list[int]) -> dict[str, list[Future]]:
+    """Per gait, a walk of ``ESTIMATOR_S`` per seed, submitted."""
+    return {name: [pool.submit(walk_task, ROBOT, cmd, s, ESTIMATOR_S) for s in seeds] for name, cmd in ESTIMATOR_GAITS}
+
+
+def _results(futures: dict) -> dict:
+    """Each submitted run's result, under the same keys."""
+    return {k: [f.result() for f in fs] for k, fs in futures.items()}
+
+
 def _estimator_rows(runs: dict[str, list[dict]]) -> list[list[str]]:
     """Per gait: the estimated base's height and ground-plane position off the truth at the end of the
     walk (median and largest of the seeds)."""
@@ -149,16 +165,12 @@ def main() -> None:
         fresh: dict = {}
         if "terrain" in args.only:
             with ProcessPoolExecutor(max_workers=args.workers) as pool:
-                futures = {name: [pool.submit(walk_task, SEEING_ROBOT, (v, 0.0, 0.0), s, secs, kind, h) for s in seeds]
-                           for name, kind, h, v, secs, _ in TERRAIN}
-                fresh["terrain"] = {k: [f.result() for f in fs] for k, fs in futures.items()}
+                fresh["terrain"] = _results(_terrain_runs(pool, seeds))
             print(format_table(["terrain (g1-functional, camera)", "crossed", "median distance m", "first stop"],
                                _terrain_rows(fresh["terrain"])))
         if "estimator" in args.only:
             with ProcessPoolExecutor(max_workers=args.workers) as pool:
-                futures = {name: [pool.submit(walk_task, ROBOT, cmd, s, ESTIMATOR_S) for s in seeds]
-                           for name, cmd in ESTIMATOR_GAITS}
-                fresh["estimator"] = {k: [f.result() for f in fs] for k, fs in futures.items()}
+                fresh["estimator"] = _results(_estimator_runs(pool, seeds))
             print(format_table(ESTIMATOR_HEADER, _estimator_rows(fresh["estimator"])))
         if "timing" in args.only:
             fresh.update(control_timing(4.0))
@@ -171,21 +183,19 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         walks = {(d, v): [pool.submit(walk_task, ROBOT, cmd, s, walk_s) for s in seeds]
                  for d, items in WALKS.items() for v, cmd in (items[:3] if args.quick else items)}
-        terrain = {name: [pool.submit(walk_task, SEEING_ROBOT, (v, 0.0, 0.0), s, secs, kind, h) for s in seeds]
-                   for name, kind, h, v, secs, _ in TERRAIN}
+        terrain = _terrain_runs(pool, seeds)
         pushes = {(mode, level, d): [pool.submit(push_task, level, a, mode == "walking", s) for s in seeds]
                   for mode, levels in PUSHES.items() for level in levels for d, a in DIRECTIONS.items()}
         talos = {name: [pool.submit(walk_task, "talos", cmd, s, walk_s) for s in seeds]
                  for name, cmd in (("walk 0.3 m/s", (0.3, 0.0, 0.0)), ("turn 0.3 rad/s", (0.0, 0.0, 0.3)))}
-        estimator = {name: [pool.submit(walk_task, ROBOT, cmd, s, ESTIMATOR_S) for s in seeds]
-                     for name, cmd in ESTIMATOR_GAITS}
-        walks = {k: [f.result() for f in fs] for k, fs in walks.items()}
+        estimator = _estimator_runs(pool, seeds)
+        walks = _results(walks)
         print(f"  walks done ({time.perf_counter() - started:.0f} s)", flush=True)
-        terrain = {k: [f.result() for f in fs] for k, fs in terrain.items()}
+        terrain = _results(terrain)
         print(f"  terrain done ({time.perf_counter() - started:.0f} s)", flush=True)
-        pushes = {k: [f.result() for f in fs] for k, fs in pushes.items()}
-        talos = {k: [f.result() for f in fs] for k, fs in talos.items()}
-        estimator = {k: [f.result() for f in fs] for k, fs in estimator.items()}
+        pushes = _results(pushes)
+        talos = _results(talos)
+        estimator = _results(estimator)
     print(f"  all runs done ({time.perf_counter() - started:.0f} s)", flush=True)
 
     speed_rows, best = [], {}
